@@ -1,0 +1,33 @@
+"""Mainstreet: a small business's back office in its own AWS account.
+
+Reads and validates the stack config, builds the shared platform, then each enabled system.
+"""
+
+import pulumi
+
+from components import config
+from components.platform import Platform
+from components.referrals import Referrals, ReferralsArgs
+
+loaded = config.from_pulumi()
+cfg = loaded.settings
+
+platform = Platform("platform", cfg, loaded.secrets)
+
+if cfg.enabled("referrals"):
+    Referrals(
+        "referrals",
+        ReferralsArgs(
+            destination=cfg.referral_destination,
+            campaign=cfg.referral_campaign,
+            vendors=cfg.vendors,
+            business_name=cfg.business_name,
+            time_zone=cfg.time_zone,
+        ),
+        platform,
+    )
+
+platform.finish()
+
+pulumi.export("stage", cfg.stage)
+pulumi.export("sites", platform.exports())

@@ -1,0 +1,1 @@
+"""Pulumi ComponentResources: one concept per module, one module per system composing them."""

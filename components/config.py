@@ -1,0 +1,226 @@
+"""The stack's configuration as one typed model, validated before any resource is declared.
+
+`Pulumi.yaml` declares every key (type, description, default); this model is what the program
+trusts. Every problem is reported at once, each naming its key, so a bad stack file costs one run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal, Optional
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+PROJECT = "mainstreet"
+SYSTEMS = ("referrals",)  # the systems built so far; more join as they land
+SITES = ("brand", "ops", "dispatch", "loyalty")
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+DOMAIN = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
+
+
+def _email(value: str) -> str:
+    if not EMAIL.match(value):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value
+
+
+class Vendor(BaseModel):
+    """A referral partner, written in the stack file as `code | Name | email | contact name`."""
+
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")
+    name: str = Field(min_length=1)
+    email: str
+    contact: str = Field(min_length=1)
+
+    _email = field_validator("email")(_email)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_line(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        parts = [part.strip() for part in value.split("|")]
+        if len(parts) != 4:
+            raise ValueError(f"{value!r} needs four parts: code | Name | email | contact name")
+        return {"code": parts[0].lower(), "name": parts[1], "email": parts[2], "contact": parts[3]}
+
+    @classmethod
+    def parse(cls, line: str) -> "Vendor":
+        return cls.model_validate(line)
+
+
+class StackConfig(BaseModel):
+    """Every knob of `Pulumi.yaml`, typed. Field names are the keys in snake_case."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    stage: Literal["dev", "prod"]
+    systems: list[Literal["referrals"]]
+    business_name: str = Field(min_length=1)
+    time_zone: str
+    mail_from: str
+    alarm_email: str
+    monthly_budget_usd: int = Field(gt=0)
+    powertools_version: str = Field(pattern=r"^(latest|\d+\.\d+\.\d+)$")
+    hosted_zone_id: str
+    brand_domain: str
+    ops_domain: str
+    dispatch_domain: str
+    loyalty_domain: str
+    referral_destination: str = Field(pattern=r"^https?://[^\s]+$")
+    referral_campaign: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    vendors: list[Vendor]
+
+    _mail_from = field_validator("mail_from")(_email)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _time_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone such as America/Los_Angeles") from None
+        return value
+
+    @field_validator("alarm_email")
+    @classmethod
+    def _alarm_email(cls, value: str) -> str:
+        return _email(value) if value else value
+
+    @field_validator("brand_domain", "ops_domain", "dispatch_domain", "loyalty_domain")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        if value and not DOMAIN.match(value):
+            raise ValueError(f"{value!r} is not a lower-case domain name")
+        return value
+
+    @field_validator("systems")
+    @classmethod
+    def _unique_systems(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a system is listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "StackConfig":
+        problems = []
+        if self.stage == "prod" and not self.alarm_email:
+            problems.append("alarmEmail: prod needs an address for budget and error alarms")
+        if any(self.domain(site) for site in SITES) and not self.hosted_zone_id:
+            problems.append("hostedZoneId: custom domains need the Route 53 zone that holds them")
+        codes = [vendor.code for vendor in self.vendors]
+        if len(set(codes)) != len(codes):
+            problems.append("vendors: two vendors share a code")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def domain(self, site: str) -> str:
+        return getattr(self, f"{site}_domain")
+
+    def enabled(self, system: str) -> bool:
+        return system in self.systems
+
+
+# Secrets the program needs, by key, with the systems that need them (empty: always).
+SECRETS: dict[str, tuple[str, ...]] = {
+    "staffPasscodeHash": (),
+}
+
+
+class ConfigError(Exception):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("stack configuration is invalid:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def _decode(key: str, raw: str, annotation: Any) -> Any:
+    """Pulumi hands every value over as a string; arrays and numbers arrive JSON-encoded."""
+    text = raw.strip()
+    if annotation in (int, bool) or str(annotation).startswith("list"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not valid JSON ({exc.msg})") from None
+    return raw
+
+
+def _key_path(loc: tuple) -> str:
+    head, *rest = loc
+    field = StackConfig.model_fields.get(head)
+    key = field.alias if field and field.alias else str(head)
+    out = f"{PROJECT}:{key}"
+    for part in rest:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+class Loaded(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    settings: StackConfig
+    secrets: dict[str, Any]
+
+
+def load(raw: dict[str, Optional[str]], secrets: dict[str, Optional[Any]]) -> Loaded:
+    """Validate raw config strings (key → value, `None` when unset) and the secret outputs."""
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for name, field in StackConfig.model_fields.items():
+        key = field.alias or name
+        value = raw.get(key)
+        if value is None:
+            problems.append(f"{PROJECT}:{key}: missing (Pulumi.yaml declares its default)")
+            continue
+        try:
+            values[key] = _decode(key, value, field.annotation)
+        except ValueError as exc:
+            problems.append(f"{PROJECT}:{key}: {exc}")
+    unknown = sorted(set(raw) - {f.alias or n for n, f in StackConfig.model_fields.items()})
+    problems += [f"{PROJECT}:{key}: not a setting of this program" for key in unknown]
+    settings = None
+    try:
+        settings = StackConfig.model_validate({k: v for k, v in values.items()})
+    except ValidationError as exc:
+        for error in exc.errors():
+            if error["loc"]:
+                problems.append(f"{_key_path(error['loc'])}: {error['msg']}")
+            else:
+                problems.append(error["msg"].removeprefix("Value error, "))
+    for key, systems in SECRETS.items():
+        needed = not systems or (settings is not None and any(settings.enabled(s) for s in systems))
+        if needed and secrets.get(key) is None:
+            problems.append(
+                f"{PROJECT}:{key}: missing secret; run `python -m ops secrets --stack {pulumi_stack()}`"
+            )
+    if problems or settings is None:
+        raise ConfigError(problems)
+    return Loaded(settings=settings, secrets={k: v for k, v in secrets.items() if v is not None})
+
+
+def pulumi_stack() -> str:
+    try:
+        return pulumi.get_stack()
+    except Exception:  # outside a Pulumi run (unit tests of this module)
+        return "<stack>"
+
+
+def from_pulumi() -> Loaded:
+    """Read this stack's config through Pulumi and validate it."""
+    config = pulumi.Config(PROJECT)
+    names = [f.alias or n for n, f in StackConfig.model_fields.items()]
+    raw = {key: config.get(key) for key in names}
+    # Keys the stack sets that the model does not know are errors too (a typo is not a default).
+    from pulumi.runtime import config as runtime_config
+
+    for full_key in {*runtime_config.CONFIG.get(), *runtime_config.get_config_env()}:
+        namespace, _, key = full_key.partition(":")
+        if namespace == PROJECT and key not in raw and key not in SECRETS:
+            raw[key] = config.get(key)
+    secrets = {key: config.get_secret(key) for key in SECRETS}
+    return load(raw, secrets)

@@ -1,0 +1,141 @@
+"""A Lambda function with its own role, its log group, its links and an optional URL."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from components.context import Context
+from components.links import Link, Statement, env_name, merge_env, policy_document
+from components.packaging import code_archive
+
+RUNTIME = "python3.13"
+ARCHITECTURE = "arm64"
+# Set on every function by the platform, not by links: names the service in structured logs.
+PLATFORM_ENV = ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL", "STAGE")
+
+
+@dataclass
+class FunctionArgs:
+    handler: str  # "handlers.referrals.click.handler": module path inside handlers/, then the callable
+    links: Sequence[Link] = ()
+    memory_mb: int = 256
+    timeout_s: int = 15
+    url: bool = False  # a Function URL, reached only through CloudFront (see Site)
+    bundle: Sequence[str] = ()  # pure-Python libraries to ship with the code, e.g. ("jinja2",)
+    description: str = ""
+    extra_statements: Sequence[Statement] = field(default_factory=tuple)
+
+    @property
+    def package(self) -> str:
+        parts = self.handler.split(".")
+        if len(parts) < 4 or parts[0] != "handlers":
+            raise ValueError(f"handler {self.handler!r} must look like handlers.<package>.<module>.<callable>")
+        return parts[1]
+
+
+class Function(pulumi.ComponentResource):
+    def __init__(self, name: str, args: FunctionArgs, ctx: Context, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mainstreet:compute:Function", name, None, opts)
+        self.logical_name = name
+        self.links = list(args.links)
+        child = pulumi.ResourceOptions(parent=self)
+        physical = ctx.naming(name, "function")
+
+        self.log_group = aws.cloudwatch.LogGroup(
+            name,
+            name=f"/aws/lambda/{physical}",
+            retention_in_days=ctx.stage.log_retention_days,
+            opts=child,
+        )
+        self.role = aws.iam.Role(
+            name,
+            name=ctx.naming(name, "role"),
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        logging = Statement(
+            ("logs:CreateLogStream", "logs:PutLogEvents"),
+            (self.log_group.arn.apply(lambda arn: f"{arn}:*"),),
+        )
+        statements = [logging, *args.extra_statements, *(s for link in self.links for s in link.statements)]
+        self.policy = aws.iam.RolePolicy(
+            name,
+            name=ctx.naming(name, "policy"),
+            role=self.role.id,
+            policy=policy_document(statements),
+            opts=child,
+        )
+        environment = {
+            "POWERTOOLS_SERVICE_NAME": name,
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            "STAGE": ctx.stage.name,
+            **merge_env(self.links),
+        }
+        self.function = aws.lambda_.Function(
+            name,
+            name=physical,
+            description=args.description or f"{name} ({args.handler})",
+            runtime=RUNTIME,
+            architectures=[ARCHITECTURE],
+            handler=args.handler,
+            code=code_archive(args.package, args.bundle),
+            role=self.role.arn,
+            memory_size=args.memory_mb,
+            timeout=args.timeout_s,
+            layers=[ctx.powertools_layer_arn],
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+                log_format="JSON", log_group=self.log_group.name
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, self.policy]),
+        )
+        self.name = self.function.name
+        self.arn = self.function.arn
+        self.url: pulumi.Output[str] | None = None
+        if args.url:
+            url = aws.lambda_.FunctionUrl(name, function_name=self.function.name, authorization_type="NONE", opts=child)
+            # CloudFront reaches the URL as an anonymous caller; since October 2025 AWS wants both
+            # permissions for that. The origin-verify header (see Site) keeps everyone else out.
+            aws.lambda_.Permission(
+                f"{name}-url",
+                action="lambda:InvokeFunctionUrl",
+                function=self.function.name,
+                principal="*",
+                function_url_auth_type="NONE",
+                opts=child,
+            )
+            aws.lambda_.Permission(
+                f"{name}-invoke",
+                action="lambda:InvokeFunction",
+                function=self.function.name,
+                principal="*",
+                invoked_via_function_url=True,
+                opts=child,
+            )
+            self.url = url.function_url
+        self.register_outputs({"name": self.name, "arn": self.arn, "url": self.url})
+
+    @property
+    def invoke(self) -> Link:
+        """Lets another function (or a schedule's role) invoke this one."""
+        return Link(
+            target=f"function {self.logical_name} (invoke)",
+            env={env_name(self.logical_name, "function"): self.name},
+            statements=(Statement(("lambda:InvokeFunction",), (self.arn,)),),
+        )

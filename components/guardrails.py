@@ -1,0 +1,87 @@
+"""Cost and error guardrails: a monthly budget with alerts at 80% and 100%, and an alarm on
+each function's errors, all reaching the alarm e-mail address where the stage asks for it."""
+
+from __future__ import annotations
+
+import json
+from typing import Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from components.context import Context
+from components.function import Function
+
+
+class Guardrails(pulumi.ComponentResource):
+    def __init__(
+        self, name: str, monthly_budget_usd: int, alarm_email: str, ctx: Context, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("mainstreet:ops:Guardrails", name, None, opts)
+        self.ctx = ctx
+        child = pulumi.ResourceOptions(parent=self)
+        self.topic = aws.sns.Topic(f"{name}-alarms", name=ctx.naming("alarms", "topic"), opts=child)
+        aws.sns.TopicPolicy(
+            f"{name}-alarms",
+            arn=self.topic.arn,
+            policy=self.topic.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": ["budgets.amazonaws.com", "cloudwatch.amazonaws.com"]},
+                                "Action": "sns:Publish",
+                                "Resource": arn,
+                                "Condition": {"StringEquals": {"AWS:SourceAccount": ctx.account_id}},
+                            }
+                        ],
+                    }
+                )
+            ),
+            opts=child,
+        )
+        if ctx.stage.notify_alarms and alarm_email:
+            aws.sns.TopicSubscription(
+                f"{name}-alarm-email", topic=self.topic.arn, protocol="email", endpoint=alarm_email, opts=child
+            )
+        self.budget = aws.budgets.Budget(
+            name,
+            name=ctx.naming("monthly"),
+            budget_type="COST",
+            limit_amount=str(monthly_budget_usd),
+            limit_unit="USD",
+            time_unit="MONTHLY",
+            notifications=[
+                aws.budgets.BudgetNotificationArgs(
+                    comparison_operator="GREATER_THAN",
+                    notification_type="ACTUAL",
+                    threshold=threshold,
+                    threshold_type="PERCENTAGE",
+                    subscriber_sns_topic_arns=[self.topic.arn],
+                )
+                for threshold in (80, 100)
+            ],
+            opts=child,
+        )
+
+    def watch(self, functions: Sequence[Function]) -> None:
+        """An alarm per function: any error in an hour is worth a look (a dropped sale, a lost click)."""
+        for fn in functions:
+            aws.cloudwatch.MetricAlarm(
+                f"{fn.logical_name}-errors",
+                name=self.ctx.naming(f"{fn.logical_name}-errors", "alarm"),
+                namespace="AWS/Lambda",
+                metric_name="Errors",
+                dimensions={"FunctionName": fn.name},
+                statistic="Sum",
+                period=3600,
+                evaluation_periods=1,
+                threshold=0,
+                comparison_operator="GreaterThanThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=[self.topic.arn],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.register_outputs({"topic": self.topic.arn})

@@ -1,0 +1,114 @@
+"""The shared pieces every system stands on: the stack context, the sites, the staff sign-in,
+the platform secrets, the mailer and the guardrails."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import PROJECT, StackConfig
+from components.context import Context
+from components.function import Function, FunctionArgs
+from components.guardrails import Guardrails
+from components.mailer import Mailer
+from components.naming import Naming
+from components.secret import Secret
+from components.site import Forward, Site, SiteArgs
+from components.stage import POLICIES
+
+STAFF_COOKIE = "ms_staff"
+# What a staff API needs from the viewer: its session cookie, and Origin to tell local from live.
+STAFF_FORWARD = Forward(headers=("Origin", "Content-Type"), cookies=(STAFF_COOKIE,))
+
+
+def stack_context(cfg: StackConfig) -> Context:
+    region = aws.get_region().region
+    account_id = aws.get_caller_identity().account_id
+    layer = aws.ssm.get_parameter(
+        name=f"/aws/service/powertools/python/arm64/python3.13/{cfg.powertools_version}"
+    ).value
+    return Context(
+        naming=Naming(PROJECT, pulumi.get_stack(), account_id),
+        stage=POLICIES[cfg.stage],
+        region=region,
+        account_id=account_id,
+        powertools_layer_arn=layer,
+    )
+
+
+def sites_needed(cfg: StackConfig) -> list[str]:
+    wanted = {
+        "brand": True,  # where referrals land and guest pages live
+        "ops": cfg.enabled("referrals") or cfg.enabled("charters"),
+        "dispatch": cfg.enabled("dispatch"),
+        "loyalty": cfg.enabled("loyalty"),
+    }
+    return [name for name, needed in wanted.items() if needed]
+
+
+class Platform(pulumi.ComponentResource):
+    def __init__(self, name: str, cfg: StackConfig, secrets: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mainstreet:platform:Platform", name, None, opts)
+        self.cfg = cfg
+        self.ctx = ctx = stack_context(cfg)
+        child = pulumi.ResourceOptions(parent=self)
+        self.functions: list[Function] = []
+
+        self.origin_secret = Secret("origin-verify", None, ctx, "Header CloudFront adds to function origins", child)
+        self.session_key = Secret("session-key", None, ctx, "Signs staff session cookies", child)
+        self.staff_passcode = Secret(
+            "staff-passcode", secrets["staffPasscodeHash"], ctx, "scrypt hash of the staff passcode", child
+        )
+        self.mailer = Mailer("mailer", cfg.mail_from, cfg.hosted_zone_id, ctx, child)
+        self.guardrails = Guardrails("guardrails", cfg.monthly_budget_usd, cfg.alarm_email, ctx, child)
+        self.sites: dict[str, Site] = {
+            site: Site(
+                site,
+                SiteArgs(origin_secret=self.origin_secret, domain=cfg.domain(site), zone_id=cfg.hosted_zone_id),
+                ctx,
+                child,
+            )
+            for site in sites_needed(cfg)
+        }
+        session = self.function(
+            "staff-session",
+            FunctionArgs(
+                handler="handlers.shared.session.handler",
+                links=[self.origin_secret.read, self.session_key.read, self.staff_passcode.read],
+                url=True,
+                bundle=("itsdangerous",),
+                description="Staff sign-in on every site",
+            ),
+        )
+        for site in self.sites.values():
+            site.route("/api/session", session, forward=STAFF_FORWARD)
+
+    def function(self, name: str, args: FunctionArgs, parent: pulumi.Resource | None = None) -> Function:
+        """A function of the stack; the guardrails watch every function made here."""
+        fn = Function(name, args, self.ctx, pulumi.ResourceOptions(parent=parent or self))
+        self.functions.append(fn)
+        return fn
+
+    def finish(self) -> None:
+        for site in self.sites.values():
+            if site._distribution is None:
+                site.finish()
+        self.guardrails.watch(self.functions)
+        self.register_outputs({})
+
+    def exports(self) -> dict[str, Any]:
+        return {
+            name: {
+                "bucket": site.bucket.name,
+                "distribution_id": site.distribution_id,
+                "domain": site.domain,
+                "url": site.url,
+                "manifest": site.manifest,
+                "aliases": site.aliases,
+                "edge_functions": site.edge_functions,
+            }
+            for name, site in self.sites.items()
+        }

@@ -1,0 +1,111 @@
+"""Referrals (SPEC §1): vendor links on the ops site, counted clicks, staff stats, outreach.
+
+  referral-click  GET /ref/*            writes referral-stats (conditional counters) and
+                                        referral-clicks (90-day events); reads nothing
+  referral-api    /api/referrals/*      staff: reads referral-stats, reads and writes outreach,
+                                        sends mail
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import Vendor
+from components.function import FunctionArgs
+from components.links import setting
+from components.platform import STAFF_FORWARD, Platform
+from components.secret import Secret
+from components.site import Forward
+from components.table import Table, TableArgs
+
+# The click handler needs the viewer's address (unique visitors) and user agent (bots).
+CLICK_FORWARD = Forward(headers=("CloudFront-Viewer-Address", "User-Agent"))
+
+
+@dataclass
+class ReferralsArgs:
+    destination: str
+    campaign: str
+    vendors: Sequence[Vendor]
+    business_name: str
+    time_zone: str
+
+
+class Referrals(pulumi.ComponentResource):
+    def __init__(self, name: str, args: ReferralsArgs, platform: Platform, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mainstreet:system:Referrals", name, None, opts)
+        ctx = platform.ctx
+        child = pulumi.ResourceOptions(parent=self)
+        keys = dict(hash_key="pk", range_key="sk", attributes={"pk": "S", "sk": "S"})
+        self.stats = Table("referral-stats", TableArgs(**keys), ctx, child)
+        self.clicks = Table(
+            "referral-clicks",
+            TableArgs(hash_key="vendor", range_key="at", attributes={"vendor": "S", "at": "S"}, ttl_attribute="expires_at"),
+            ctx,
+            child,
+        )
+        self.outreach = Table("outreach", TableArgs(**keys), ctx, child)
+        self.visitor_salt = Secret("visitor-salt", None, ctx, "Salts the daily visitor hashes", child)
+
+        for vendor in args.vendors:
+            aws.dynamodb.TableItem(
+                f"vendor-{vendor.code}",
+                table_name=self.stats.name,
+                hash_key="pk",
+                range_key="sk",
+                item=pulumi.Output.json_dumps(
+                    {"pk": {"S": "VENDOR"}, "sk": {"S": vendor.code}, "name": {"S": vendor.name},
+                     "email": {"S": vendor.email}, "contact": {"S": vendor.contact}}
+                ),
+                opts=child,
+            )
+
+        time_zone = setting("time zone", args.time_zone)
+        self.click = platform.function(
+            "referral-click",
+            FunctionArgs(
+                handler="handlers.referrals.click.handler",
+                links=[
+                    platform.origin_secret.read,
+                    self.stats.link("dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
+                    self.clicks.link("dynamodb:PutItem"),
+                    self.visitor_salt.read,
+                    setting("referral destination", args.destination),
+                    setting("referral campaign", args.campaign),
+                    time_zone,
+                ],
+                url=True,
+                description="Counts a referral click and redirects with UTM tags",
+            ),
+            parent=self,
+        )
+        self.api = platform.function(
+            "referral-api",
+            FunctionArgs(
+                handler="handlers.referrals.api.handler",
+                links=[
+                    platform.origin_secret.read,
+                    platform.session_key.read,
+                    self.stats.link("dynamodb:Query"),
+                    self.outreach.link(
+                        "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"
+                    ),
+                    platform.mailer.send,
+                    setting("business name", args.business_name),
+                    time_zone,
+                ],
+                url=True,
+                bundle=("itsdangerous", "jinja2", "markupsafe"),
+                timeout_s=30,
+                description="Staff referral stats and vendor outreach",
+            ),
+            parent=self,
+        )
+        ops = platform.sites["ops"]
+        ops.route("/ref/*", self.click, forward=CLICK_FORWARD)
+        ops.route("/api/referrals/*", self.api, forward=STAFF_FORWARD)
+        self.register_outputs({"stats_table": self.stats.name, "clicks_table": self.clicks.name})

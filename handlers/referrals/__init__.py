@@ -1,0 +1,1 @@
+"""Referral links: the click redirect, staff stats and vendor outreach."""

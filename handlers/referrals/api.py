@@ -1,0 +1,160 @@
+"""Staff API of the referrals system: click statistics and vendor outreach.
+
+GET  /api/referrals/stats?days=N               per vendor: clicks, unique visitors, bot hits,
+                                               last click, daily series (and the orphan row)
+GET  /api/referrals/outreach                   batches, newest first
+POST /api/referrals/outreach                   render a batch for review (pending_review)
+GET  /api/referrals/outreach/{id}              a batch with its rendered mails
+GET  /api/referrals/outreach/{id}/preview      the same as a page to read
+POST /api/referrals/outreach/{id}/approve      send it; only the first approval sends
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from handlers.referrals import outreach, storage
+from handlers.shared import mail
+from handlers.shared.auth import require_staff
+from handlers.shared.errors import ApiError, not_found
+from handlers.shared.http import body, html_response, json_response, logger, make_api, public_base_url
+from handlers.shared.settings import Settings, link
+
+BATCH_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
+
+
+class ReferralApiSettings(Settings):
+    origin_verify_secret: str = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
+    session_key_secret: str = link("SESSION_KEY_SECRET", "the session-key secret")
+    stats_table: str = link("REFERRAL_STATS_TABLE", "the referral-stats table")
+    outreach_table: str = link("OUTREACH_TABLE", "the outreach table")
+    mail_sender: str = link("MAIL_SENDER", "the mailer")
+    mail_configuration_set: str = link("MAIL_CONFIGURATION_SET", "the mailer")
+    business_name: str = link("BUSINESS_NAME_SETTING", "the business name setting")
+    time_zone: str = link("TIME_ZONE_SETTING", "the time zone setting")
+
+
+settings = ReferralApiSettings.load()
+app = make_api(settings.origin_verify_secret)
+
+
+def staff_only(app_, next_middleware):
+    require_staff(app_, settings.session_key_secret)
+    return next_middleware(app_)
+
+
+def _days(raw: str | None) -> int:
+    try:
+        days = int(raw or 30)
+    except ValueError:
+        raise ApiError(422, "validation_failed", "days must be a whole number.", {"days": "not a number"}) from None
+    if not 1 <= days <= 90:
+        raise ApiError(422, "validation_failed", "days must be between 1 and 90.", {"days": "between 1 and 90"})
+    return days
+
+
+@app.get("/api/referrals/stats", middlewares=[staff_only])
+def stats():
+    days = _days(app.current_event.get_query_string_value("days"))
+    today = datetime.now(timezone.utc).astimezone(ZoneInfo(settings.time_zone)).date()
+    since = (today - timedelta(days=days - 1)).isoformat()
+    totals = storage.totals(settings.stats_table)
+    rows = []
+    vendors = storage.vendors(settings.stats_table)
+    for vendor in [*vendors, {"code": storage.ORPHAN, "name": "Unknown codes", "email": None, "contact": None}]:
+        series = storage.days(settings.stats_table, vendor["code"], since)
+        total = totals.get(vendor["code"], {})
+        rows.append(
+            {
+                "code": vendor["code"],
+                "name": vendor["name"],
+                "orphan": vendor["code"] == storage.ORPHAN,
+                "clicks": total.get("clicks", 0),
+                "bot_hits": total.get("bot_hits", 0),
+                "last_click": total.get("last_click"),
+                "unique_visitors": sum(day["unique_visitors"] for day in series),
+                "daily": series,
+            }
+        )
+    return json_response(200, {"since": since, "until": today.isoformat(), "days": days, "vendors": rows})
+
+
+def _batch_or_404(batch_id: str) -> dict:
+    batch = storage.get_batch(settings.outreach_table, batch_id) if BATCH_ID.match(batch_id) else None
+    if batch is None:
+        raise not_found("That outreach batch")
+    return batch
+
+
+@app.get("/api/referrals/outreach", middlewares=[staff_only])
+def list_batches():
+    return json_response(200, {"batches": storage.list_batches(settings.outreach_table)})
+
+
+@app.post("/api/referrals/outreach", middlewares=[staff_only])
+def create_batch():
+    request = body(app, outreach.NewBatch)
+    vendors = storage.vendors(settings.stats_table)
+    if request.vendor_codes is not None:
+        known = {v["code"] for v in vendors}
+        unknown = [c for c in request.vendor_codes if c not in known]
+        if unknown or not request.vendor_codes:
+            problem = f"unknown vendor codes: {', '.join(unknown)}" if unknown else "name at least one vendor"
+            raise ApiError(422, "validation_failed", f"vendor_codes: {problem}.", {"vendor_codes": problem})
+        vendors = [v for v in vendors if v["code"] in request.vendor_codes]
+    if not vendors:
+        raise ApiError(422, "validation_failed", "There are no vendors to write to.", {"vendor_codes": "no vendors"})
+    mails = outreach.render_mails(request, vendors, settings.business_name, public_base_url(app))
+    now = datetime.now(timezone.utc)
+    batch = {"id": outreach.new_batch_id(now), "status": "pending_review", "created_at": outreach.now_iso(),
+             "subject": request.subject, "mail_count": len(mails)}
+    storage.put_batch(settings.outreach_table, batch, [m.model_dump() for m in mails])
+    logger.info("outreach batch created", extra={"batch": batch["id"], "mails": len(mails)})
+    return json_response(201, {"batch": _batch_or_404(batch["id"]), "mails": storage.batch_mails(settings.outreach_table, batch["id"])})
+
+
+@app.get("/api/referrals/outreach/<batch_id>", middlewares=[staff_only])
+def show_batch(batch_id: str):
+    batch = _batch_or_404(batch_id)
+    return json_response(200, {"batch": batch, "mails": storage.batch_mails(settings.outreach_table, batch_id)})
+
+
+@app.get("/api/referrals/outreach/<batch_id>/preview", middlewares=[staff_only])
+def preview(batch_id: str):
+    batch = _batch_or_404(batch_id)
+    mails = storage.batch_mails(settings.outreach_table, batch_id)
+    return html_response(200, mail.render("referrals", "preview.html.j2", batch=batch, mails=mails))
+
+
+@app.post("/api/referrals/outreach/<batch_id>/approve", middlewares=[staff_only])
+def approve(batch_id: str):
+    batch = _batch_or_404(batch_id)
+    if not storage.approve(settings.outreach_table, batch_id, outreach.now_iso()):
+        raise ApiError(409, "already_approved", f"This batch was already approved; it is {batch['status'].replace('_', ' ')}.")
+    failed = 0
+    for item in storage.batch_mails(settings.outreach_table, batch_id):
+        if not storage.claim_mail(settings.outreach_table, batch_id, item["code"]):
+            continue
+        message_id = None
+        try:
+            message_id = mail.send(
+                sender=settings.mail_sender,
+                configuration_set=settings.mail_configuration_set,
+                to=item["to"],
+                subject=item["subject"],
+                html=item["html"],
+                text=item["text"],
+            )
+        except Exception:
+            failed += 1
+            logger.exception("outreach mail not sent", extra={"batch": batch_id, "vendor": item["code"]})
+        storage.mail_done(settings.outreach_table, batch_id, item["code"], message_id)
+    storage.finish_batch(settings.outreach_table, batch_id, "sent" if not failed else "partly_sent")
+    return json_response(200, {"batch": _batch_or_404(batch_id), "mails": storage.batch_mails(settings.outreach_table, batch_id)})
+
+
+@logger.inject_lambda_context
+def handler(event, context):
+    return app.resolve(event, context)

@@ -1,0 +1,1 @@
+"""Settings, errors, HTTP plumbing, staff auth, secrets and mail shared by every handler."""

@@ -1,0 +1,69 @@
+"""Staff sign-in on every site: `POST /api/session` with the passcode sets the session cookie,
+`DELETE` ends it, `GET` says whether the caller is signed in."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
+from pydantic import BaseModel, Field
+
+from handlers.shared import auth
+from handlers.shared.errors import ApiError
+from handlers.shared.http import body, is_local_host, json_response, logger, make_api, public_host
+from handlers.shared.secrets import secret_value
+from handlers.shared.settings import Settings, link
+
+
+class SessionSettings(Settings):
+    origin_verify_secret: str = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
+    session_key_secret: str = link("SESSION_KEY_SECRET", "the session-key secret")
+    staff_passcode_secret: str = link("STAFF_PASSCODE_SECRET", "the staff-passcode secret (its hash)")
+
+
+class SignIn(BaseModel):
+    passcode: str = Field(min_length=1, max_length=200)
+
+
+settings = SessionSettings.load()
+app = make_api(settings.origin_verify_secret)
+
+
+def _cookie(value: str, max_age: int) -> Cookie:
+    # Browsers drop Secure cookies on plain-HTTP hosts; only local mode's *.localhost is one.
+    return Cookie(
+        name=auth.COOKIE,
+        value=value,
+        path="/",
+        secure=not is_local_host(public_host(app)),
+        http_only=True,
+        max_age=max_age,
+        same_site=SameSite.STRICT_MODE,
+    )
+
+
+@app.post("/api/session")
+def sign_in():
+    request = body(app, SignIn)
+    if not auth.verify_passcode(request.passcode, secret_value(settings.staff_passcode_secret)):
+        logger.info("staff sign-in refused")
+        raise ApiError(401, "wrong_passcode", "That passcode is not right.", {"passcode": "not right"})
+    token = auth.issue_session(secret_value(settings.session_key_secret))
+    return json_response(200, {"signed_in": True, "expires_in": auth.SESSION_SECONDS}, cookies=[_cookie(token, auth.SESSION_SECONDS)])
+
+
+@app.delete("/api/session")
+def sign_out():
+    return json_response(200, {"signed_in": False}, cookies=[_cookie("", 0)])
+
+
+@app.get("/api/session")
+def status():
+    try:
+        auth.require_staff(app, settings.session_key_secret)
+    except ApiError:
+        return json_response(200, {"signed_in": False})
+    return json_response(200, {"signed_in": True})
+
+
+@logger.inject_lambda_context
+def handler(event, context):
+    return app.resolve(event, context)

@@ -1,0 +1,1 @@
+"""Operator tooling: deploy, plan, local mode, secrets, benchmarks."""

@@ -1,0 +1,53 @@
+"""`python -m ops <command>`: the operator's tools. See `python -m ops --help`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops", description="Mainstreet operator tools")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    deploy = commands.add_parser("deploy", help="publish generated pages and edge code, invalidate what changed")
+    deploy.add_argument("--stack", required=True)
+    deploy.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
+    deploy.add_argument("--outputs", help="stack outputs as JSON (default: `pulumi stack output --json`)")
+
+    plan = commands.add_parser("plan", help="the resource graph the program would create, offline")
+    plan.add_argument("--stack", required=True)
+    plan.add_argument("--json", action="store_true", help="machine-readable output")
+
+    local = commands.add_parser("local", help="run the whole system on this machine")
+    local.add_argument("--stack", default="dev")
+    local.add_argument("--port", type=int, default=8080)
+    local.add_argument("--persist", action="store_true", help="keep data under .local/ across runs")
+
+    secrets = commands.add_parser("secrets", help="set the stack's missing secrets with `pulumi config set --secret`")
+    secrets.add_argument("--stack", required=True)
+    secrets.add_argument("--passcode", help="the staff passcode to use (default: prompt)")
+
+    commands.add_parser("bench", help="measure the SPEC budgets and print the figures")
+
+    test = commands.add_parser("test", help="run every test (what `make test` and CI run)")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+
+    args = parser.parse_args(argv)
+    if args.command == "deploy":
+        from ops.deploy import main as run
+    elif args.command == "plan":
+        from ops.plan import main as run
+    elif args.command == "local":
+        from ops.local.server import main as run
+    elif args.command == "secrets":
+        from ops.secrets import main as run
+    elif args.command == "bench":
+        from ops.bench import main as run
+    else:
+        from ops.testing import main as run
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

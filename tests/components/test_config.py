@@ -1,0 +1,69 @@
+"""The typed stack config: every knob declared in Pulumi.yaml, every error named at once."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from components import config
+from ops import harness
+
+DECLARED = yaml.safe_load((harness.ROOT / "Pulumi.yaml").read_text())["config"]
+PULUMI_TYPES = {str: "string", int: "integer", bool: "boolean"}
+
+
+def test_every_setting_is_declared_in_pulumi_yaml_with_type_description_and_default():
+    fields = {f.alias: f for f in config.StackConfig.model_fields.values()}
+    assert set(DECLARED) == set(fields)
+    for key, spec in DECLARED.items():
+        assert spec["description"].strip(), key
+        assert "default" in spec, key
+        annotation = fields[key].annotation
+        expected = "array" if str(annotation).startswith("list") else PULUMI_TYPES.get(annotation, "string")
+        assert spec["type"] == expected, key
+
+
+def test_the_defaults_alone_make_a_valid_dev_config():
+    raw = {key: harness._encode(spec["default"]) for key, spec in DECLARED.items()}
+    loaded = config.load(raw, {"staffPasscodeHash": "x"})
+    assert loaded.settings.stage == "dev"
+
+
+def test_every_problem_is_reported_at_once_each_naming_its_key():
+    raw = {key: harness._encode(spec["default"]) for key, spec in DECLARED.items()}
+    raw.update(
+        stage="staging",
+        monthlyBudgetUsd="-3",
+        timeZone="Mars/Olympus",
+        mailFrom="not-an-address",
+        vendors='["solare | Solare | bad-email | Maria", "only | two"]',
+        systems="[not json",
+        typoKey="1",
+    )
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(raw, {})
+    problems = "\n".join(caught.value.problems)
+    for key in ("mainstreet:stage", "mainstreet:monthlyBudgetUsd", "mainstreet:timeZone", "mainstreet:mailFrom",
+                "mainstreet:vendors[0].email", "mainstreet:vendors[1]", "mainstreet:systems", "mainstreet:typoKey",
+                "mainstreet:staffPasscodeHash"):
+        assert key in problems, key
+    assert len(caught.value.problems) >= 9
+
+
+def test_prod_needs_an_alarm_address_and_custom_domains_need_their_zone():
+    raw = {key: harness._encode(spec["default"]) for key, spec in DECLARED.items()}
+    raw.update(stage="prod", opsDomain="ops.example.com")
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(raw, {"staffPasscodeHash": "x"})
+    problems = "\n".join(caught.value.problems)
+    assert "alarmEmail" in problems and "hostedZoneId" in problems
+
+
+def test_the_program_refuses_to_start_on_bad_config():
+    with pytest.raises(config.ConfigError, match="mainstreet:referralCampaign"):
+        harness.run("dev", overrides={"referralCampaign": "has spaces"})
+
+
+def test_vendor_lines_parse_into_vendors():
+    vendor = config.Vendor.parse(" Solare | Solare | events@solare.example | Team ")
+    assert (vendor.code, vendor.name, vendor.email, vendor.contact) == ("solare", "Solare", "events@solare.example", "Team")

@@ -1,0 +1,288 @@
+"""Rules over the whole resource graph, for both stacks."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+
+import pytest
+
+from components.cdn_policies import CACHE_POLICIES
+from components.function import PLATFORM_ENV
+
+LAMBDA = "aws:lambda/function:Function"
+POLICY = "aws:iam/rolePolicy:RolePolicy"
+TABLE = "aws:dynamodb/table:Table"
+BUCKET = "aws:s3/bucket:Bucket"
+DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
+
+
+def functions(graph):
+    return graph.of_type(LAMBDA)
+
+
+def policy_of(graph, function_name: str) -> dict:
+    return json.loads(graph.named(POLICY, function_name).inputs["policy"])
+
+
+def test_every_function_is_arm64_on_a_current_python_with_the_powertools_layer(graph):
+    assert functions(graph)
+    for fn in functions(graph):
+        assert fn.inputs["architectures"] == ["arm64"], fn.name
+        assert fn.inputs["runtime"] in ("python3.12", "python3.13"), fn.name
+        layers = fn.inputs["layers"]
+        assert len(layers) == 1 and ":017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:" in layers[0]
+
+
+def test_every_function_has_its_own_role_and_a_seven_day_log_group(graph):
+    roles = [fn.inputs["role"] for fn in functions(graph)]
+    assert len(set(roles)) == len(roles)
+    groups = {g.inputs["name"]: g for g in graph.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    for fn in functions(graph):
+        group = groups[f"/aws/lambda/{fn.inputs['name']}"]
+        assert group.inputs["retentionInDays"] == 7
+        assert fn.inputs["loggingConfig"]["logGroup"] == group.inputs["name"]
+        assert fn.inputs["loggingConfig"]["logFormat"] == "JSON"
+
+
+def test_no_iam_action_or_resource_is_a_wildcard(graph):
+    policies = graph.of_type(POLICY)
+    assert len(policies) == len(functions(graph))
+    for policy in policies:
+        for statement in json.loads(policy.inputs["policy"])["Statement"]:
+            assert statement["Effect"] == "Allow"
+            for action in statement["Action"]:
+                assert action != "*" and not action.endswith(":*") and "*" not in action, (policy.name, action)
+            for resource in statement["Resource"]:
+                assert resource.startswith("arn:aws:"), (policy.name, resource)
+                assert resource != "*" and ":*:" not in resource
+
+
+def test_iam_resources_are_resources_the_program_declares(graph):
+    declared = {r.outputs.get("arn") for r in graph.resources if r.outputs.get("arn")}
+    for policy in graph.of_type(POLICY):
+        for statement in json.loads(policy.inputs["policy"])["Statement"]:
+            for resource in statement["Resource"]:
+                base = resource.split("/index/")[0].removesuffix(":*")
+                base = base.rsplit("/", 1)[0] if base.startswith("arn:aws:s3:::") and "/" in base else base
+                assert base in declared, (policy.name, resource)
+
+
+def test_every_table_is_on_demand_with_point_in_time_recovery(graph):
+    tables = graph.of_type(TABLE)
+    assert tables
+    for table in tables:
+        assert table.inputs["billingMode"] == "PAY_PER_REQUEST"
+        assert table.inputs["pointInTimeRecovery"]["enabled"] is True
+        assert table.inputs["serverSideEncryption"]["enabled"] is True
+
+
+def test_prod_protects_stateful_resources_and_dev_can_be_torn_down(dev_graph, prod_graph):
+    for table in prod_graph.of_type(TABLE):
+        assert table.inputs["deletionProtectionEnabled"] is True
+        assert table.protect and table.retain_on_delete, table.name
+    for bucket in prod_graph.of_type(BUCKET):
+        assert bucket.protect and bucket.retain_on_delete and not bucket.inputs.get("forceDestroy"), bucket.name
+    for table in dev_graph.of_type(TABLE):
+        assert table.inputs["deletionProtectionEnabled"] is False and not table.protect
+    for bucket in dev_graph.of_type(BUCKET):
+        assert bucket.inputs["forceDestroy"] is True and not bucket.protect
+    assert all(s.inputs["recoveryWindowInDays"] == 30 for s in prod_graph.of_type("aws:secretsmanager/secret:Secret"))
+
+
+def test_every_bucket_blocks_all_public_access(graph):
+    blocks = {b.inputs["bucket"]: b.inputs for b in graph.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")}
+    for bucket in graph.of_type(BUCKET):
+        block = blocks[bucket.inputs["bucket"]]
+        for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"):
+            assert block[flag] is True, (bucket.name, flag)
+    ownership = graph.of_type("aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+    assert len(ownership) == len(graph.of_type(BUCKET))
+    assert all(o.inputs["rule"]["objectOwnership"] == "BucketOwnerEnforced" for o in ownership)
+
+
+def test_site_buckets_are_read_only_by_their_own_distribution(graph):
+    for policy in graph.of_type("aws:s3/bucketPolicy:BucketPolicy"):
+        document = json.loads(policy.inputs["policy"])
+        allow = [s for s in document["Statement"] if s["Effect"] == "Allow"]
+        assert len(allow) == 1 and allow[0]["Action"] == "s3:GetObject"
+        assert allow[0]["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+        distribution = graph.named(DISTRIBUTION, policy.name)
+        assert allow[0]["Condition"]["StringEquals"]["AWS:SourceArn"] == distribution.outputs["arn"]
+
+
+def behaviours(distribution) -> list[dict]:
+    return [distribution.inputs["defaultCacheBehavior"], *distribution.inputs.get("orderedCacheBehaviors", [])]
+
+
+def test_every_behaviour_is_https_only(graph):
+    for distribution in graph.of_type(DISTRIBUTION):
+        for behaviour in behaviours(distribution):
+            assert behaviour["viewerProtocolPolicy"] in ("https-only", "redirect-to-https"), distribution.name
+        assert distribution.inputs["viewerCertificate"].get("minimumProtocolVersion", "TLSv1.2_2021") >= "TLSv1.2"
+
+
+def test_every_behaviour_sends_the_security_headers(graph):
+    policies = {p.id: p.inputs for p in graph.of_type("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")}
+    for distribution in graph.of_type(DISTRIBUTION):
+        for behaviour in behaviours(distribution):
+            headers = policies[behaviour["responseHeadersPolicyId"]]["securityHeadersConfig"]
+            assert headers["strictTransportSecurity"]["accessControlMaxAgeSec"] >= 31536000
+            assert "frame-ancestors" in headers["contentSecurityPolicy"]["contentSecurityPolicy"]
+
+
+def request_policy(graph, policy_id: str) -> dict:
+    matches = [r for r in graph.of_type("aws:cloudfront/originRequestPolicy:OriginRequestPolicy") if r.id == policy_id]
+    assert len(matches) == 1, policy_id
+    return matches[0].inputs
+
+
+def behaviour_for(graph, site: str, path: str) -> dict:
+    distribution = graph.named(DISTRIBUTION, site)
+    matches = [b for b in distribution.inputs.get("orderedCacheBehaviors", []) if b["pathPattern"] == path]
+    assert len(matches) == 1, (site, path)
+    return matches[0]
+
+
+def test_referral_links_are_never_cached_and_reach_the_handler_with_ip_and_user_agent(graph):
+    """Incident 8: clicks served from cache were never counted."""
+    behaviour = behaviour_for(graph, "ops", "/ref/*")
+    assert behaviour["cachePolicyId"] == CACHE_POLICIES["CachingDisabled"]
+    assert behaviour["targetOriginId"] == "fn-referral-click"
+    headers = request_policy(graph, behaviour["originRequestPolicyId"])["headersConfig"]["headers"]["items"]
+    assert {"CloudFront-Viewer-Address", "User-Agent"} <= set(headers)
+    assert "Host" not in headers  # a Function URL rejects a foreign Host
+
+
+def test_function_origins_carry_the_origin_secret_and_pages_use_origin_access_control(graph):
+    origin_secret = graph.named("aws:secretsmanager/secretVersion:SecretVersion", "origin-verify").inputs["secretString"]
+    for distribution in graph.of_type(DISTRIBUTION):
+        for origin in distribution.inputs["origins"]:
+            if origin["originId"] == "pages":
+                assert origin["originAccessControlId"]
+            else:
+                assert origin["customOriginConfig"]["originProtocolPolicy"] == "https-only"
+                assert origin["customHeaders"] == [{"name": "X-Origin-Verify", "value": origin_secret}]
+
+
+def test_every_function_route_has_a_function_url(graph):
+    urls = {u.inputs["functionName"] for u in graph.of_type("aws:lambda/functionUrl:FunctionUrl")}
+    for distribution in graph.of_type(DISTRIBUTION):
+        for origin in distribution.inputs["origins"]:
+            if origin["originId"] != "pages":
+                assert origin["domainName"].split(".")[0] in urls
+
+
+def test_no_secret_value_reaches_an_environment_variable(graph):
+    assert len(graph.secret_values) >= 4
+    for fn in functions(graph):
+        for key, value in fn.inputs["environment"]["variables"].items():
+            for secret in graph.secret_values:
+                assert secret not in str(value), (fn.name, key)
+
+
+def handler_module(fn) -> str:
+    return fn.inputs["handler"].rsplit(".", 1)[0]
+
+
+def import_with_env(module: str, env: dict[str, str], monkeypatch):
+    for key in [k for k in list(sys.modules) if k == module]:
+        del sys.modules[key]
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return importlib.import_module(module)
+
+
+def settings_class(module):
+    from handlers.shared.settings import Settings
+
+    found = [v for v in vars(module).values() if isinstance(v, type) and issubclass(v, Settings) and v is not Settings and v.__module__ == module.__name__]
+    assert len(found) == 1, module.__name__
+    return found[0]
+
+
+def test_every_function_environment_names_exactly_what_its_handler_needs(graph, monkeypatch):
+    """Incident 2: a function started without SERVICE_KEY_HASH. The env comes only from links,
+    and the handler's settings name every variable it reads: the two must be the same set."""
+    for fn in functions(graph):
+        env = fn.inputs["environment"]["variables"]
+        with monkeypatch.context() as patch:
+            for key in [k for k in list(env)]:
+                patch.delenv(key, raising=False)
+            module = import_with_env(handler_module(fn), env, patch)
+            settings = settings_class(module)
+            needed = {f.alias for f in settings.model_fields.values() if f.alias} - set(PLATFORM_ENV)
+            assert set(env) - set(PLATFORM_ENV) == needed, fn.name
+            assert settings.required_env() - set(PLATFORM_ENV) <= set(env)
+
+
+def test_a_handler_missing_a_link_fails_at_start_naming_the_link(dev_graph, monkeypatch):
+    from handlers.shared.settings import MissingLink
+
+    fn = dev_graph.named(LAMBDA, "referral-click")
+    env = dict(fn.inputs["environment"]["variables"])
+    del env["VISITOR_SALT_SECRET"]
+    monkeypatch.delenv("VISITOR_SALT_SECRET", raising=False)
+    with pytest.raises(MissingLink, match="VISITOR_SALT_SECRET is not set: link the visitor-salt secret"):
+        import_with_env(handler_module(fn), env, monkeypatch)
+
+
+def test_functions_bundle_nothing_the_runtime_or_layer_provides(graph):
+    for fn in functions(graph):
+        names = set(fn.inputs["code"].assets)
+        roots = {name.split("/")[0] for name in names}
+        assert not roots & {"boto3", "botocore", "aws_lambda_powertools", "pydantic", "pydantic_core"}, fn.name
+        assert not any(name.endswith(".so") for name in names)
+        assert f"handlers/{fn.inputs['handler'].split('.')[1]}/__init__.py" in names
+
+
+def test_exports_name_each_sites_bucket_distribution_domain_and_manifest(graph):
+    sites = graph.outputs["sites"]
+    assert set(sites) == {"brand", "ops"}
+    for name, site in sites.items():
+        assert site["bucket"] == graph.named(BUCKET, f"{name}-site").inputs["bucket"]
+        assert site["distribution_id"].startswith("E")
+        assert site["domain"]
+        objects = {o.inputs["key"]: o.inputs for o in graph.of_type("aws:s3/bucketObjectv2:BucketObjectv2") if o.inputs["bucket"] == site["bucket"]}
+        assert set(site["manifest"]) == set(objects) and "index.html" in objects
+        for key, digest in site["manifest"].items():
+            assert objects[key]["metadata"] == {"sha256": digest}
+
+
+def test_prod_serves_custom_domains_with_a_us_east_1_certificate(prod_graph):
+    ops = prod_graph.named(DISTRIBUTION, "ops")
+    assert ops.inputs["aliases"] == ["ops.queenofsandiego.com"]
+    assert ops.inputs["viewerCertificate"]["sslSupportMethod"] == "sni-only"
+    assert prod_graph.outputs["sites"]["ops"]["domain"] == "ops.queenofsandiego.com"
+    providers = [r for r in prod_graph.resources if r.type == "pulumi:providers:aws"]
+    assert providers and all(p.inputs["region"] == "us-east-1" for p in providers)
+
+
+def test_edge_code_changes_go_through_ops_deploy(graph):
+    for fn in graph.of_type("aws:cloudfront/function:Function"):
+        assert fn.ignore_changes == ("code",) and fn.inputs["publish"] is True
+        assert fn.inputs["runtime"] == "cloudfront-js-2.0"
+
+
+def test_budget_alerts_at_80_and_100_percent_and_every_function_has_an_error_alarm(graph):
+    budget = graph.of_type("aws:budgets/budget:Budget")[0].inputs
+    assert sorted(n["threshold"] for n in budget["notifications"]) == [80, 100]
+    alarmed = {a.inputs["dimensions"]["FunctionName"] for a in graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    assert alarmed == {fn.inputs["name"] for fn in functions(graph)}
+
+
+def test_prod_alarms_reach_the_owner_and_dev_alarms_stay_quiet(dev_graph, prod_graph):
+    subscriptions = prod_graph.of_type("aws:sns/topicSubscription:TopicSubscription")
+    assert [s.inputs["endpoint"] for s in subscriptions] == ["owner@queenofsandiego.com"]
+    assert not dev_graph.of_type("aws:sns/topicSubscription:TopicSubscription")
+
+
+def test_mail_bounces_and_complaints_are_published(graph):
+    destination = graph.of_type("aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination")[0]
+    assert set(destination.inputs["eventDestination"]["matchingEventTypes"]) == {"BOUNCE", "COMPLAINT"}
+
+
+def test_the_dev_stack_carries_the_seven_vendors_of_the_referral_launch(dev_graph):
+    vendors = {json.loads(i.inputs["item"])["sk"]["S"] for i in dev_graph.of_type("aws:dynamodb/tableItem:TableItem")}
+    assert vendors == {"solare", "smallgoods", "puesto", "board-and-brew", "whole-foods", "total-wine", "gianni-buonomo"}

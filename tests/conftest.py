@@ -1,0 +1,45 @@
+"""Fixtures every test directory shares: safe AWS settings and the program's graph per stack."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ops import harness
+
+# No test may reach a real AWS account, whatever the machine has configured.
+for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL"):
+    os.environ.pop(key, None)
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_DEFAULT_REGION="us-west-2",
+    AWS_REGION="us-west-2",
+    POWERTOOLS_DEV="false",
+    POWERTOOLS_LOG_LEVEL="WARNING",
+)
+
+_graphs: dict[str, harness.Graph] = {}
+
+
+def stack_graph(stack: str) -> harness.Graph:
+    """The program run once per stack per session (about a second each)."""
+    if stack not in _graphs:
+        _graphs[stack] = harness.run(stack)
+    return _graphs[stack]
+
+
+@pytest.fixture(scope="session")
+def dev_graph() -> harness.Graph:
+    return stack_graph("dev")
+
+
+@pytest.fixture(scope="session")
+def prod_graph() -> harness.Graph:
+    return stack_graph("prod")
+
+
+@pytest.fixture(scope="session", params=["dev", "prod"])
+def graph(request) -> harness.Graph:
+    return stack_graph(request.param)
