@@ -1,5 +1,5 @@
-"""boto3 clients made once per execution environment. Endpoints come from the standard
-`AWS_ENDPOINT_URL_<SERVICE>` variables, which local mode sets and Lambda does not."""
+"""boto3 clients made once per execution environment, from one session. Endpoints come from
+the standard `AWS_ENDPOINT_URL_<SERVICE>` variables, which local mode sets and Lambda does not."""
 
 from __future__ import annotations
 
@@ -7,8 +7,13 @@ from functools import lru_cache
 from typing import Any
 
 
-@lru_cache(maxsize=None)
-def client(service: str) -> Any:
+@lru_cache(maxsize=1)
+def session() -> Any:
     import boto3
 
-    return boto3.client(service)
+    return boto3.session.Session()
+
+
+@lru_cache(maxsize=None)
+def client(service: str) -> Any:
+    return session().client(service)

@@ -11,12 +11,24 @@ from __future__ import annotations
 
 import json
 import secrets
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
 import boto3
 
 ClientFactory = Callable[[str], Any]
+
+
+@lru_cache(maxsize=None)
+def _client(service: str) -> Any:
+    """One client per service and process, made on first use (making one costs ~40 ms)."""
+    return _session().client(service)
+
+
+@lru_cache(maxsize=1)
+def _session() -> boto3.session.Session:
+    return boto3.session.Session()
 
 
 def table_request(inputs: dict) -> dict:
@@ -46,11 +58,17 @@ def table_request(inputs: dict) -> dict:
 
 class Materializer:
     def __init__(self, client: ClientFactory | None = None, generate_secrets: bool = False):
-        self.client = client or boto3.client
+        self._factory = client or _client
+        self._clients: dict[str, Any] = {}
         self.generate_secrets = generate_secrets
         self.secret_names: dict[str, str] = {}  # mock id / ARN → name
         self.tables: list[str] = []
         self.buckets: list[str] = []
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self._factory(service)
+        return self._clients[service]
 
     def __call__(self, typ: str, name: str, inputs: dict, outputs: dict) -> dict | None:
         handler = getattr(self, "_" + typ.split(":")[-1].replace("/", "_"), None)

@@ -1,0 +1,145 @@
+"""Handlers under test: each loaded with exactly the environment the program gives it, the
+program's resources created in moto (or DynamoDB Local), and called with Function URL events."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from dataclasses import dataclass
+
+import pytest
+from moto import mock_aws
+
+from ops import awscalls, harness
+from ops.local import events
+from ops.local.dynamodb_local import DynamoDBLocal
+from ops.local.materialize import replay
+
+HOST = "ops.example.test"
+BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    cookies: list[str]
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+
+class FunctionClient:
+    """Calls one handler the way CloudFront → Function URL → Lambda would."""
+
+    def __init__(self, graph: harness.Graph, name: str, monkeypatch):
+        fn = graph.named("aws:lambda/function:Function", name)
+        self.env = dict(fn.inputs["environment"]["variables"])
+        for key, value in self.env.items():
+            monkeypatch.setenv(key, value)
+        self.module_name = fn.inputs["handler"].rsplit(".", 1)[0]
+        sys.modules.pop(self.module_name, None)
+        self.module = importlib.import_module(self.module_name)
+        self.name = name
+        self.origin_secret = graph.named("aws:secretsmanager/secretVersion:SecretVersion", "origin-verify").inputs["secretString"]
+
+    def request(self, method: str, path: str, *, headers=None, json_body=None, body=None, query="", origin=True, host=HOST) -> Reply:
+        sent = {"user-agent": BROWSER, "cloudfront-viewer-address": "198.51.100.7:51234", "x-forwarded-host": host}
+        if origin:
+            sent["x-origin-verify"] = self.origin_secret
+        if json_body is not None:
+            body = json.dumps(json_body)
+            sent["content-type"] = "application/json"
+        sent.update({k.lower(): v for k, v in (headers or {}).items()})
+        sent = {k: v for k, v in sent.items() if v is not None}
+        event = events.function_url_event(method, path, query=query, headers=sent, body=body, function_name=self.name)
+        result = self.module.handler(event, events.LambdaContext(function_name=self.name))
+        return Reply(*events.response_parts(result))
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, json_body=None, **kw):
+        return self.request("POST", path, json_body=json_body, **kw)
+
+
+def _fresh_caches():
+    from handlers.shared import aws, secrets
+
+    aws.client.cache_clear()  # the session stays: clients are cheap to make from it
+    secrets.secret_value.cache_clear()
+
+
+@pytest.fixture
+def aws(dev_graph):
+    """moto, holding every resource of the dev stack with the program's physical names."""
+    from handlers.shared import secrets
+
+    secrets.secret_value.cache_clear()
+    with mock_aws():
+        replay(dev_graph)
+        yield dev_graph
+
+
+@pytest.fixture
+def function(aws, monkeypatch):
+    """function("referral-click") → a client for that function's handler."""
+    return lambda name: FunctionClient(aws, name, monkeypatch)
+
+
+@pytest.fixture
+def staff_cookie(function):
+    """A signed-in staff session's Cookie header."""
+    session = function("staff-session")
+    reply = session.post("/api/session", {"passcode": harness.TEST_PASSCODE})
+    assert reply.status == 200, reply.text
+    return reply.cookies[0].split(";")[0]
+
+
+@pytest.fixture
+def calls():
+    """AWS calls made while the test runs (clients are re-made so they carry the hook)."""
+    _fresh_caches()
+    with awscalls.counting() as counted:
+        yield counted
+
+
+@pytest.fixture
+def sent_mail():
+    """What SES accepted, from moto's backend (tests only; local mode captures its own)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return lambda: list(ses_backends[DEFAULT_ACCOUNT_ID]["us-west-2"].sent_messages)
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local():
+    """AWS's own DynamoDB engine, for tests where concurrency or transactions are the point."""
+    engine = DynamoDBLocal()
+    yield engine
+    engine.stop()
+
+
+@pytest.fixture
+def on_dynamodb_local(aws, dynamodb_local, dev_graph, monkeypatch):
+    """moto for everything but DynamoDB, which goes to DynamoDB Local with the program's tables."""
+    from ops.local.materialize import Materializer
+
+    client = dynamodb_local.client()
+    for name in client.list_tables()["TableNames"]:
+        client.delete_table(TableName=name)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local.endpoint)
+    _fresh_caches()
+    materializer = Materializer(lambda service: client if service == "dynamodb" else __import__("boto3").client(service))
+    for resource in dev_graph.resources:
+        if resource.type.startswith("aws:dynamodb/"):
+            materializer(resource.type, resource.name, resource.inputs, resource.outputs)
+    yield client
+    _fresh_caches()

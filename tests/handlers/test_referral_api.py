@@ -1,0 +1,134 @@
+"""Staff referral API: stats per vendor, and outreach that sends once, only after approval."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.shared.aws import client
+
+OUTREACH = "mainstreet-dev-outreach"
+
+
+@pytest.fixture
+def api(function):
+    return function("referral-api")
+
+
+@pytest.fixture
+def click(function):
+    return function("referral-click")
+
+
+def outreach_items() -> list[dict]:
+    return client("dynamodb").scan(TableName=OUTREACH)["Items"]
+
+
+@pytest.mark.parametrize("method, path", [
+    ("GET", "/api/referrals/stats"),
+    ("GET", "/api/referrals/outreach"),
+    ("POST", "/api/referrals/outreach"),
+    ("GET", "/api/referrals/outreach/20260101T000000Z-abcdef12"),
+    ("POST", "/api/referrals/outreach/20260101T000000Z-abcdef12/approve"),
+])
+def test_staff_endpoints_need_a_session(api, method, path):
+    reply = api.request(method, path, json_body={} if method == "POST" else None)
+    assert reply.status == 401 and reply.json()["error"] == "unauthorized"
+
+
+def test_stats_per_vendor_clicks_uniques_bots_last_click_and_daily_series(api, click, staff_cookie):
+    click.get("/ref/solare")
+    click.get("/ref/solare")
+    click.get("/ref/solare", headers={"cloudfront-viewer-address": "192.0.2.1:9"})
+    click.get("/ref/solare", headers={"user-agent": "Slackbot-LinkExpanding 1.0"})
+    click.get("/ref/whoever")
+    reply = api.get("/api/referrals/stats", headers={"cookie": staff_cookie}, query="days=7")
+    assert reply.status == 200
+    data = reply.json()
+    rows = {row["code"]: row for row in data["vendors"]}
+    assert len(rows) == 8  # the seven vendors and the orphan row
+    solare = rows["solare"]
+    assert (solare["clicks"], solare["unique_visitors"], solare["bot_hits"]) == (3, 2, 1)
+    assert solare["last_click"] and solare["name"] == "Solare"
+    assert solare["daily"] == [{"date": data["until"], "clicks": 3, "bot_hits": 1, "unique_visitors": 2}]
+    assert rows["_orphan"]["clicks"] == 1 and rows["_orphan"]["orphan"] is True
+    assert rows["puesto"]["clicks"] == 0 and rows["puesto"]["daily"] == []
+
+
+@pytest.mark.parametrize("days", ["abc", "0", "91"])
+def test_stats_reject_a_bad_window(api, staff_cookie, days):
+    reply = api.get("/api/referrals/stats", headers={"cookie": staff_cookie}, query=f"days={days}")
+    assert reply.status == 422 and "days" in reply.json()["fields"]
+
+
+def test_a_batch_is_rendered_for_review_and_nothing_is_sent(api, staff_cookie, sent_mail):
+    reply = api.post("/api/referrals/outreach", {"subject": "Your link to us", "note": "See you at the dock!"},
+                     headers={"cookie": staff_cookie})
+    assert reply.status == 201
+    batch, mails = reply.json()["batch"], reply.json()["mails"]
+    assert batch["status"] == "pending_review" and batch["mail_count"] == 7
+    solare = next(m for m in mails if m["code"] == "solare")
+    assert solare["to"] == "events@solare.example" and solare["subject"] == "Your link to us"
+    assert "https://ops.example.test/ref/solare" in solare["html"] and "https://ops.example.test/ref/solare" in solare["text"]
+    assert "See you at the dock!" in solare["text"] and "Solare events team" in solare["html"]
+    assert all(m["status"] == "queued" for m in mails)
+    assert sent_mail() == []
+
+
+def test_vendor_data_is_escaped_in_the_mail_and_the_preview(api, staff_cookie):
+    reply = api.post("/api/referrals/outreach", {"note": "<script>alert(1)</script>"}, headers={"cookie": staff_cookie})
+    batch_id = reply.json()["batch"]["id"]
+    mail = reply.json()["mails"][0]
+    assert "<script>" not in mail["html"] and "&lt;script&gt;" in mail["html"]
+    preview = api.get(f"/api/referrals/outreach/{batch_id}/preview", headers={"cookie": staff_cookie})
+    assert preview.status == 200 and preview.headers["Content-Type"].startswith("text/html")
+    assert "<script>alert" not in preview.text
+    assert preview.text.count("<iframe") == 7 and "Board &amp; Brew" in preview.text
+
+
+def test_a_batch_for_some_vendors(api, staff_cookie):
+    reply = api.post("/api/referrals/outreach", {"vendor_codes": ["puesto", "smallgoods"]}, headers={"cookie": staff_cookie})
+    assert reply.status == 201 and sorted(m["code"] for m in reply.json()["mails"]) == ["puesto", "smallgoods"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"subject": "Hi"}, "subject"),
+    ({"subject": "x" * 151}, "subject"),
+    ({"vendor_codes": ["solare", "nobody"]}, "vendor_codes"),
+    ({"vendor_codes": []}, "vendor_codes"),
+    ({"vendor_codes": "solare"}, "vendor_codes"),
+    ({"note": 5}, "note"),
+])
+def test_a_bad_batch_request_names_the_field_and_writes_nothing(api, staff_cookie, body, field):
+    reply = api.post("/api/referrals/outreach", body, headers={"cookie": staff_cookie})
+    assert reply.status == 422
+    assert field in reply.json()["fields"]
+    assert outreach_items() == []
+
+
+def test_approving_sends_each_mail_once_and_a_second_approval_sends_nothing(api, staff_cookie, sent_mail):
+    created = api.post("/api/referrals/outreach", {}, headers={"cookie": staff_cookie}).json()
+    batch_id = created["batch"]["id"]
+    reply = api.post(f"/api/referrals/outreach/{batch_id}/approve", headers={"cookie": staff_cookie})
+    assert reply.status == 200
+    assert reply.json()["batch"]["status"] == "sent" and reply.json()["batch"]["sent_count"] == 7
+    assert all(m["status"] == "sent" and m["message_id"] for m in reply.json()["mails"])
+    sent = sent_mail()
+    assert len(sent) == 7
+    assert sorted(d for m in sent for d in m.destinations["ToAddresses"])[0] == "catering@puesto.example"
+
+    again = api.post(f"/api/referrals/outreach/{batch_id}/approve", headers={"cookie": staff_cookie})
+    assert again.status == 409 and again.json()["error"] == "already_approved"
+    assert len(sent_mail()) == 7
+
+
+def test_approving_an_unknown_batch_is_404(api, staff_cookie):
+    for batch_id in ("20260101T000000Z-00000000", "../etc"):
+        reply = api.post(f"/api/referrals/outreach/{batch_id}/approve", headers={"cookie": staff_cookie})
+        assert reply.status == 404
+
+
+def test_batches_are_listed_newest_first(api, staff_cookie):
+    first = api.post("/api/referrals/outreach", {"subject": "First batch"}, headers={"cookie": staff_cookie}).json()["batch"]
+    second = api.post("/api/referrals/outreach", {"subject": "Second batch"}, headers={"cookie": staff_cookie}).json()["batch"]
+    listed = api.get("/api/referrals/outreach", headers={"cookie": staff_cookie}).json()["batches"]
+    assert [b["id"] for b in listed][:2] == sorted([first["id"], second["id"]], reverse=True)

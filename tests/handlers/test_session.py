@@ -1,0 +1,78 @@
+"""Staff sign-in: the passcode (stored as a hash) buys a 12-hour HttpOnly SameSite=Strict cookie."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from handlers.shared import auth
+from ops import harness
+
+
+@pytest.fixture
+def session(function):
+    return function("staff-session")
+
+
+def test_the_right_passcode_sets_a_strict_http_only_secure_cookie(session):
+    reply = session.post("/api/session", {"passcode": harness.TEST_PASSCODE})
+    assert reply.status == 200 and reply.json()["signed_in"] is True
+    [cookie] = reply.cookies
+    attributes = [part.strip() for part in cookie.split(";")]
+    assert attributes[0].startswith("ms_staff=") and len(attributes[0]) > 30
+    assert {"HttpOnly", "Secure", "SameSite=Strict", "Path=/", "Max-Age=43200"} <= set(attributes)
+    assert reply.headers["Cache-Control"] == "no-store"
+
+
+def test_on_localhost_the_cookie_is_not_secure_so_plain_http_keeps_it(session):
+    reply = session.post("/api/session", {"passcode": harness.TEST_PASSCODE}, host="ops.localhost:8080")
+    assert "Secure" not in [part.strip() for part in reply.cookies[0].split(";")]
+
+
+def test_a_wrong_passcode_is_refused_without_a_cookie(session):
+    reply = session.post("/api/session", {"passcode": "guess"})
+    assert reply.status == 401 and reply.cookies == []
+    assert reply.json() == {"error": "wrong_passcode", "message": "That passcode is not right.", "fields": {"passcode": "not right"}}
+
+
+@pytest.mark.parametrize("body, status, field", [
+    ({}, 422, "passcode"),
+    ({"passcode": ""}, 422, "passcode"),
+    ({"passcode": 12}, 422, "passcode"),
+    ("not json", 400, None),
+    ([], 422, "body"),
+])
+def test_bad_sign_in_requests_get_a_clear_4xx(session, body, status, field):
+    reply = session.request("POST", "/api/session", body=body) if isinstance(body, str) else session.post("/api/session", body)
+    assert reply.status == status
+    payload = reply.json()
+    assert payload["message"] and payload["error"]
+    if field:
+        assert field in payload["fields"]
+
+
+def test_the_cookie_says_signed_in_and_sign_out_clears_it(session, staff_cookie):
+    assert session.get("/api/session", headers={"cookie": staff_cookie}).json() == {"signed_in": True}
+    assert session.get("/api/session").json() == {"signed_in": False}
+    reply = session.request("DELETE", "/api/session", headers={"cookie": staff_cookie})
+    assert reply.status == 200 and "Max-Age=0" in reply.cookies[0]
+
+
+def test_tampered_and_expired_sessions_are_not_signed_in(session, staff_cookie, monkeypatch):
+    name, value = staff_cookie.split("=", 1)
+    tampered = f"{name}={value[:-2]}{'A' if value[-2] != 'A' else 'B'}{value[-1]}"
+    assert session.get("/api/session", headers={"cookie": tampered}).json() == {"signed_in": False}
+    later = time.time() + auth.SESSION_SECONDS + 60
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: later)
+    assert session.get("/api/session", headers={"cookie": staff_cookie}).json() == {"signed_in": False}
+
+
+def test_passcode_hashes_verify_in_constant_time_and_reject_other_schemes():
+    stored = auth.hash_passcode("open sesame")
+    assert stored.startswith("scrypt$") and "open sesame" not in stored
+    assert auth.verify_passcode("open sesame", stored)
+    assert not auth.verify_passcode("open sesame!", stored)
+    assert not auth.verify_passcode("x", "md5$abc")
+    assert not auth.verify_passcode("x", "garbage")
+    assert auth.hash_passcode("a") != auth.hash_passcode("a")  # salted
