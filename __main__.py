@@ -15,7 +15,7 @@ cfg = loaded.settings
 platform = Platform("platform", cfg, loaded.secrets)
 
 if cfg.enabled("referrals"):
-    Referrals(
+    referrals = Referrals(
         "referrals",
         ReferralsArgs(
             destination=cfg.referral_destination,
@@ -27,7 +27,11 @@ if cfg.enabled("referrals"):
         platform,
     )
 
+    pulumi.export("referrals", referrals.exports())
+
 platform.finish()
 
 pulumi.export("stage", cfg.stage)
+pulumi.export("region", platform.ctx.region)
+pulumi.export("business_name", cfg.business_name)
 pulumi.export("sites", platform.exports())

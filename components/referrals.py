@@ -108,4 +108,8 @@ class Referrals(pulumi.ComponentResource):
         ops = platform.sites["ops"]
         ops.route("/ref/*", self.click, forward=CLICK_FORWARD)
         ops.route("/api/referrals/*", self.api, forward=STAFF_FORWARD)
+        self.vendor_names = {vendor.code: vendor.name for vendor in args.vendors}
         self.register_outputs({"stats_table": self.stats.name, "clicks_table": self.clicks.name})
+
+    def exports(self) -> dict:
+        return {"vendors": self.vendor_names, "stats_table": self.stats.name}

@@ -33,7 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     test = commands.add_parser("test", help="run every test (what `make test` and CI run)")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
 
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["test"]:  # everything after `test` belongs to pytest
+        args = argparse.Namespace(command="test", pytest_args=argv[1:])
+    else:
+        args = parser.parse_args(argv)
     if args.command == "deploy":
         from ops.deploy import main as run
     elif args.command == "plan":

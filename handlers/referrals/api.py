@@ -15,7 +15,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from handlers.referrals import outreach, storage
+from handlers.referrals import storage
 from handlers.shared import mail
 from handlers.shared.auth import require_staff
 from handlers.shared.errors import ApiError, not_found
@@ -26,14 +26,14 @@ BATCH_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
 
 
 class ReferralApiSettings(Settings):
-    origin_verify_secret: str = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
-    session_key_secret: str = link("SESSION_KEY_SECRET", "the session-key secret")
-    stats_table: str = link("REFERRAL_STATS_TABLE", "the referral-stats table")
-    outreach_table: str = link("OUTREACH_TABLE", "the outreach table")
-    mail_sender: str = link("MAIL_SENDER", "the mailer")
-    mail_configuration_set: str = link("MAIL_CONFIGURATION_SET", "the mailer")
-    business_name: str = link("BUSINESS_NAME_SETTING", "the business name setting")
-    time_zone: str = link("TIME_ZONE_SETTING", "the time zone setting")
+    origin_verify_secret = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
+    session_key_secret = link("SESSION_KEY_SECRET", "the session-key secret")
+    stats_table = link("REFERRAL_STATS_TABLE", "the referral-stats table")
+    outreach_table = link("OUTREACH_TABLE", "the outreach table")
+    mail_sender = link("MAIL_SENDER", "the mailer")
+    mail_configuration_set = link("MAIL_CONFIGURATION_SET", "the mailer")
+    business_name = link("BUSINESS_NAME_SETTING", "the business name setting")
+    time_zone = link("TIME_ZONE_SETTING", "the time zone setting")
 
 
 settings = ReferralApiSettings.load()
@@ -43,6 +43,10 @@ app = make_api(settings.origin_verify_secret)
 def staff_only(app_, next_middleware):
     require_staff(app_, settings.session_key_secret)
     return next_middleware(app_)
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _days(raw: str | None) -> int:
@@ -95,7 +99,10 @@ def list_batches():
 
 @app.post("/api/referrals/outreach", middlewares=[staff_only])
 def create_batch():
-    request = body(app, outreach.NewBatch)
+    from handlers.referrals import outreach
+    from handlers.referrals.models import NewBatch
+
+    request = body(app, NewBatch)
     vendors = storage.vendors(settings.stats_table)
     if request.vendor_codes is not None:
         known = {v["code"] for v in vendors}
@@ -108,7 +115,7 @@ def create_batch():
         raise ApiError(422, "validation_failed", "There are no vendors to write to.", {"vendor_codes": "no vendors"})
     mails = outreach.render_mails(request, vendors, settings.business_name, public_base_url(app))
     now = datetime.now(timezone.utc)
-    batch = {"id": outreach.new_batch_id(now), "status": "pending_review", "created_at": outreach.now_iso(),
+    batch = {"id": outreach.new_batch_id(now), "status": "pending_review", "created_at": now_iso(),
              "subject": request.subject, "mail_count": len(mails)}
     storage.put_batch(settings.outreach_table, batch, [m.model_dump() for m in mails])
     logger.info("outreach batch created", extra={"batch": batch["id"], "mails": len(mails)})
@@ -131,7 +138,7 @@ def preview(batch_id: str):
 @app.post("/api/referrals/outreach/<batch_id>/approve", middlewares=[staff_only])
 def approve(batch_id: str):
     batch = _batch_or_404(batch_id)
-    if not storage.approve(settings.outreach_table, batch_id, outreach.now_iso()):
+    if not storage.approve(settings.outreach_table, batch_id, now_iso()):
         raise ApiError(409, "already_approved", f"This batch was already approved; it is {batch['status'].replace('_', ' ')}.")
     failed = 0
     for item in storage.batch_mails(settings.outreach_table, batch_id):

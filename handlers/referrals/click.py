@@ -26,13 +26,13 @@ CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
 class ClickSettings(Settings):
-    origin_verify_secret: str = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
-    stats_table: str = link("REFERRAL_STATS_TABLE", "the referral-stats table")
-    clicks_table: str = link("REFERRAL_CLICKS_TABLE", "the referral-clicks table")
-    visitor_salt_secret: str = link("VISITOR_SALT_SECRET", "the visitor-salt secret")
-    destination: str = link("REFERRAL_DESTINATION_SETTING", "the referral destination setting")
-    campaign: str = link("REFERRAL_CAMPAIGN_SETTING", "the referral campaign setting")
-    time_zone: str = link("TIME_ZONE_SETTING", "the time zone setting")
+    origin_verify_secret = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
+    stats_table = link("REFERRAL_STATS_TABLE", "the referral-stats table")
+    clicks_table = link("REFERRAL_CLICKS_TABLE", "the referral-clicks table")
+    visitor_salt_secret = link("VISITOR_SALT_SECRET", "the visitor-salt secret")
+    destination = link("REFERRAL_DESTINATION_SETTING", "the referral destination setting")
+    campaign = link("REFERRAL_CAMPAIGN_SETTING", "the referral campaign setting")
+    time_zone = link("TIME_ZONE_SETTING", "the time zone setting")
 
 
 settings = ClickSettings.load()

@@ -3,26 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime
 
-from pydantic import BaseModel, Field
-
+from handlers.referrals.models import NewBatch, RenderedMail
 from handlers.shared import mail
-
-
-class NewBatch(BaseModel):
-    vendor_codes: list[str] | None = Field(None, description="Vendors to write to; all when omitted")
-    subject: str = Field("Your referral link", min_length=3, max_length=150)
-    note: str = Field("", max_length=2000, description="A personal paragraph added to every mail")
-
-
-class RenderedMail(BaseModel):
-    code: str
-    to: str
-    vendor_name: str
-    subject: str
-    html: str
-    text: str
 
 
 def new_batch_id(now: datetime) -> str:
@@ -50,7 +34,3 @@ def render_mails(request: NewBatch, vendors: list[dict], business: str, base_url
             )
         )
     return mails
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -12,8 +12,7 @@ outreach (pk, sk):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 from handlers.shared.aws import client
 
@@ -29,8 +28,7 @@ def _n(value: int | float) -> dict:
     return {"N": str(value)}
 
 
-@dataclass(frozen=True)
-class Click:
+class Click(NamedTuple):
     vendor: str  # a vendor code, or ORPHAN
     code: str  # what the visitor's link said, normalised
     at: str  # ISO-8601 UTC
@@ -91,7 +89,7 @@ def record_click(stats: str, clicks: str, click: Click) -> str:
             reasons = exc.response.get("CancellationReasons", [])
             if not reasons or reasons[0].get("Code") != "ConditionalCheckFailed":
                 raise
-    orphan = Click(**{**click.__dict__, "vendor": ORPHAN})
+    orphan = click._replace(vendor=ORPHAN)
     dynamodb.transact_write_items(TransactItems=_click_writes(stats, clicks, orphan))
     return ORPHAN
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
-from pydantic import BaseModel, Field
 
 from handlers.shared import auth
 from handlers.shared.errors import ApiError
@@ -14,13 +13,9 @@ from handlers.shared.settings import Settings, link
 
 
 class SessionSettings(Settings):
-    origin_verify_secret: str = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
-    session_key_secret: str = link("SESSION_KEY_SECRET", "the session-key secret")
-    staff_passcode_secret: str = link("STAFF_PASSCODE_SECRET", "the staff-passcode secret (its hash)")
-
-
-class SignIn(BaseModel):
-    passcode: str = Field(min_length=1, max_length=200)
+    origin_verify_secret = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
+    session_key_secret = link("SESSION_KEY_SECRET", "the session-key secret")
+    staff_passcode_secret = link("STAFF_PASSCODE_SECRET", "the staff-passcode secret (its hash)")
 
 
 settings = SessionSettings.load()
@@ -42,6 +37,8 @@ def _cookie(value: str, max_age: int) -> Cookie:
 
 @app.post("/api/session")
 def sign_in():
+    from handlers.shared.models import SignIn
+
     request = body(app, SignIn)
     if not auth.verify_passcode(request.passcode, secret_value(settings.staff_passcode_secret)):
         logger.info("staff sign-in refused")

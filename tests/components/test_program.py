@@ -212,7 +212,7 @@ def test_every_function_environment_names_exactly_what_its_handler_needs(graph, 
                 patch.delenv(key, raising=False)
             module = import_with_env(handler_module(fn), env, patch)
             settings = settings_class(module)
-            needed = {f.alias for f in settings.model_fields.values() if f.alias} - set(PLATFORM_ENV)
+            needed = settings.env_names() - set(PLATFORM_ENV)
             assert set(env) - set(PLATFORM_ENV) == needed, fn.name
             assert settings.required_env() - set(PLATFORM_ENV) <= set(env)
 

@@ -65,7 +65,7 @@ def test_click_events_expire_after_ninety_days(click):
 
 
 def test_the_destinations_query_and_the_visitors_are_kept_and_our_tags_win(click, monkeypatch):
-    click.module.settings = click.module.settings.model_copy(update={"destination": "https://example.com/landing?lang=en"})
+    click.module.settings = click.module.settings.replace(destination="https://example.com/landing?lang=en")
     location = click.get("/ref/solare", query="promo=spring&utm_source=someone-else").headers["Location"]
     assert urlsplit(location).path == "/landing"
     assert query_of(location) == {"lang": "en", "promo": "spring", "utm_source": "solare", "utm_medium": "referral",

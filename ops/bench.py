@@ -1,0 +1,126 @@
+"""`make bench`: the SPEC budgets for what exists, measured in one run and printed.
+
+- cold import of each handler (with boto3, which every handler imports on its first call)
+  as a ratio to `import boto3` alone, medians of interleaved runs in fresh interpreters;
+- each function's zipped code artifact;
+- AWS calls on the request paths, counted with botocore's event hooks against moto;
+- edge function sizes.
+Figures are reported, never asserted: timing belongs here, not in the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from ops import edge, harness
+from ops.local.events import LambdaContext, function_url_event
+
+RUNS = 7
+ROOT = harness.ROOT
+PROBE = "import time; t = time.perf_counter(); {imports}; print(time.perf_counter() - t)"
+
+
+def _import_seconds(imports: str, env: dict[str, str]) -> float:
+    done = subprocess.run([sys.executable, "-c", PROBE.format(imports=imports)], env=env, cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def cold_imports(graph: harness.Graph) -> list[tuple[str, float, float, float]]:
+    """(function, handler seconds, boto3 seconds, ratio) per function."""
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    base_env["PYTHONPATH"] = str(ROOT)
+    rows = []
+    for fn in graph.of_type("aws:lambda/function:Function"):
+        env = {**base_env, **fn.inputs["environment"]["variables"], "AWS_DEFAULT_REGION": "us-west-2"}
+        module = fn.inputs["handler"].rsplit(".", 1)[0]
+        handler_times, boto_times = [], []
+        for _ in range(RUNS):  # interleaved, so machine noise hits both alike
+            boto_times.append(_import_seconds("import boto3", env))
+            handler_times.append(_import_seconds(f"import {module}; import boto3", env))
+        h, b = statistics.median(handler_times), statistics.median(boto_times)
+        rows.append((fn.name, h, b, h / b))
+    return rows
+
+
+def artifact_sizes(graph: harness.Graph) -> list[tuple[str, int]]:
+    from components.packaging import zipped_size
+
+    rows = []
+    for fn in graph.of_type("aws:lambda/function:Function"):
+        files = {name: Path(asset.path) for name, asset in fn.inputs["code"].assets.items()}
+        rows.append((fn.name, zipped_size(files)))
+    return rows
+
+
+def request_path_calls(graph: harness.Graph) -> list[tuple[str, str, int, int, list[str]]]:
+    """(request, calls per request: writes, reads, operations) on warm handlers, against moto."""
+    from moto import mock_aws
+
+    from ops import awscalls
+    from ops.local.materialize import replay
+    from ops.local.sandbox import load_handler
+
+    os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-west-2")
+    origin = graph.named("aws:secretsmanager/secretVersion:SecretVersion", "origin-verify").inputs["secretString"]
+    headers = {"x-origin-verify": origin, "user-agent": "Mozilla/5.0", "cloudfront-viewer-address": "198.51.100.1:1",
+               "x-forwarded-host": "ops.bench"}
+    rows = []
+    with mock_aws():
+        replay(graph)
+        fn = graph.named("aws:lambda/function:Function", "referral-click")
+        handler = load_handler(fn.inputs["handler"], fn.inputs["environment"]["variables"])
+        for label, path in (("referral click, known vendor", "/ref/solare"), ("referral click, unknown code", "/ref/nobody")):
+            handler(function_url_event("GET", path, headers=headers), LambdaContext())  # warm: secrets cached
+            with awscalls.counting() as calls:
+                from handlers.shared import aws
+
+                aws.client.cache_clear()
+                handler(function_url_event("GET", path, headers=headers), LambdaContext())
+            rows.append((label, "≤ 2 writes, 0 reads", len(calls.writes()), len(calls.reads()), [op for _, op in calls.log]))
+    return rows
+
+
+def edge_sizes() -> list[tuple[str, int]]:
+    return [(name, len(edge.source(name).encode())) for name in edge.names()]
+
+
+def main(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    graph = harness.run("dev")
+
+    table = Table(title=f"Cold import (median of {RUNS}, fresh interpreters), budget ≤ 1.5 × import boto3")
+    for column in ("function", "handler + boto3 (ms)", "boto3 alone (ms)", "ratio", ""):
+        table.add_column(column)
+    for name, h, b, ratio in cold_imports(graph):
+        table.add_row(name, f"{h * 1000:.0f}", f"{b * 1000:.0f}", f"{ratio:.2f}", "ok" if ratio <= 1.5 else "OVER")
+    console.print(table)
+
+    table = Table(title="Code artifact, zipped, budget ≤ 256 KB")
+    for column in ("function", "KB", ""):
+        table.add_column(column)
+    for name, size in artifact_sizes(graph):
+        table.add_row(name, f"{size / 1024:.1f}", "ok" if size <= 256 * 1024 else "OVER")
+    console.print(table)
+
+    table = Table(title="AWS calls per request (warm)")
+    for column in ("request", "budget", "writes", "reads", "calls"):
+        table.add_column(column)
+    for label, budget, writes, reads, ops in request_path_calls(graph):
+        table.add_row(label, budget, str(writes), str(reads), ", ".join(ops))
+    console.print(table)
+
+    table = Table(title="Edge functions, budget ≤ 10 KB")
+    for column in ("function", "bytes", ""):
+        table.add_column(column)
+    for name, size in edge_sizes():
+        table.add_row(f"edge/{name}.js", str(size), "ok" if size <= edge.MAX_BYTES else "OVER")
+    console.print(table)
+    return 0

@@ -1,0 +1,59 @@
+"""`python -m ops secrets --stack S`: set the secrets a stack needs and does not have yet.
+
+The staff passcode is asked for (or given with --passcode) and only its scrypt hash is stored,
+as a Pulumi secret (`pulumi config set --secret`), so the stack file holds ciphertext of a hash.
+Keys the program can generate itself (session signing, origin verification) need nothing here.
+"""
+
+from __future__ import annotations
+
+import getpass
+import subprocess
+from typing import Callable, Sequence
+
+from handlers.shared.auth import hash_passcode
+
+MIN_PASSCODE = 10
+
+Runner = Callable[[Sequence[str], str], subprocess.CompletedProcess]
+
+
+def _run(command: Sequence[str], stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run(list(command), input=stdin, capture_output=True, text=True)
+
+
+def configured(stack: str, key: str, run: Runner) -> bool:
+    done = run(["pulumi", "config", "get", key, "--stack", stack], "")
+    return done.returncode == 0
+
+
+def set_secret(stack: str, key: str, value: str, run: Runner) -> None:
+    # The value goes on stdin, never on a command line that other users could read.
+    done = run(["pulumi", "config", "set", "--secret", key, "--stack", stack], value)
+    if done.returncode != 0:
+        raise SystemExit(f"pulumi config set failed: {done.stderr.strip()}")
+
+
+def ask_passcode() -> str:
+    while True:
+        first = getpass.getpass(f"New staff passcode (at least {MIN_PASSCODE} characters): ")
+        if len(first) < MIN_PASSCODE:
+            print("Too short.")
+            continue
+        if getpass.getpass("Again: ") == first:
+            return first
+        print("They differ; once more.")
+
+
+def main(args, run: Runner = _run) -> int:
+    key = "staffPasscodeHash"
+    if configured(args.stack, key, run) and not args.passcode:
+        print(f"{key} is already set for {args.stack}; pass --passcode to replace it.")
+        return 0
+    passcode = args.passcode or ask_passcode()
+    if len(passcode) < MIN_PASSCODE:
+        print(f"The passcode needs at least {MIN_PASSCODE} characters.")
+        return 1
+    set_secret(args.stack, key, hash_passcode(passcode), run)
+    print(f"{key} set for stack {args.stack} (only the hash is stored). Run `pulumi up` to apply it.")
+    return 0

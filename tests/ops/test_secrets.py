@@ -1,0 +1,33 @@
+import argparse
+import subprocess
+
+from handlers.shared.auth import verify_passcode
+from ops import secrets
+
+
+class FakePulumi:
+    def __init__(self, has_key: bool = False):
+        self.has_key = has_key
+        self.calls: list[tuple[list[str], str]] = []
+
+    def __call__(self, command, stdin):
+        self.calls.append((list(command), stdin))
+        code = 0 if command[2] == "set" or self.has_key else 1
+        return subprocess.CompletedProcess(command, code, "", "")
+
+
+def test_only_the_hash_of_the_passcode_is_stored_and_it_travels_on_stdin():
+    pulumi = FakePulumi()
+    code = secrets.main(argparse.Namespace(stack="prod", passcode="correct horse battery"), run=pulumi)
+    assert code == 0
+    command, stdin = pulumi.calls[-1]
+    assert command == ["pulumi", "config", "set", "--secret", "staffPasscodeHash", "--stack", "prod"]
+    assert "correct horse" not in " ".join(command) and "correct horse" not in stdin
+    assert verify_passcode("correct horse battery", stdin)
+
+
+def test_an_existing_passcode_is_kept_unless_replaced_and_short_ones_are_refused():
+    pulumi = FakePulumi(has_key=True)
+    assert secrets.main(argparse.Namespace(stack="dev", passcode=None), run=pulumi) == 0
+    assert all(c[0][2] == "get" for c in pulumi.calls)
+    assert secrets.main(argparse.Namespace(stack="dev", passcode="short"), run=FakePulumi()) == 1
