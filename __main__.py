@@ -23,6 +23,7 @@ if cfg.enabled("referrals"):
             vendors=cfg.vendors,
             business_name=cfg.business_name,
             time_zone=cfg.time_zone,
+            ops_email=cfg.ops_email,
         ),
         platform,
     )

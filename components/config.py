@@ -63,6 +63,7 @@ class StackConfig(BaseModel):
     business_name: str = Field(min_length=1)
     time_zone: str
     mail_from: str
+    ops_email: str
     alarm_email: str
     monthly_budget_usd: int = Field(gt=0)
     powertools_version: str = Field(pattern=r"^(latest|\d+\.\d+\.\d+)$")
@@ -75,7 +76,7 @@ class StackConfig(BaseModel):
     referral_campaign: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     vendors: list[Vendor]
 
-    _mail_from = field_validator("mail_from")(_email)
+    _mail_from = field_validator("mail_from", "ops_email")(_email)
 
     @field_validator("time_zone")
     @classmethod

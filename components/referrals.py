@@ -4,6 +4,7 @@
                                         referral-clicks (90-day events); reads nothing
   referral-api    /api/referrals/*      staff: reads referral-stats, reads and writes outreach,
                                         sends mail
+  referral-digest Monday 08:00 (local)  reads referral-stats, mails the operations manager
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from components.config import Vendor
 from components.function import FunctionArgs
 from components.links import setting
 from components.platform import STAFF_FORWARD, Platform
+from components.schedule import Schedule, ScheduleArgs
 from components.secret import Secret
 from components.site import Forward
 from components.table import Table, TableArgs
@@ -33,6 +35,7 @@ class ReferralsArgs:
     vendors: Sequence[Vendor]
     business_name: str
     time_zone: str
+    ops_email: str
 
 
 class Referrals(pulumi.ComponentResource):
@@ -106,6 +109,35 @@ class Referrals(pulumi.ComponentResource):
             parent=self,
         )
         ops = platform.sites["ops"]
+        self.digest = platform.function(
+            "referral-digest",
+            FunctionArgs(
+                handler="handlers.referrals.digest.handler",
+                links=[
+                    self.stats.link("dynamodb:Query"),
+                    platform.mailer.send,
+                    setting("ops email", args.ops_email),
+                    ops.address,
+                    setting("business name", args.business_name),
+                    time_zone,
+                ],
+                bundle=("jinja2", "markupsafe"),
+                timeout_s=60,
+                description="Mails last week's referral clicks to the operations manager",
+            ),
+            parent=self,
+        )
+        Schedule(
+            "referral-digest",
+            ScheduleArgs(
+                expression="cron(0 8 ? * MON *)",
+                time_zone=args.time_zone,
+                target=self.digest,
+                description="Monday 08:00: last week's referral clicks",
+            ),
+            ctx,
+            child,
+        )
         ops.route("/ref/*", self.click, forward=CLICK_FORWARD)
         ops.route("/api/referrals/*", self.api, forward=STAFF_FORWARD)
         self.vendor_names = {vendor.code: vendor.name for vendor in args.vendors}

@@ -97,6 +97,7 @@ class Site(pulumi.ComponentResource):
         self.args = args
         self.ctx = ctx
         self.routes: list[Route] = []
+        self.url_parameter = ctx.naming.path("sites", name, "url")
         self.bucket = Bucket(f"{name}-site", BucketArgs(), ctx, pulumi.ResourceOptions(parent=self))
         self._distribution: Optional[aws.cloudfront.Distribution] = None
 
@@ -143,12 +144,22 @@ class Site(pulumi.ComponentResource):
 
     @property
     def url(self) -> pulumi.Output[str]:
-        return self.domain.apply(lambda d: f"https://{d}")
+        # Local mode serves sites on plain HTTP at <site>.localhost; everywhere else is HTTPS.
+        return self.domain.apply(lambda d: f"{'http' if d.split(':')[0].endswith('localhost') else 'https'}://{d}")
 
     @property
     def address(self) -> Link:
-        """The site's public base URL, for handlers that write links to it into mail and pages."""
-        return Link(target=f"url of site {self.logical_name}", env={env_name(f"{self.logical_name}_site", "url"): self.url})
+        """The site's public base URL, for handlers that write links to it outside a request.
+
+        It is read from Parameter Store, where finish() puts it: the parameter's name is known
+        before the distribution exists, so a system can link it while still adding routes.
+        """
+        arn = self.ctx.arn("ssm", f"parameter{self.url_parameter}")
+        return Link(
+            target=f"url of site {self.logical_name}",
+            env={env_name(f"{self.logical_name}_site_url", "parameter"): self.url_parameter},
+            statements=(Statement(("ssm:GetParameter",), (arn,)),),
+        )
 
     # -- building ------------------------------------------------------------------------------
     def finish(self) -> None:
@@ -239,6 +250,14 @@ class Site(pulumi.ComponentResource):
         if self.args.domain:
             self._dns_records(child)
         self.distribution_id = self._distribution.id
+        aws.ssm.Parameter(
+            f"{name}-url",
+            name=self.url_parameter,
+            type="String",
+            value=self.url,
+            description=f"Public address of the {name} site",
+            opts=child,
+        )
         self.edge_functions = {edge: ctx.naming(f"{name}-{edge}", "edge") for edge in edge_arns}
         self.register_outputs(
             {"bucket": self.bucket.name, "distribution_id": self.distribution_id, "domain": self.domain}

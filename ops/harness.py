@@ -121,17 +121,14 @@ def region_of(config: dict[str, str]) -> str:
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's marker of a secret value on the wire
 
 
-def unwrap_secrets(value: Any, found: list[str]) -> Any:
-    """Plain values in place of Pulumi's secret wrappers; the secret strings are collected."""
+def unwrap_secrets(value: Any) -> Any:
+    """Plain values in place of Pulumi's secret wrappers."""
     if isinstance(value, dict):
         if value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270":
-            inner = unwrap_secrets(value.get("value"), found)
-            if isinstance(inner, str):
-                found.append(inner)
-            return inner
-        return {k: unwrap_secrets(v, found) for k, v in value.items()}
+            return unwrap_secrets(value.get("value"))
+        return {k: unwrap_secrets(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [unwrap_secrets(v, found) for v in value]
+        return [unwrap_secrets(v) for v in value]
     return value
 
 
@@ -230,12 +227,15 @@ class ProgramMocks:
 
         class _Mocks(self._base):
             def new_resource(self, args):
-                inputs = unwrap_secrets(args.inputs, harness.secret_values)
+                inputs = unwrap_secrets(args.inputs)
                 rid, outputs = harness.computed(args.typ, args.name, inputs)
                 if harness.materializer is not None and args.custom:
                     outputs.update(harness.materializer(args.typ, args.name, inputs, outputs) or {})
+                # The values the program keeps secret: generated keys and what goes into Secrets Manager.
                 if args.typ == "random:index/randomPassword:RandomPassword":
                     harness.secret_values.append(outputs["result"])
+                if args.typ == "aws:secretsmanager/secretVersion:SecretVersion":
+                    harness.secret_values.append(inputs["secretString"])
                 request = getattr(harness.local, "request", None)
                 resource = Resource(args.typ, args.name, inputs, outputs, bool(args.custom), id=rid)
                 if request is not None and request.name == args.name and request.type == args.typ:

@@ -12,10 +12,10 @@ POST /api/referrals/outreach/{id}/approve      send it; only the first approval 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import datetime, timezone
 
 from handlers.referrals import storage
+from handlers.referrals.stats import vendor_stats
 from handlers.shared import mail
 from handlers.shared.auth import require_staff
 from handlers.shared.errors import ApiError, not_found
@@ -62,27 +62,7 @@ def _days(raw: str | None) -> int:
 @app.get("/api/referrals/stats", middlewares=[staff_only])
 def stats():
     days = _days(app.current_event.get_query_string_value("days"))
-    today = datetime.now(timezone.utc).astimezone(ZoneInfo(settings.time_zone)).date()
-    since = (today - timedelta(days=days - 1)).isoformat()
-    totals = storage.totals(settings.stats_table)
-    rows = []
-    vendors = storage.vendors(settings.stats_table)
-    for vendor in [*vendors, {"code": storage.ORPHAN, "name": "Unknown codes", "email": None, "contact": None}]:
-        series = storage.days(settings.stats_table, vendor["code"], since)
-        total = totals.get(vendor["code"], {})
-        rows.append(
-            {
-                "code": vendor["code"],
-                "name": vendor["name"],
-                "orphan": vendor["code"] == storage.ORPHAN,
-                "clicks": total.get("clicks", 0),
-                "bot_hits": total.get("bot_hits", 0),
-                "last_click": total.get("last_click"),
-                "unique_visitors": sum(day["unique_visitors"] for day in series),
-                "daily": series,
-            }
-        )
-    return json_response(200, {"since": since, "until": today.isoformat(), "days": days, "vendors": rows})
+    return json_response(200, vendor_stats(settings.stats_table, days, settings.time_zone))
 
 
 def _batch_or_404(batch_id: str) -> dict:

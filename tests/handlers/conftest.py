@@ -62,6 +62,10 @@ class FunctionClient:
         result = self.module.handler(event, events.LambdaContext(function_name=self.name))
         return Reply(*events.response_parts(result))
 
+    def invoke(self, event: dict):
+        """A direct invocation (a schedule, a bus event)."""
+        return self.module.handler(event, events.LambdaContext(function_name=self.name))
+
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
 

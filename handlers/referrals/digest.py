@@ -1,0 +1,50 @@
+"""The weekly referral digest: last week's clicks per vendor, mailed to the operations manager.
+
+Invoked by its schedule (Monday morning in the business's time zone), not over HTTP.
+"""
+
+from __future__ import annotations
+
+from handlers.referrals.stats import vendor_stats
+from handlers.shared import mail
+from handlers.shared.http import logger
+from handlers.shared.params import parameter
+from handlers.shared.settings import Settings, link
+
+DAYS = 7
+
+
+class DigestSettings(Settings):
+    stats_table = link("REFERRAL_STATS_TABLE", "the referral-stats table")
+    mail_sender = link("MAIL_SENDER", "the mailer")
+    mail_configuration_set = link("MAIL_CONFIGURATION_SET", "the mailer")
+    ops_email = link("OPS_EMAIL_SETTING", "the ops email setting")
+    ops_site_url_parameter = link("OPS_SITE_URL_PARAMETER", "the url of the ops site")
+    business_name = link("BUSINESS_NAME_SETTING", "the business name setting")
+    time_zone = link("TIME_ZONE_SETTING", "the time zone setting")
+
+
+settings = DigestSettings.load()
+
+
+@logger.inject_lambda_context
+def handler(event, context):
+    figures = vendor_stats(settings.stats_table, DAYS, settings.time_zone)
+    rows = sorted(figures["vendors"], key=lambda row: (row["orphan"], -row["window_clicks"], row["name"]))
+    context_ = {
+        "business": settings.business_name,
+        "figures": figures,
+        "rows": rows,
+        "total": sum(row["window_clicks"] for row in rows),
+        "stats_url": parameter(settings.ops_site_url_parameter) + "/referrals/",
+    }
+    message_id = mail.send(
+        sender=settings.mail_sender,
+        configuration_set=settings.mail_configuration_set,
+        to=settings.ops_email,
+        subject=f"Referrals, week to {figures['until']}: {context_['total']} clicks",
+        html=mail.render("referrals", "digest.html.j2", **context_),
+        text=mail.render("referrals", "digest.txt.j2", **context_),
+    )
+    logger.info("referral digest sent", extra={"clicks": context_["total"], "message_id": message_id})
+    return {"sent": True, "clicks": context_["total"]}
