@@ -287,6 +287,7 @@ def run(
     overrides: dict[str, Any] | None = None,
     secrets: dict[str, str] | None = None,
     materializer: Materializer | None = None,
+    program: Path | str | None = None,
 ) -> Graph:
     """Run `__main__.py` for `stack` under mocks; returns the declared graph and the exports.
 
@@ -294,6 +295,7 @@ def run(
     one run (a pending output, the root stack resource) leaks into the next.
     """
     config, secret_keys = merged_config(stack, overrides, secrets)
+    main_path = Path(program) if program else ROOT / "__main__.py"
     mocks = ProgramMocks(region_of(config), materializer)
     graph = Graph(stack=stack, config=config)
     failure: list[BaseException] = []
@@ -313,11 +315,11 @@ def run(
             pulumi.runtime.set_all_config(config, secret_keys)
             root = runtime_settings.get_root_resource()
 
-            def program() -> None:
-                runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+            def run_program() -> None:
+                runpy.run_path(str(main_path), run_name="__main__")
                 graph.outputs.update(_sync_await(pulumi.Output.from_input(root.outputs).future()) or {})
 
-            _sync_await(run_pulumi_func(program))
+            _sync_await(run_pulumi_func(run_program))
         except BaseException as exc:  # re-raised in the caller's thread
             failure.append(exc)
 

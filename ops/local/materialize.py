@@ -57,7 +57,9 @@ def table_request(inputs: dict) -> dict:
 
 
 class Materializer:
-    def __init__(self, client: ClientFactory | None = None, generate_secrets: bool = False):
+    def __init__(self, client: ClientFactory | None = None, generate_secrets: bool = False, local_port: int | None = None):
+        """`local_port`: sites are served at <site>.localhost:<port> (local mode), not CloudFront."""
+        self.local_port = local_port
         self._factory = client or _client
         self._clients: dict[str, Any] = {}
         self.generate_secrets = generate_secrets
@@ -74,9 +76,9 @@ class Materializer:
         handler = getattr(self, "_" + typ.split(":")[-1].replace("/", "_"), None)
         if typ.startswith("random:") and self.generate_secrets:
             return {"result": secrets.token_urlsafe(36)}
-        return handler(inputs, outputs) if handler and typ.startswith("aws:") else None
+        return handler(name, inputs, outputs) if handler and typ.startswith("aws:") else None
 
-    def _Table(self, inputs: dict, outputs: dict) -> None:
+    def _Table(self, name: str, inputs: dict, outputs: dict) -> None:
         dynamodb = self.client("dynamodb")
         request = table_request(inputs)
         try:
@@ -90,10 +92,10 @@ class Materializer:
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": inputs["ttl"]["attributeName"]},
             )
 
-    def _TableItem(self, inputs: dict, outputs: dict) -> None:
+    def _TableItem(self, name: str, inputs: dict, outputs: dict) -> None:
         self.client("dynamodb").put_item(TableName=inputs["tableName"], Item=json.loads(inputs["item"]))
 
-    def _Bucket(self, inputs: dict, outputs: dict) -> None:
+    def _Bucket(self, name: str, inputs: dict, outputs: dict) -> None:
         s3 = self.client("s3")
         try:
             s3.create_bucket(Bucket=inputs["bucket"], CreateBucketConfiguration={"LocationConstraint": s3.meta.region_name})
@@ -101,13 +103,13 @@ class Materializer:
             pass
         self.buckets.append(inputs["bucket"])
 
-    def _BucketObjectv2(self, inputs: dict, outputs: dict) -> None:
+    def _BucketObjectv2(self, name: str, inputs: dict, outputs: dict) -> None:
         source = inputs.get("source")
         body = Path(source.path).read_bytes() if source is not None else (inputs.get("content") or "").encode()
         extra = {k: inputs[v] for k, v in (("ContentType", "contentType"), ("CacheControl", "cacheControl")) if inputs.get(v)}
         self.client("s3").put_object(Bucket=inputs["bucket"], Key=inputs["key"], Body=body, Metadata=inputs.get("metadata") or {}, **extra)
 
-    def _Secret(self, inputs: dict, outputs: dict) -> dict:
+    def _Secret(self, name: str, inputs: dict, outputs: dict) -> dict:
         manager = self.client("secretsmanager")
         try:
             arn = manager.create_secret(Name=inputs["name"], Description=inputs.get("description", ""))["ARN"]
@@ -117,14 +119,14 @@ class Materializer:
         self.secret_names[arn] = inputs["name"]
         return {"arn": arn}
 
-    def _SecretVersion(self, inputs: dict, outputs: dict) -> None:
+    def _SecretVersion(self, name: str, inputs: dict, outputs: dict) -> None:
         name = self.secret_names.get(inputs["secretId"], inputs["secretId"])
         self.client("secretsmanager").put_secret_value(SecretId=name, SecretString=inputs["secretString"])
 
-    def _Parameter(self, inputs: dict, outputs: dict) -> None:
+    def _Parameter(self, name: str, inputs: dict, outputs: dict) -> None:
         self.client("ssm").put_parameter(Name=inputs["name"], Value=str(inputs["value"]), Type=inputs.get("type", "String"), Overwrite=True)
 
-    def _EmailIdentity(self, inputs: dict, outputs: dict) -> None:
+    def _EmailIdentity(self, name: str, inputs: dict, outputs: dict) -> None:
         identity = inputs["emailIdentity"]
         self.client("sesv2").create_email_identity(EmailIdentity=identity)
         # moto's SES v1 backend is what checks senders: verify the domain there too.
@@ -134,14 +136,19 @@ class Materializer:
         else:
             ses.verify_domain_identity(Domain=identity)
 
-    def _ConfigurationSet(self, inputs: dict, outputs: dict) -> None:
+    def _ConfigurationSet(self, name: str, inputs: dict, outputs: dict) -> None:
         sesv2 = self.client("sesv2")
         try:
             sesv2.create_configuration_set(ConfigurationSetName=inputs["configurationSetName"])
         except sesv2.exceptions.AlreadyExistsException:
             pass
 
-    def _Topic(self, inputs: dict, outputs: dict) -> dict:
+    def _Distribution(self, name: str, inputs: dict, outputs: dict) -> dict | None:
+        if self.local_port is None or inputs.get("aliases"):
+            return None
+        return {"domainName": f"{name}.localhost:{self.local_port}"}
+
+    def _Topic(self, name: str, inputs: dict, outputs: dict) -> dict:
         return {"arn": self.client("sns").create_topic(Name=inputs["name"])["TopicArn"]}
 
 

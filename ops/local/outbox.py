@@ -1,0 +1,55 @@
+"""Every mail SES would have sent in local mode, kept for reading: an HTML page with the mails
+rendered (links go to the local sites) and the same list as JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from pathlib import Path
+from typing import Optional
+
+import jinja2
+
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True
+)
+URL = re.compile(r"https?://[^\s<>\"')]+")
+
+
+def linkify(text: str) -> str:
+    """Plain text with its URLs as links (escaped, so the page stays safe)."""
+    out, last = [], 0
+    for match in URL.finditer(text):
+        out.append(str(jinja2.utils.markupsafe.escape(text[last:match.start()])))
+        url = jinja2.utils.markupsafe.escape(match.group(0))
+        out.append(f'<a href="{url}">{url}</a>')
+        last = match.end()
+    out.append(str(jinja2.utils.markupsafe.escape(text[last:])))
+    return "".join(out)
+
+
+class Outbox:
+    def __init__(self, path: Optional[Path] = None):
+        self.path = path
+        self.mails: list[dict] = json.loads(path.read_text()) if path and path.exists() else []
+        self.lock = threading.Lock()
+
+    def add(self, mails: list[dict]) -> None:
+        if not mails:
+            return
+        with self.lock:
+            for mail in mails:
+                mail = dict(mail)
+                mail["to"] = ", ".join(mail["to"]) if isinstance(mail["to"], list) else mail["to"]
+                self.mails.append(mail)
+            if self.path:
+                self.path.write_text(json.dumps(self.mails, indent=1))
+
+    def as_json(self) -> list[dict]:
+        with self.lock:
+            return list(self.mails)
+
+    def page(self) -> str:
+        mails = list(reversed(self.as_json()))
+        return TEMPLATES.get_template("outbox.html.j2").render(mails=mails, linkify=linkify)

@@ -1,0 +1,329 @@
+"""`python -m ops local` (what `make run` runs): the whole system on this machine, no AWS account.
+
+The program runs under the harness, and each resource it declares is created for real on this
+machine as it is declared: tables on DynamoDB Local, the rest on a moto server. The front door
+plays CloudFront for every site, handlers run in worker processes with their declared
+environment, schedules fire, bus events reach their rules' targets, and every mail lands in the
+outbox. `GET /_local/` describes it all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Optional
+from urllib.request import urlopen
+
+import boto3
+
+from handlers.shared.auth import hash_passcode
+from ops import generated, harness
+from ops.local import bus as bus_module
+from ops.local import scheduler as scheduler_module
+from ops.local.dynamodb_local import DynamoDBLocal, free_port
+from ops.local.frontdoor import FrontDoor, Request, load_sites, site_of
+from ops.local.materialize import Materializer
+from ops.local.outbox import Outbox
+from ops.local.workers import FunctionSpec, Pool
+
+STATE = harness.ROOT / ".local"
+CREDENTIALS = ("staff_passcode", "service_key", "pos_hmac_secret")
+
+
+class MotoServer:
+    def __init__(self):
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                urlopen(f"{self.endpoint}/moto-api/", timeout=1).read()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("moto server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def new_credentials() -> dict[str, str]:
+    """Generated for this machine's local runs only; never used anywhere else."""
+    return {
+        "staff_passcode": f"local-{secrets.token_hex(4)}",
+        "service_key": secrets.token_urlsafe(32),
+        "pos_hmac_secret": secrets.token_hex(32),
+    }
+
+
+def stack_secrets(credentials: dict[str, str]) -> dict[str, str]:
+    """The secret config the program expects, made from the local credentials."""
+    return {"staffPasscodeHash": hash_passcode(credentials["staff_passcode"])}
+
+
+class LocalSystem:
+    def __init__(self, stack: str = "dev", port: int = 8080, persist: bool = False,
+                 program: Optional[Path] = None, log=None):
+        self.stack, self.port, self.persist, self.program = stack, port, persist, program
+        self.log = log or (lambda line: print(line, flush=True))
+        self.lock = threading.Lock()
+
+    # -- starting -------------------------------------------------------------------------------
+    def start(self) -> "LocalSystem":
+        started = time.perf_counter()
+        if self.persist:
+            STATE.mkdir(exist_ok=True)
+        self.credentials = self._credentials()
+        self.dynamodb = DynamoDBLocal(data_dir=STATE / "dynamodb" if self.persist else None)
+        self.moto = MotoServer()
+        region = harness.region_of(harness.merged_config(self.stack)[0])
+        self.region = region
+        self.runtime_env = {
+            "AWS_ENDPOINT_URL": self.moto.endpoint,
+            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb.endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            "PYTHONPATH": str(harness.ROOT),
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "TZ": "UTC",  # Lambda's clock
+            "PYTHONUNBUFFERED": "1",
+        }
+        session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=region)
+        endpoint = lambda service: self.dynamodb.endpoint if service == "dynamodb" else self.moto.endpoint  # noqa: E731
+        self.client = lambda service: session.client(service, endpoint_url=endpoint(service))  # noqa: E731
+        clients: dict[str, Any] = {}
+
+        def cached(service: str):
+            if service not in clients:
+                clients[service] = self.client(service)
+            return clients[service]
+
+        self.materializer = Materializer(cached, generate_secrets=True, local_port=self.port)
+        self.graph = harness.run(self.stack, secrets=stack_secrets(self.credentials), materializer=self.materializer,
+                                 program=self.program)
+        self.s3 = cached("s3")
+        self._publish_generated_pages()
+        if self.persist:
+            self._restore_objects()
+        self.outbox = Outbox(STATE / "outbox.json" if self.persist else None)
+        self.pool = Pool(self._function_specs(), self.runtime_env, self._relay)
+        self.sites = load_sites(self.graph)
+        self.frontdoor = FrontDoor(self.sites, self.s3, self.invoke, self.log)
+        functions_by_arn = {f.outputs["arn"]: f.name for f in self.graph.of_type("aws:lambda/function:Function")}
+        self.scheduler = scheduler_module.Scheduler(self.invoke, self.log, cached("scheduler"), functions_by_arn)
+        for schedule in scheduler_module.from_graph(self.graph):
+            self.scheduler.add(schedule)
+        self.bus = bus_module.Bus(self.graph, self.invoke, self.log, region, harness.ACCOUNT_ID)
+        self.http = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler_class())
+        self.http.daemon_threads = True
+        threading.Thread(target=self.http.serve_forever, name="front-door", daemon=True).start()
+        self.scheduler.start()
+        self.startup_seconds = time.perf_counter() - started
+        return self
+
+    def _credentials(self) -> dict[str, str]:
+        path = STATE / "credentials.json"
+        if self.persist and path.exists():
+            return json.loads(path.read_text())
+        credentials = new_credentials()
+        if self.persist:
+            path.write_text(json.dumps(credentials, indent=1))
+        return credentials
+
+    def _function_specs(self) -> dict[str, FunctionSpec]:
+        return {
+            f.name: FunctionSpec(f.name, f.inputs["name"], f.inputs["handler"], dict(f.inputs["environment"]["variables"]),
+                                 int(f.inputs.get("timeout", 15)))
+            for f in self.graph.of_type("aws:lambda/function:Function")
+        }
+
+    def _publish_generated_pages(self) -> None:
+        for site, info in self.graph.outputs.get("sites", {}).items():
+            for key, (body, content_type) in generated.pages(site, self.graph.outputs).items():
+                self.s3.put_object(Bucket=info["bucket"], Key=key, Body=body, ContentType=content_type)
+
+    def _declared_keys(self) -> set[tuple[str, str]]:
+        keys = {(o.inputs["bucket"], o.inputs["key"]) for o in self.graph.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
+        for site, info in self.graph.outputs.get("sites", {}).items():
+            keys |= {(info["bucket"], key) for key in generated.pages(site, self.graph.outputs)}
+        return keys
+
+    def _restore_objects(self) -> None:
+        root = STATE / "s3"
+        for path in root.rglob("*") if root.exists() else []:
+            if path.is_file():
+                bucket, key = path.relative_to(root).parts[0], "/".join(path.relative_to(root).parts[1:])
+                meta = json.loads(path.with_suffix(path.suffix + ".meta").read_text()) if path.with_suffix(path.suffix + ".meta").exists() else {}
+                if not path.name.endswith(".meta"):
+                    self.s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), **meta)
+
+    def _save_objects(self) -> None:
+        root = STATE / "s3"
+        shutil.rmtree(root, ignore_errors=True)
+        declared = self._declared_keys()
+        for bucket in self.materializer.buckets:
+            for item in self.s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+                if (bucket, item["Key"]) in declared:
+                    continue
+                found = self.s3.get_object(Bucket=bucket, Key=item["Key"])
+                target = root / bucket / item["Key"]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(found["Body"].read())
+                meta = {k: found[k] for k in ("ContentType", "CacheControl") if found.get(k)}
+                target.with_suffix(target.suffix + ".meta").write_text(json.dumps(meta))
+
+    # -- running --------------------------------------------------------------------------------
+    def invoke(self, function: str, event: dict):
+        reply = self.pool.invoke(function, event)
+        self.outbox.add(reply.mail)
+        if reply.bus_events:
+            threading.Thread(target=self.bus.put, args=(reply.bus_events,), daemon=True).start()
+        if reply.error:
+            self.log(f"{function}: {reply.error}")
+        return reply
+
+    def _relay(self, function: str, line: str) -> None:
+        try:
+            record = json.loads(line)
+            line = f"{record.get('level', '')} {record.get('message', '')}" + (
+                f" {record['exception']}" if record.get("exception") else "")
+        except (ValueError, AttributeError):
+            pass
+        self.log(f"  [{function}] {line}")
+
+    def base_url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def index(self) -> dict:
+        sites = {name: f"http://{name}.localhost:{self.port}/" for name in self.sites}
+        return {
+            "stack": self.stack,
+            "sites": sites,
+            "aws_endpoints": {"default": self.moto.endpoint, "dynamodb": self.dynamodb.endpoint},
+            "region": self.region,
+            "tables": [t.inputs["name"] for t in self.graph.of_type("aws:dynamodb/table:Table")],
+            "buckets": [b.inputs["bucket"] for b in self.graph.of_type("aws:s3/bucket:Bucket")],
+            "functions": {f.name: f.inputs["name"] for f in self.graph.of_type("aws:lambda/function:Function")},
+            "schedules": {s.logical: s.expression + f" ({s.zone})" for s in self.scheduler.schedules.values()},
+            "outbox": f"{self.base_url()}/_local/outbox",
+            "outbox_json": f"{self.base_url()}/_local/outbox.json",
+            "credentials": dict(self.credentials),
+        }
+
+    def control(self, method: str, path: str) -> tuple[int, str, bytes]:
+        """The /_local/ endpoints, on any host."""
+        if method == "GET" and path in ("/_local", "/_local/"):
+            return 200, "application/json", json.dumps(self.index(), indent=2).encode()
+        if method == "GET" and path == "/_local/outbox":
+            return 200, "text/html; charset=utf-8", self.outbox.page().encode()
+        if method == "GET" and path == "/_local/outbox.json":
+            return 200, "application/json", json.dumps(self.outbox.as_json(), indent=1).encode()
+        parts = path.strip("/").split("/")
+        if method == "POST" and len(parts) == 4 and parts[1] == "schedules" and parts[3] == "run":
+            try:
+                reply = self.scheduler.run(parts[2])
+            except KeyError:
+                return 404, "application/json", json.dumps({"error": "not_found", "message": f"no schedule {parts[2]}"}).encode()
+            body = {"schedule": parts[2], "result": reply.result, "error": reply.error}
+            return (200 if not reply.error else 500), "application/json", json.dumps(body, default=str).encode()
+        return 404, "application/json", b'{"error": "not_found", "message": "no such local endpoint"}'
+
+    def home_page(self) -> bytes:
+        links = "".join(f'<li><a href="{url}">{name}</a> {url}</li>' for name, url in self.index()["sites"].items())
+        return (f"<!doctype html><title>Mainstreet local</title><h1>Mainstreet, stack {self.stack}, on this machine</h1>"
+                f"<ul>{links}</ul><p><a href='/_local/outbox'>Outbox</a> · <a href='/_local/'>index (JSON)</a></p>"
+                f"<p>Staff passcode: <code>{self.credentials['staff_passcode']}</code></p>").encode()
+
+    def _handler_class(self):
+        system = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:  # the front door logs each request itself
+                pass
+
+            def _serve(self) -> None:
+                path, _, query = self.path.partition("?")
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                host = self.headers.get("Host", "")
+                site = site_of(host)
+                if path.startswith("/_local"):
+                    status, kind, data = system.control(self.command, path)
+                    self._send(status, [("Content-Type", kind)], data)
+                elif site is None or site not in system.sites:
+                    self._send(200 if site is None else 404, [("Content-Type", "text/html; charset=utf-8")], system.home_page())
+                else:
+                    headers = {k.lower(): v for k, v in self.headers.items()}
+                    response = system.frontdoor.handle(site, Request(self.command, path, query, headers, body))
+                    self._send(response.status, response.headers, response.body)
+
+            def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+                self.send_response(status)
+                for name, value in headers:
+                    if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+        return Handler
+
+    # -- stopping -------------------------------------------------------------------------------
+    def stop(self) -> None:
+        for step in (lambda: self.http.shutdown(), lambda: self.scheduler.stop(),
+                     lambda: self.persist and self._save_objects(), lambda: self.pool.stop(),
+                     lambda: self.moto.stop(), lambda: self.dynamodb.stop()):
+            try:
+                step()
+            except Exception as exc:  # keep stopping the rest
+                self.log(f"while stopping: {exc}")
+
+
+def main(args) -> int:
+    system = LocalSystem(args.stack, args.port, args.persist, getattr(args, "program", None))
+    try:
+        system.start()
+    except Exception:
+        if hasattr(system, "dynamodb"):
+            system.stop()
+        raise
+    index = system.index()
+    print(f"\nMainstreet ({args.stack}) is running on this machine, started in {system.startup_seconds:.1f} s:")
+    for name, url in index["sites"].items():
+        print(f"  {name:9} {url}")
+    print(f"  outbox    {index['outbox']}")
+    print(f"  index     {system.base_url()}/_local/")
+    print(f"  staff passcode: {index['credentials']['staff_passcode']}")
+    print("Ctrl-C stops everything.\n", flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        while not stopped.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    print("\nstopping…", flush=True)
+    system.stop()
+    return 0

@@ -1,0 +1,144 @@
+"""Local mode, started once per test session exactly as `make run` starts it, and a real
+browser (Playwright driving Debian's chromium) to use it."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+from ops import harness
+from ops.local.dynamodb_local import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 Safari/537.36"
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class Local:
+    """A running `python -m ops local`."""
+
+    def __init__(self, port: int, process: subprocess.Popen, log: Path):
+        self.port, self.process, self.log = port, process, log
+        self.index: dict = {}
+
+    def url(self, site: str, path: str = "/") -> str:
+        return f"http://{site}.localhost:{self.port}{path}"
+
+    def request(self, site: Optional[str], method: str, path: str, *, headers=None, body=None) -> Answer:
+        """Straight to the front door with the site's Host (Python cannot resolve *.localhost)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        sent = {"Host": f"{site}.localhost:{self.port}" if site else f"localhost:{self.port}", "User-Agent": BROWSER_UA}
+        sent.update(headers or {})
+        data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
+        if isinstance(body, (dict, list)):
+            sent["Content-Type"] = "application/json"
+        connection.request(method, path, body=data, headers=sent)
+        response = connection.getresponse()
+        answer = Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
+        answer.headers["set-cookie-all"] = [v for k, v in response.getheaders() if k.lower() == "set-cookie"]
+        connection.close()
+        return answer
+
+    def staff_cookie(self, site: str = "ops") -> str:
+        answer = self.request(site, "POST", "/api/session", body={"passcode": self.index["credentials"]["staff_passcode"]})
+        assert answer.status == 200, answer.body
+        return answer.headers["set-cookie-all"][0].split(";")[0]
+
+    def outbox(self) -> list[dict]:
+        return self.request(None, "GET", "/_local/outbox.json").json()
+
+    def logs(self) -> str:
+        return self.log.read_text()
+
+
+def start_local(tmp_path: Path, *extra: str) -> Local:
+    port = free_port()
+    log = tmp_path / f"local-{port}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ops", "local", "--stack", "dev", "--port", str(port), *extra],
+        cwd=harness.ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    local = Local(port, process, log)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"local mode exited:\n{log.read_text()}")
+        try:
+            answer = local.request(None, "GET", "/_local/")
+            if answer.status == 200:
+                local.index = answer.json()
+                return local
+        except OSError:
+            pass
+        time.sleep(0.3)
+    process.kill()
+    raise RuntimeError(f"local mode did not start:\n{log.read_text()}")
+
+
+def stop_local(local: Local) -> int:
+    local.process.send_signal(signal.SIGTERM)
+    try:
+        return local.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        local.process.kill()
+        raise
+
+
+@pytest.fixture(scope="session")
+def local(tmp_path_factory) -> Local:
+    """The whole system, as `make run` starts it, for every test that needs it."""
+    running = start_local(tmp_path_factory.mktemp("local"))
+    yield running
+    assert stop_local(running) == 0, running.logs()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    opened.set_default_timeout(20000)
+    yield opened
+    context.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A small touch screen, for pages staff and customers use on a phone."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    opened = context.new_page()
+    opened.set_default_timeout(20000)
+    yield opened
+    context.close()
