@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--port", type=int, default=8080)
     local.add_argument("--persist", action="store_true", help="keep data under .local/ across runs")
     local.add_argument("--program", help=argparse.SUPPRESS)  # tests: a variant of __main__.py
+    local.add_argument("--state-dir", help=argparse.SUPPRESS)  # tests: where --persist keeps data
 
     secrets = commands.add_parser("secrets", help="set the stack's missing secrets with `pulumi config set --secret`")
     secrets.add_argument("--stack", required=True)

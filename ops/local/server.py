@@ -35,7 +35,7 @@ from ops.local.materialize import Materializer
 from ops.local.outbox import Outbox
 from ops.local.workers import FunctionSpec, Pool
 
-STATE = harness.ROOT / ".local"
+DEFAULT_STATE = harness.ROOT / ".local"
 CREDENTIALS = ("staff_passcode", "service_key", "pos_hmac_secret")
 
 
@@ -78,8 +78,9 @@ def stack_secrets(credentials: dict[str, str]) -> dict[str, str]:
 
 class LocalSystem:
     def __init__(self, stack: str = "dev", port: int = 8080, persist: bool = False,
-                 program: Optional[Path] = None, log=None):
+                 program: Optional[Path] = None, log=None, state: Path = DEFAULT_STATE):
         self.stack, self.port, self.persist, self.program = stack, port, persist, program
+        self.state = Path(state)
         self.log = log or (lambda line: print(line, flush=True))
         self.lock = threading.Lock()
 
@@ -87,9 +88,9 @@ class LocalSystem:
     def start(self) -> "LocalSystem":
         started = time.perf_counter()
         if self.persist:
-            STATE.mkdir(exist_ok=True)
+            self.state.mkdir(exist_ok=True)
         self.credentials = self._credentials()
-        self.dynamodb = DynamoDBLocal(data_dir=STATE / "dynamodb" if self.persist else None)
+        self.dynamodb = DynamoDBLocal(data_dir=self.state / "dynamodb" if self.persist else None)
         self.moto = MotoServer()
         region = harness.region_of(harness.merged_config(self.stack)[0])
         self.region = region
@@ -122,7 +123,7 @@ class LocalSystem:
         self._publish_generated_pages()
         if self.persist:
             self._restore_objects()
-        self.outbox = Outbox(STATE / "outbox.json" if self.persist else None)
+        self.outbox = Outbox(self.state / "outbox.json" if self.persist else None)
         self.pool = Pool(self._function_specs(), self.runtime_env, self._relay)
         self.sites = load_sites(self.graph)
         self.frontdoor = FrontDoor(self.sites, self.s3, self.invoke, self.log)
@@ -139,7 +140,7 @@ class LocalSystem:
         return self
 
     def _credentials(self) -> dict[str, str]:
-        path = STATE / "credentials.json"
+        path = self.state / "credentials.json"
         if self.persist and path.exists():
             return json.loads(path.read_text())
         credentials = new_credentials()
@@ -166,7 +167,7 @@ class LocalSystem:
         return keys
 
     def _restore_objects(self) -> None:
-        root = STATE / "s3"
+        root = self.state / "s3"
         for path in root.rglob("*") if root.exists() else []:
             if path.is_file():
                 bucket, key = path.relative_to(root).parts[0], "/".join(path.relative_to(root).parts[1:])
@@ -175,7 +176,7 @@ class LocalSystem:
                     self.s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), **meta)
 
     def _save_objects(self) -> None:
-        root = STATE / "s3"
+        root = self.state / "s3"
         shutil.rmtree(root, ignore_errors=True)
         declared = self._declared_keys()
         for bucket in self.materializer.buckets:
@@ -302,7 +303,8 @@ class LocalSystem:
 
 
 def main(args) -> int:
-    system = LocalSystem(args.stack, args.port, args.persist, getattr(args, "program", None))
+    system = LocalSystem(args.stack, args.port, args.persist, getattr(args, "program", None),
+                         state=getattr(args, "state_dir", None) or DEFAULT_STATE)
     try:
         system.start()
     except Exception:

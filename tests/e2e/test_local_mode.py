@@ -112,3 +112,23 @@ def test_outreach_is_reviewed_then_sent_once_from_the_browser(local, page):
     mails = local.outbox()[sent_before:]
     assert len(mails) == 5 and all(m["subject"] == "Your link to Queen of San Diego" for m in mails)
     assert any(local.url("ops", "/ref/solare") in m["text"] for m in mails)
+
+
+def test_persist_keeps_data_mail_and_credentials_across_restarts(tmp_path):
+    from tests.e2e.conftest import start_local, stop_local
+
+    state = tmp_path / "state"
+    first = start_local(tmp_path, "--persist", "--state-dir", str(state))
+    try:
+        assert first.request("ops", "GET", "/ref/puesto").status == 302
+        assert first.request(None, "POST", "/_local/schedules/referral-digest/run").status == 200
+        passcode = first.index["credentials"]["staff_passcode"]
+    finally:
+        assert stop_local(first) == 0
+    second = start_local(tmp_path, "--persist", "--state-dir", str(state))
+    try:
+        assert second.index["credentials"]["staff_passcode"] == passcode
+        assert stats_row(second, "puesto")["clicks"] == 1
+        assert [m["subject"] for m in second.outbox()][0].startswith("Referrals, week to")
+    finally:
+        assert stop_local(second) == 0
