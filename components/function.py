@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -10,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.context import Context
+from components.iam import assume_role_policy
 from components.links import Link, Statement, env_name, merge_env, policy_document
 from components.packaging import code_archive
 
@@ -55,18 +55,7 @@ class Function(pulumi.ComponentResource):
         self.role = aws.iam.Role(
             name,
             name=ctx.naming(name, "role"),
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
             opts=child,
         )
         logging = Statement(

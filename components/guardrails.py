@@ -3,7 +3,6 @@ each function's errors, all reaching the alarm e-mail address where the stage as
 
 from __future__ import annotations
 
-import json
 from typing import Sequence
 
 import pulumi
@@ -11,6 +10,7 @@ import pulumi_aws as aws
 
 from components.context import Context
 from components.function import Function
+from components.iam import publish_policy
 
 
 class Guardrails(pulumi.ComponentResource):
@@ -25,20 +25,7 @@ class Guardrails(pulumi.ComponentResource):
             f"{name}-alarms",
             arn=self.topic.arn,
             policy=self.topic.arn.apply(
-                lambda arn: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"Service": ["budgets.amazonaws.com", "cloudwatch.amazonaws.com"]},
-                                "Action": "sns:Publish",
-                                "Resource": arn,
-                                "Condition": {"StringEquals": {"AWS:SourceAccount": ctx.account_id}},
-                            }
-                        ],
-                    }
-                )
+                lambda arn: publish_policy(arn, ["budgets.amazonaws.com", "cloudwatch.amazonaws.com"], ctx.account_id)
             ),
             opts=child,
         )

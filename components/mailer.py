@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pulumi
 import pulumi_aws as aws
 
 from components.context import Context
+from components.iam import publish_policy
 from components.links import Link, Statement
 
 
@@ -41,22 +40,7 @@ class Mailer(pulumi.ComponentResource):
         aws.sns.TopicPolicy(
             f"{name}-events",
             arn=self.events.arn,
-            policy=self.events.arn.apply(
-                lambda arn: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"Service": "ses.amazonaws.com"},
-                                "Action": "sns:Publish",
-                                "Resource": arn,
-                                "Condition": {"StringEquals": {"AWS:SourceAccount": ctx.account_id}},
-                            }
-                        ],
-                    }
-                )
-            ),
+            policy=self.events.arn.apply(lambda arn: publish_policy(arn, ["ses.amazonaws.com"], ctx.account_id)),
             opts=child,
         )
         aws.sesv2.ConfigurationSetEventDestination(

@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from components.context import Context
 from components.function import Function
+from components.iam import assume_role_policy
 
 
 @dataclass
@@ -35,19 +36,7 @@ class Schedule(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-schedule",
             name=ctx.naming(f"{name}-schedule", "role"),
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "scheduler.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=assume_role_policy("scheduler.amazonaws.com", ctx.account_id),
             opts=child,
         )
         aws.iam.RolePolicy(
