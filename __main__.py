@@ -6,6 +6,7 @@ Reads and validates the stack config, builds the shared platform, then each enab
 import pulumi
 
 from components import config
+from components.dispatch import Dispatch, DispatchArgs
 from components.platform import Platform
 from components.referrals import Referrals, ReferralsArgs
 
@@ -27,8 +28,10 @@ if cfg.enabled("referrals"):
         ),
         platform,
     )
-
     pulumi.export("referrals", referrals.exports())
+
+if cfg.enabled("dispatch"):
+    Dispatch("dispatch", DispatchArgs(business_name=cfg.business_name, time_zone=cfg.time_zone), platform)
 
 platform.finish()
 

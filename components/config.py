@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.alias_generators import to_camel
 
 PROJECT = "mainstreet"
-SYSTEMS = ("referrals",)  # the systems built so far; more join as they land
+SYSTEMS = ("referrals", "dispatch")  # the systems built so far; more join as they land
 SITES = ("brand", "ops", "dispatch", "loyalty")
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -59,7 +59,7 @@ class StackConfig(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
     stage: Literal["dev", "prod"]
-    systems: list[Literal["referrals"]]
+    systems: list[Literal["referrals", "dispatch"]]
     business_name: str = Field(min_length=1)
     time_zone: str
     mail_from: str

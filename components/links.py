@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Mapping, Optional, Sequence
 
 import pulumi
 
@@ -20,6 +20,7 @@ import pulumi
 class Statement:
     actions: tuple[str, ...]
     resources: tuple[pulumi.Input[str], ...]
+    condition: Optional[str] = None  # an IAM Condition block, JSON-encoded (hashable, comparable)
 
 
 @dataclass(frozen=True)
@@ -51,16 +52,19 @@ def merge_env(links: Sequence[Link]) -> dict[str, pulumi.Input[str]]:
 
 def policy_document(statements: Sequence[Statement]) -> pulumi.Output[str]:
     """An IAM policy with one statement per (actions, resources) pair, resources resolved."""
-    grouped: dict[tuple[str, ...], list[pulumi.Input[str]]] = {}
+    grouped: dict[tuple, list[pulumi.Input[str]]] = {}
     for statement in statements:
-        grouped.setdefault(tuple(sorted(set(statement.actions))), []).extend(statement.resources)
+        key = (tuple(sorted(set(statement.actions))), statement.condition)
+        grouped.setdefault(key, []).extend(statement.resources)
     keys = list(grouped)
 
     def render(resolved: list[list[str]]) -> str:
-        body = [
-            {"Effect": "Allow", "Action": list(actions), "Resource": sorted(set(resources))}
-            for actions, resources in zip(keys, resolved)
-        ]
+        body = []
+        for (actions, condition), resources in zip(keys, resolved):
+            entry = {"Effect": "Allow", "Action": list(actions), "Resource": sorted(set(resources))}
+            if condition:
+                entry["Condition"] = json.loads(condition)
+            body.append(entry)
         return json.dumps({"Version": "2012-10-17", "Statement": body}, sort_keys=True)
 
     return pulumi.Output.all(*[pulumi.Output.all(*grouped[k]) for k in keys]).apply(

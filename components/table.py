@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Literal, Optional, Sequence
 
@@ -30,6 +31,7 @@ class TableArgs:
     attributes: dict[str, Literal["S", "N", "B"]] = field(default_factory=dict)
     indexes: Sequence[Index] = ()
     ttl_attribute: Optional[str] = None
+    stream: Optional[Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]] = None
 
 
 class Table(pulumi.ComponentResource):
@@ -53,8 +55,11 @@ class Table(pulumi.ComponentResource):
             global_secondary_indexes=[
                 aws.dynamodb.TableGlobalSecondaryIndexArgs(
                     name=index.name,
-                    hash_key=index.hash_key,
-                    range_key=index.range_key,
+                    key_schemas=[
+                        aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=key, key_type=kind)
+                        for key, kind in ((index.hash_key, "HASH"), (index.range_key, "RANGE"))
+                        if key
+                    ],
                     projection_type="ALL",
                 )
                 for index in args.indexes
@@ -66,22 +71,42 @@ class Table(pulumi.ComponentResource):
                 enabled=ctx.stage.point_in_time_recovery
             ),
             deletion_protection_enabled=ctx.stage.deletion_protection,
+            stream_enabled=bool(args.stream),
+            stream_view_type=args.stream,
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
             opts=ctx.stage.stateful(parent=self),
         )
         self.name = self.table.name
         self.arn = self.table.arn
+        self.stream_arn = self.table.stream_arn
         self.index_names = [index.name for index in args.indexes]
         self.register_outputs({"name": self.name, "arn": self.arn})
 
-    def link(self, *actions: str) -> Link:
-        """Exactly these DynamoDB actions on this table and its indexes."""
+    def link(self, *actions: str, leading_keys: Sequence[str] = ()) -> Link:
+        """Exactly these DynamoDB actions on this table and its indexes; with `leading_keys`
+        (patterns such as "TRACK#*"), only on items whose partition key matches one."""
         resources = [self.arn, *(self.arn.apply(lambda arn, i=i: f"{arn}/index/{i}") for i in self.index_names)]
         verbs = "+".join(a.split(":")[1] for a in actions)
+        condition = (
+            json.dumps({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(leading_keys)}}) if leading_keys else None
+        )
         return Link(
-            target=f"table {self.logical_name} ({verbs})",
+            target=f"table {self.logical_name} ({verbs}{' on ' + ', '.join(leading_keys) if leading_keys else ''})",
             env={env_name(self.logical_name, "table"): self.name},
-            statements=(Statement(tuple(actions), tuple(resources)),),
+            statements=(Statement(tuple(actions), tuple(resources), condition),),
+        )
+
+    @property
+    def stream_read(self) -> Link:
+        """What Lambda needs to read this table's stream for a function (no env: Lambda reads it)."""
+        return Link(
+            target=f"stream of table {self.logical_name}",
+            statements=(
+                Statement(
+                    ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"),
+                    (self.arn.apply(lambda arn: f"{arn}/stream/*"),),
+                ),
+            ),
         )
 
     @property

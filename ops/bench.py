@@ -10,6 +10,7 @@ Figures are reported, never asserted: timing belongs here, not in the tests.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -58,9 +59,12 @@ def artifact_sizes(graph: harness.Graph) -> list[tuple[str, int]]:
 
 
 def request_path_calls(graph: harness.Graph) -> list[tuple[str, str, int, int, list[str]]]:
-    """(request, calls per request: writes, reads, operations) on warm handlers, against moto."""
+    """(request, budget, writes, reads, operations) per request on warm handlers, against moto."""
+    from datetime import date, timedelta
+
     from moto import mock_aws
 
+    from handlers.shared import aws
     from ops import awscalls
     from ops.local.materialize import replay
     from ops.local.sandbox import load_handler
@@ -68,20 +72,46 @@ def request_path_calls(graph: harness.Graph) -> list[tuple[str, str, int, int, l
     os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-west-2")
     origin = graph.named("aws:secretsmanager/secretVersion:SecretVersion", "origin-verify").inputs["secretString"]
     headers = {"x-origin-verify": origin, "user-agent": "Mozilla/5.0", "cloudfront-viewer-address": "198.51.100.1:1",
-               "x-forwarded-host": "ops.bench"}
+               "x-forwarded-host": "site.bench", "content-type": "application/json"}
+    handlers = {}
+
+    def call(function: str, method: str, path: str, body=None, cookie: str = "") -> dict:
+        if function not in handlers:
+            fn = graph.named("aws:lambda/function:Function", function)
+            env = {**fn.inputs["environment"]["variables"], "POWERTOOLS_LOG_LEVEL": "WARNING"}
+            handlers[function] = load_handler(fn.inputs["handler"], env)
+        sent = {**headers, **({"cookie": cookie} if cookie else {})}
+        event = function_url_event(method, path, headers=sent, body=json.dumps(body) if body is not None else None)
+        return handlers[function](event, LambdaContext(function_name=function))
+
+    def measure(label: str, budget: str, request) -> tuple:
+        request()  # warm: secrets and clients cached, as after any cold start
+        with awscalls.counting() as calls:
+            aws.client.cache_clear()
+            request()
+        return (label, budget, len(calls.writes()), len(calls.reads()), [op for _, op in calls.log])
+
     rows = []
     with mock_aws():
         replay(graph)
-        fn = graph.named("aws:lambda/function:Function", "referral-click")
-        handler = load_handler(fn.inputs["handler"], fn.inputs["environment"]["variables"])
-        for label, path in (("referral click, known vendor", "/ref/solare"), ("referral click, unknown code", "/ref/nobody")):
-            handler(function_url_event("GET", path, headers=headers), LambdaContext())  # warm: secrets cached
-            with awscalls.counting() as calls:
-                from handlers.shared import aws
+        rows.append(measure("referral click, known vendor", "≤ 2 writes, 0 reads", lambda: call("referral-click", "GET", "/ref/solare")))
+        rows.append(measure("referral click, unknown code", "≤ 2 writes, 0 reads", lambda: call("referral-click", "GET", "/ref/nobody")))
+        if any(f.name == "dispatch-track" for f in graph.of_type("aws:lambda/function:Function")):
+            signed_in = call("staff-session", "POST", "/api/session", {"passcode": harness.TEST_PASSCODE})
+            cookie = signed_in["cookies"][0].split(";")[0]
+            day = (date.today() + timedelta(days=2)).isoformat()
+            booking = {"name": "Bench", "phone": "+16195550100", "address": "1 Bench St, San Diego", "items": "boxes", "preferred_date": day}
+            booked = [json.loads(call("dispatch-booking", "POST", "/api/bookings", booking)["body"])]
+            rows.append(measure("dispatch booking", "1 write", lambda: booked.append(json.loads(call("dispatch-booking", "POST", "/api/bookings", booking)["body"]))))
+            token = booked[-1]["tracking_token"]
+            rows.append(measure("dispatch track", "1", lambda: call("dispatch-track", "GET", f"/api/track/{token}")))
+            moves = iter([(booked[0]["job_id"], "pending_pickup", "ready_for_pickup"), (booked[-1]["job_id"], "pending_pickup", "ready_for_pickup")])
 
-                aws.client.cache_clear()
-                handler(function_url_event("GET", path, headers=headers), LambdaContext())
-            rows.append((label, "≤ 2 writes, 0 reads", len(calls.writes()), len(calls.reads()), [op for _, op in calls.log]))
+            def change():
+                job_id, from_status, to_status = next(moves)
+                call("dispatch-board", "POST", f"/api/jobs/{job_id}/status", {"from": from_status, "to": to_status}, cookie)
+
+            rows.append(measure("dispatch status change", "≤ 2", change))
     return rows
 
 

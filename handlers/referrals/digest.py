@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from handlers.referrals.stats import vendor_stats
 from handlers.shared import mail
-from handlers.shared.http import logger
+from handlers.shared.log import logger
 from handlers.shared.params import parameter
 from handlers.shared.settings import Settings, link
 

@@ -7,10 +7,10 @@ import hmac
 import json
 from typing import Any, Callable, TypeVar
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response
 
 from handlers.shared.errors import ApiError
+from handlers.shared.log import logger
 from handlers.shared.secrets import secret_value
 
 # Request models are pydantic, but pydantic's import costs about 60 ms of a cold start: handlers
@@ -18,8 +18,6 @@ from handlers.shared.secrets import secret_value
 M = TypeVar("M")
 ORIGIN_VERIFY_HEADER = "x-origin-verify"
 JSON = "application/json"
-
-logger = Logger()
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None, cookies=None) -> Response:

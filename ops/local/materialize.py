@@ -47,12 +47,13 @@ def table_request(inputs: dict) -> dict:
         request["GlobalSecondaryIndexes"] = [
             {
                 "IndexName": index["name"],
-                "KeySchema": [{"AttributeName": index["hashKey"], "KeyType": "HASH"}]
-                + ([{"AttributeName": index["rangeKey"], "KeyType": "RANGE"}] if index.get("rangeKey") else []),
+                "KeySchema": [{"AttributeName": k["attributeName"], "KeyType": k["keyType"]} for k in index["keySchemas"]],
                 "Projection": {"ProjectionType": index.get("projectionType", "ALL")},
             }
             for index in indexes
         ]
+    if inputs.get("streamEnabled"):
+        request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": inputs["streamViewType"]}
     return request
 
 

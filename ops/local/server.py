@@ -29,6 +29,7 @@ from handlers.shared.auth import hash_passcode
 from ops import generated, harness
 from ops.local import bus as bus_module
 from ops.local import scheduler as scheduler_module
+from ops.local import streams as streams_module
 from ops.local.dynamodb_local import DynamoDBLocal, free_port
 from ops.local.frontdoor import FrontDoor, Request, load_sites, site_of
 from ops.local.materialize import Materializer
@@ -107,7 +108,7 @@ class LocalSystem:
             "PYTHONUNBUFFERED": "1",
         }
         session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=region)
-        endpoint = lambda service: self.dynamodb.endpoint if service == "dynamodb" else self.moto.endpoint  # noqa: E731
+        endpoint = lambda service: self.dynamodb.endpoint if service.startswith("dynamodb") else self.moto.endpoint  # noqa: E731
         self.client = lambda service: session.client(service, endpoint_url=endpoint(service))  # noqa: E731
         clients: dict[str, Any] = {}
 
@@ -132,10 +133,14 @@ class LocalSystem:
         for schedule in scheduler_module.from_graph(self.graph):
             self.scheduler.add(schedule)
         self.bus = bus_module.Bus(self.graph, self.invoke, self.log, region, harness.ACCOUNT_ID)
+        self.streams = streams_module.from_graph(self.graph, cached("dynamodb"), cached("dynamodbstreams"), self.invoke,
+                                                 self.log, region)
         self.http = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler_class())
         self.http.daemon_threads = True
         threading.Thread(target=self.http.serve_forever, name="front-door", daemon=True).start()
         self.scheduler.start()
+        for poller in self.streams:
+            poller.start()
         self.startup_seconds = time.perf_counter() - started
         return self
 
@@ -294,6 +299,7 @@ class LocalSystem:
     # -- stopping -------------------------------------------------------------------------------
     def stop(self) -> None:
         for step in (lambda: self.http.shutdown(), lambda: self.scheduler.stop(),
+                     lambda: [poller.stop() for poller in self.streams],
                      lambda: self.persist and self._save_objects(), lambda: self.pool.stop(),
                      lambda: self.moto.stop(), lambda: self.dynamodb.stop()):
             try:

@@ -64,7 +64,7 @@ def test_iam_resources_are_resources_the_program_declares(graph):
     for policy in graph.of_type(POLICY):
         for statement in json.loads(policy.inputs["policy"])["Statement"]:
             for resource in statement["Resource"]:
-                base = resource.split("/index/")[0].removesuffix(":*")
+                base = resource.split("/index/")[0].split("/stream/")[0].removesuffix(":*")
                 base = base.rsplit("/", 1)[0] if base.startswith("arn:aws:s3:::") and "/" in base else base
                 assert base in declared, (policy.name, resource)
 
@@ -239,7 +239,7 @@ def test_functions_bundle_nothing_the_runtime_or_layer_provides(graph):
 
 def test_exports_name_each_sites_bucket_distribution_domain_and_manifest(graph):
     sites = graph.outputs["sites"]
-    assert set(sites) == {"brand", "ops"}
+    assert set(sites) == {"brand", "ops", "dispatch"}
     for name, site in sites.items():
         assert site["bucket"] == graph.named(BUCKET, f"{name}-site").inputs["bucket"]
         assert site["distribution_id"].startswith("E")

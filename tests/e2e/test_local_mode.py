@@ -15,7 +15,7 @@ def test_the_index_describes_the_running_system(local):
     for key in ("sites", "aws_endpoints", "region", "tables", "buckets", "functions", "schedules", "outbox",
                 "outbox_json", "credentials"):
         assert key in index, key
-    assert index["sites"] == {"brand": local.url("brand"), "ops": local.url("ops")}
+    assert index["sites"] == {name: local.url(name) for name in ("brand", "ops", "dispatch")}
     assert "default" in index["aws_endpoints"] and "dynamodb" in index["aws_endpoints"]
     assert set(index["credentials"]) == {"staff_passcode", "service_key", "pos_hmac_secret"}
     assert "mainstreet-dev-referral-stats" in index["tables"]
@@ -53,7 +53,7 @@ def test_pages_come_from_the_bucket_with_directory_indexes_and_a_404_page(local)
     missing = local.request("ops", "GET", "/no/such/page.html")
     assert missing.status == 404 and b"could not find that page" in missing.body
     site_json = local.request("ops", "GET", "/site.json").json()
-    assert site_json["sites"] == {"brand": f"http://brand.localhost:{local.port}", "ops": f"http://ops.localhost:{local.port}"}
+    assert site_json["sites"] == {name: f"http://{name}.localhost:{local.port}" for name in ("brand", "ops", "dispatch")}
 
 
 def test_calls_that_skip_the_front_door_never_reach_a_handler(local):
@@ -89,7 +89,9 @@ def test_a_schedule_fired_by_hand_runs_its_function_and_its_mail_reaches_the_out
     assert local.request(None, "POST", "/_local/schedules/no-such/run").status == 404
     # The outbox page links to the local site.
     page.goto(f"http://localhost:{local.port}/_local/outbox")
-    page.locator("pre.text a", has_text="/referrals/").first.click()
+    link = page.locator("pre.text a", has_text="/referrals/").first
+    link.scroll_into_view_if_needed()  # the mails' frames settle the layout as they load
+    link.click()
     page.wait_for_url(local.url("ops", "/referrals/"))
 
 

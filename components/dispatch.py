@@ -1,0 +1,117 @@
+"""Dispatch (SPEC §3): bookings, jobs, tracking links and the dispatcher's board, on its site.
+
+  dispatch-booking  POST /api/bookings        writes new JOB, TRACK and REQ items (public)
+  dispatch-track    GET /api/track/*, /api/flow   reads TRACK items only (public, never cached)
+  dispatch-board    /api/jobs, /api/jobs/*    staff: reads and writes JOB and TRACK items
+  dispatch-notify   the jobs table's stream   mails customers; writes MAIL claims only
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.function import FunctionArgs
+from components.links import setting
+from components.platform import STAFF_FORWARD, Platform
+from components.site import Forward
+from components.stream_trigger import StreamTrigger
+from components.table import Index, Table, TableArgs
+
+PUBLIC_FORWARD = Forward(headers=("Content-Type",))
+
+
+@dataclass
+class DispatchArgs:
+    business_name: str
+    time_zone: str
+
+
+class Dispatch(pulumi.ComponentResource):
+    def __init__(self, name: str, args: DispatchArgs, platform: Platform, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mainstreet:system:Dispatch", name, None, opts)
+        ctx = platform.ctx
+        child = pulumi.ResourceOptions(parent=self)
+        self.jobs = Table(
+            "jobs",
+            TableArgs(
+                hash_key="pk",
+                attributes={"pk": "S", "job_status": "S", "created_at": "S"},
+                indexes=[Index("by-status", "job_status", "created_at")],
+                ttl_attribute="expires_at",
+                stream="NEW_AND_OLD_IMAGES",
+            ),
+            ctx,
+            child,
+        )
+        site = platform.sites["dispatch"]
+        time_zone = setting("time zone", args.time_zone)
+
+        self.booking = platform.function(
+            "dispatch-booking",
+            FunctionArgs(
+                handler="handlers.dispatch.booking.handler",
+                links=[
+                    platform.origin_secret.read,
+                    self.jobs.link("dynamodb:PutItem", "dynamodb:GetItem", leading_keys=["JOB#*", "TRACK#*", "REQ#*"]),
+                    time_zone,
+                ],
+                url=True,
+                description="Public booking form: creates a job and its tracking link",
+            ),
+            parent=self,
+        )
+        self.track = platform.function(
+            "dispatch-track",
+            FunctionArgs(
+                handler="handlers.dispatch.track.handler",
+                links=[platform.origin_secret.read, self.jobs.link("dynamodb:GetItem", leading_keys=["TRACK#*"])],
+                url=True,
+                description="Public tracking view and the status flow",
+            ),
+            parent=self,
+        )
+        self.board = platform.function(
+            "dispatch-board",
+            FunctionArgs(
+                handler="handlers.dispatch.board.handler",
+                links=[
+                    platform.origin_secret.read,
+                    platform.session_key.read,
+                    self.jobs.link("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                                   leading_keys=["JOB#*", "TRACK#*"]),
+                    time_zone,
+                ],
+                url=True,
+                bundle=("itsdangerous",),
+                description="Dispatcher's board: jobs by status, new jobs, status changes",
+            ),
+            parent=self,
+        )
+        self.notify = platform.function(
+            "dispatch-notify",
+            FunctionArgs(
+                handler="handlers.dispatch.notify.handler",
+                links=[
+                    self.jobs.link("dynamodb:PutItem", "dynamodb:DeleteItem", leading_keys=["MAIL#*"]),
+                    self.jobs.stream_read,
+                    platform.mailer.send,
+                    site.address,
+                    setting("business name", args.business_name),
+                ],
+                bundle=("jinja2", "markupsafe"),
+                timeout_s=30,
+                description="Mails customers their tracking link on booking and each status change",
+            ),
+            parent=self,
+        )
+        StreamTrigger("dispatch-notify", self.jobs, self.notify, ctx, child)
+
+        site.route("/api/bookings", self.booking, forward=PUBLIC_FORWARD)
+        site.route("/api/track/*", self.track)
+        site.route("/api/flow", self.track)
+        site.route("/api/jobs", self.board, forward=STAFF_FORWARD)
+        site.route("/api/jobs/*", self.board, forward=STAFF_FORWARD)
+        site.route("/track/*", edge="track", serves="track/index.html")
+        self.register_outputs({"jobs_table": self.jobs.name})

@@ -1,0 +1,1 @@
+"""Dispatch: bookings, jobs, live tracking links and the dispatcher's board."""

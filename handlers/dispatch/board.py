@@ -1,0 +1,79 @@
+"""The dispatcher's API (staff session): list jobs by status, enter a job, move a job.
+
+GET  /api/jobs?status=S          jobs in a column (all columns without status)
+POST /api/jobs                   a job taken by phone, optionally with a quoted price
+POST /api/jobs/{job_id}/status   {from, to}: 409 if it is no longer in `from`, 422 if the flow forbids it
+"""
+
+from __future__ import annotations
+
+from handlers.dispatch import flow, jobs, storage
+from handlers.shared.auth import require_staff
+from handlers.shared.errors import ApiError
+from handlers.shared.http import body, json_response, logger, make_api, public_base_url
+from handlers.shared.settings import Settings, link
+
+STAFF_FIELDS = ("job_id", "tracking_token", "job_status", "created_at", "updated_at", "source", "name", "phone", "email",
+                "address", "items", "preferred_date", "window", "notes", "price_cents")
+
+
+class BoardSettings(Settings):
+    origin_verify_secret = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
+    session_key_secret = link("SESSION_KEY_SECRET", "the session-key secret")
+    jobs_table = link("JOBS_TABLE", "the jobs table")
+    time_zone = link("TIME_ZONE_SETTING", "the time zone setting")
+
+
+settings = BoardSettings.load()
+app = make_api(settings.origin_verify_secret)
+
+
+def staff_only(app_, next_middleware):
+    require_staff(app_, settings.session_key_secret)
+    return next_middleware(app_)
+
+
+def card(job: dict) -> dict:
+    """The staff view of a job, with its tracking link."""
+    shown = {k: job.get(k) for k in STAFF_FIELDS}
+    shown["price_cents"] = int(job["price_cents"]) if job.get("price_cents") is not None else None
+    shown["status_label"] = flow.LABELS[job["job_status"]]
+    shown["tracking_url"] = f"{public_base_url(app)}/track/{job['tracking_token']}"
+    return shown
+
+
+@app.get("/api/jobs", middlewares=[staff_only])
+def list_jobs():
+    wanted = app.current_event.get_query_string_value("status")
+    if wanted and wanted not in flow.LABELS:
+        raise ApiError(422, "validation_failed", "status: not a status of the flow.", {"status": "unknown status"})
+    statuses = [wanted] if wanted else [s for s, _, _ in flow.STATUSES]
+    return json_response(200, {"jobs": [card(j) for s in statuses for j in storage.jobs_with_status(settings.jobs_table, s)]})
+
+
+@app.post("/api/jobs", middlewares=[staff_only])
+def create_job():
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from handlers.dispatch.models import StaffJob
+
+    request = body(app, StaffJob)
+    today = datetime.now(timezone.utc).astimezone(ZoneInfo(settings.time_zone)).date()
+    booked = jobs.book(settings.jobs_table, request, today, source="staff", price_cents=request.price_cents)
+    return json_response(201, {"job": card(storage.get_job(settings.jobs_table, booked["job_id"]))})
+
+
+@app.post("/api/jobs/<job_id>/status", middlewares=[staff_only])
+def change_status(job_id: str):
+    from handlers.dispatch.models import StatusChange
+
+    request = body(app, StatusChange)
+    moved = jobs.move(settings.jobs_table, job_id, request.from_status, request.to_status)
+    logger.info("status changed", extra={"job_id": job_id, "from": request.from_status, "to": request.to_status})
+    return json_response(200, {"job": card(moved)})
+
+
+@logger.inject_lambda_context
+def handler(event, context):
+    return app.resolve(event, context)

@@ -1,0 +1,47 @@
+"""Public: `POST /api/bookings` from the booking page. Each bad field is named; nothing is
+written unless the whole booking is valid; a resubmitted form (same request_id) books once."""
+
+from __future__ import annotations
+
+from handlers.dispatch import jobs
+from handlers.shared.http import body, json_response, logger, make_api, public_base_url
+from handlers.shared.settings import Settings, link
+
+
+class BookingSettings(Settings):
+    origin_verify_secret = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
+    jobs_table = link("JOBS_TABLE", "the jobs table")
+    time_zone = link("TIME_ZONE_SETTING", "the time zone setting")
+
+
+settings = BookingSettings.load()
+app = make_api(settings.origin_verify_secret)
+
+
+def today():
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(timezone.utc).astimezone(ZoneInfo(settings.time_zone)).date()
+
+
+@app.post("/api/bookings")
+def create_booking():
+    from handlers.dispatch.models import Booking
+
+    booking = body(app, Booking)
+    booked = jobs.book(settings.jobs_table, booking, today(), source="web")
+    logger.info("booking", extra={"job_id": booked["job_id"], "repeated": booked["repeated"]})
+    return json_response(
+        200 if booked["repeated"] else 201,
+        {
+            "job_id": booked["job_id"],
+            "tracking_token": booked["tracking_token"],
+            "tracking_url": f"{public_base_url(app)}/track/{booked['tracking_token']}",
+        },
+    )
+
+
+@logger.inject_lambda_context
+def handler(event, context):
+    return app.resolve(event, context)

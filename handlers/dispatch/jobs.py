@@ -1,0 +1,66 @@
+"""Creating jobs and moving them along the flow: plain functions over pydantic models."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import datetime, timezone
+from typing import Optional
+
+from handlers.dispatch import flow, storage
+from handlers.shared.errors import ApiError, conflict, not_found
+
+JOB_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L: read out over the phone
+
+
+def new_job_id() -> str:
+    return "J" + "".join(secrets.choice(JOB_ID_ALPHABET) for _ in range(7))
+
+
+def new_tracking_token() -> str:
+    """192 random bits, URL-safe (the seed's 64-bit tokens could be guessed at scale)."""
+    return secrets.token_urlsafe(24)
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def book(table: str, booking, today, source: str, price_cents: Optional[int] = None) -> dict:
+    problem = booking.date_problem(today)
+    if problem:
+        raise ApiError(422, "validation_failed", f"preferred_date: {problem}.", {"preferred_date": problem})
+    now = now_iso()
+    job = {
+        "job_id": new_job_id(), "tracking_token": new_tracking_token(), "kind": "job",
+        "job_status": flow.MAIN_PATH[0], "created_at": now, "updated_at": now, "source": source,
+        "name": booking.name, "phone": booking.phone, "email": booking.email, "address": booking.address,
+        "items": booking.items, "preferred_date": booking.preferred_date.isoformat(), "window": booking.window,
+        "notes": booking.notes, "price_cents": price_cents,
+    }
+    return storage.create_job(table, job, booking.request_id, int(time.time()) + storage.REQUEST_TTL_S)
+
+
+def move(table: str, job_id: str, from_status: str, to_status: str) -> dict:
+    if not flow.can_move(from_status, to_status):
+        known = from_status in flow.LABELS and to_status in flow.LABELS
+        message = (f"A job cannot go from {flow.LABELS[from_status]} to {flow.LABELS[to_status]}."
+                   if known else "Unknown status.")
+        field = "to" if from_status in flow.LABELS else "from"
+        raise ApiError(422, "move_not_allowed", message, {field: message})
+    job = storage.get_job(table, job_id)
+    if job is None:
+        raise not_found("That job")
+    if job["job_status"] != from_status:
+        raise _moved(job["job_status"])
+    try:
+        return storage.change_status(table, job, to_status, from_status, now_iso())
+    except storage.Conflict as exc:
+        raise _moved(exc.current) from None
+
+
+def _moved(current: Optional[str]) -> ApiError:
+    label = flow.LABELS.get(current or "", "something else")
+    error = conflict("status_changed", f"Someone else moved this job first: it is now {label}.")
+    error.fields = {"current": current or ""}
+    return error

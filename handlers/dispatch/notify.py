@@ -1,0 +1,86 @@
+"""Mails the customer (when they gave an address) on booking and on each status change.
+
+Runs on the jobs table's stream, so a status change costs the dispatcher's request no mail
+call and a failed send is retried; each (job, status) mail is claimed first, so a retried
+batch never mails twice.
+"""
+
+from __future__ import annotations
+
+import time
+
+from handlers.dispatch import flow, storage
+from handlers.shared import mail
+from handlers.shared.log import logger
+from handlers.shared.params import parameter
+from handlers.shared.settings import Settings, link
+
+CLAIM_TTL_S = 30 * 86400
+
+
+class NotifySettings(Settings):
+    jobs_table = link("JOBS_TABLE", "the jobs table")
+    mail_sender = link("MAIL_SENDER", "the mailer")
+    mail_configuration_set = link("MAIL_CONFIGURATION_SET", "the mailer")
+    dispatch_site_url_parameter = link("DISPATCH_SITE_URL_PARAMETER", "the url of the dispatch site")
+    business_name = link("BUSINESS_NAME_SETTING", "the business name setting")
+
+
+settings = NotifySettings.load()
+
+
+def mail_due(record: dict) -> dict | None:
+    """The job to mail about, if this stream record is a booking or a status change."""
+    change = record.get("dynamodb", {})
+    new = storage.from_stream(change.get("NewImage", {}))
+    if new.get("kind") != "job" or not new.get("email"):
+        return None
+    if record.get("eventName") == "INSERT":
+        return new
+    old = storage.from_stream(change.get("OldImage", {}))
+    if record.get("eventName") == "MODIFY" and old.get("job_status") != new.get("job_status"):
+        return new
+    return None
+
+
+def send(job: dict) -> None:
+    status = job["job_status"]
+    if not storage.claim_mail(settings.jobs_table, job["job_id"], status, int(time.time()) + CLAIM_TTL_S):
+        return  # mailed already, by an earlier try of this batch
+    context = {
+        "business": settings.business_name,
+        "job": job,
+        "label": flow.LABELS[status],
+        "meaning": flow.MEANINGS[status],
+        "booked": status == flow.MAIN_PATH[0],
+        "tracking_url": f"{parameter(settings.dispatch_site_url_parameter)}/track/{job['tracking_token']}",
+    }
+    subject = (f"Your pickup is booked ({job['job_id']})" if context["booked"]
+               else f"Your pickup {job['job_id']}: {context['label']}")
+    try:
+        mail.send(
+            sender=settings.mail_sender,
+            configuration_set=settings.mail_configuration_set,
+            to=job["email"],
+            subject=subject,
+            html=mail.render("dispatch", "customer.html.j2", **context),
+            text=mail.render("dispatch", "customer.txt.j2", **context),
+        )
+    except Exception:
+        storage.release_mail(settings.jobs_table, job["job_id"], status)
+        raise
+
+
+@logger.inject_lambda_context
+def handler(event, context):
+    failures = []
+    for record in event.get("Records", []):
+        job = mail_due(record)
+        if job is None:
+            continue
+        try:
+            send(job)
+        except Exception:
+            logger.exception("customer mail not sent", extra={"job_id": job.get("job_id")})
+            failures.append({"itemIdentifier": record["dynamodb"]["SequenceNumber"]})
+    return {"batchItemFailures": failures}

@@ -1,0 +1,151 @@
+"""Every DynamoDB expression of dispatch. One table, one item per thing, never a shared file:
+
+  JOB#<job id>        the job, for staff: customer, address, price, status (job_status)
+  TRACK#<token>       the public copy a tracking link reads: status, date, window, last update
+  REQ#<request id>    a booking form's submission, so a resubmitted form books once (1 day TTL)
+  MAIL#<job>#<status> a customer mail claimed by the notifier, so a retried stream batch mails once
+
+Index by-status (job_status, created_at) lists jobs per column without a scan; only JOB items
+carry job_status, so only they are in it. A status change updates JOB and TRACK in one
+transaction, conditional on the status the dispatcher saw.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from handlers.shared.aws import client
+
+BY_STATUS = "by-status"
+REQUEST_TTL_S = 86400
+PUBLIC = ("status", "preferred_date", "window", "updated_at")
+
+
+def _s(value: str) -> dict:
+    return {"S": value}
+
+
+def _plain(item: dict) -> dict:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    return {k: deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _typed(record: dict) -> dict:
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    return {k: serializer.serialize(v) for k, v in record.items() if v is not None}
+
+
+class Conflict(Exception):
+    def __init__(self, current: Optional[str]):
+        self.current = current
+
+
+def create_job(table: str, job: dict, request_id: Optional[str], expires_at: int) -> dict:
+    """Write a new job and its public copy; returns {job_id, tracking_token} of the job booked.
+
+    With a request id, a second submission of the same form returns the first booking.
+    """
+    dynamodb = client("dynamodb")
+    track = {"pk": f"TRACK#{job['tracking_token']}", "status": job["job_status"], "preferred_date": job["preferred_date"],
+             "window": job["window"], "updated_at": job["updated_at"]}
+    items = [
+        {"Put": {"TableName": table, "Item": _typed({"pk": f"JOB#{job['job_id']}", **job}), "ConditionExpression": "attribute_not_exists(pk)"}},
+        {"Put": {"TableName": table, "Item": _typed(track), "ConditionExpression": "attribute_not_exists(pk)"}},
+    ]
+    if request_id:
+        request = {"pk": f"REQ#{request_id}", "job_id": job["job_id"], "tracking_token": job["tracking_token"], "expires_at": expires_at}
+        items.append({"Put": {"TableName": table, "Item": _typed(request), "ConditionExpression": "attribute_not_exists(pk)"}})
+    try:
+        dynamodb.transact_write_items(TransactItems=items)
+    except dynamodb.exceptions.TransactionCanceledException as exc:
+        reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+        if request_id and len(reasons) == 3 and reasons[2] == "ConditionalCheckFailed":
+            first = dynamodb.get_item(TableName=table, Key={"pk": _s(f"REQ#{request_id}")}, ConsistentRead=True)["Item"]
+            return {"job_id": first["job_id"]["S"], "tracking_token": first["tracking_token"]["S"], "repeated": True}
+        raise
+    return {"job_id": job["job_id"], "tracking_token": job["tracking_token"], "repeated": False}
+
+
+def get_job(table: str, job_id: str) -> Optional[dict]:
+    item = client("dynamodb").get_item(TableName=table, Key={"pk": _s(f"JOB#{job_id}")}, ConsistentRead=True).get("Item")
+    return _plain(item) if item else None
+
+
+def change_status(table: str, job: dict, to_status: str, expected: str, now: str) -> dict:
+    """job_status expected → to_status on JOB and TRACK together; Conflict if it moved meanwhile."""
+    dynamodb = client("dynamodb")
+    names = {"#s": "job_status"}
+    try:
+        dynamodb.transact_write_items(TransactItems=[
+            {"Update": {
+                "TableName": table, "Key": {"pk": _s(f"JOB#{job['job_id']}")},
+                "UpdateExpression": "SET #s = :to, updated_at = :now", "ConditionExpression": "#s = :from",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": {":to": _s(to_status), ":from": _s(expected), ":now": _s(now)},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }},
+            {"Update": {
+                "TableName": table, "Key": {"pk": _s(f"TRACK#{job['tracking_token']}")},
+                "UpdateExpression": "SET #st = :to, updated_at = :now", "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeNames": {"#st": "status"},
+                "ExpressionAttributeValues": {":to": _s(to_status), ":now": _s(now)},
+            }},
+        ])
+    except dynamodb.exceptions.TransactionCanceledException as exc:
+        reason = (exc.response.get("CancellationReasons") or [{}])[0]
+        if reason.get("Code") == "ConditionalCheckFailed":
+            current = reason.get("Item", {}).get("job_status", {}).get("S")
+            raise Conflict(current) from None
+        raise
+    return {**job, "job_status": to_status, "updated_at": now}
+
+
+def tracking(table: str, token: str) -> Optional[dict]:
+    """The public copy of a job, read consistently: a status set a moment ago is what it shows."""
+    item = client("dynamodb").get_item(
+        TableName=table, Key={"pk": _s(f"TRACK#{token}")}, ConsistentRead=True,
+        ProjectionExpression="#st, preferred_date, #w, updated_at",
+        ExpressionAttributeNames={"#st": "status", "#w": "window"},
+    ).get("Item")
+    return _plain(item) if item else None
+
+
+def jobs_with_status(table: str, status: str, limit: int = 200) -> list[dict]:
+    dynamodb = client("dynamodb")
+    kwargs: dict[str, Any] = {
+        "TableName": table, "IndexName": BY_STATUS, "KeyConditionExpression": "job_status = :s",
+        "ExpressionAttributeValues": {":s": _s(status)}, "ScanIndexForward": True, "Limit": limit,
+    }
+    found: list[dict] = []
+    while len(found) < limit:
+        page = dynamodb.query(**kwargs)
+        found += [_plain(i) for i in page.get("Items", [])]
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return found[:limit]
+
+
+def claim_mail(table: str, job_id: str, status: str, expires_at: int) -> bool:
+    dynamodb = client("dynamodb")
+    try:
+        dynamodb.put_item(
+            TableName=table,
+            Item=_typed({"pk": f"MAIL#{job_id}#{status}", "expires_at": expires_at}),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def release_mail(table: str, job_id: str, status: str) -> None:
+    client("dynamodb").delete_item(TableName=table, Key={"pk": _s(f"MAIL#{job_id}#{status}")})
+
+
+def from_stream(image: dict) -> dict:
+    return _plain(image)

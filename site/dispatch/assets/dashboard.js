@@ -1,0 +1,135 @@
+// The dispatcher's board: a column per status of the flow the API serves, cards dragged (or,
+// on a phone, moved with their menu) to the next status. A move another dispatcher made first
+// comes back as a conflict, shown here, and the board reloads.
+import { api, ApiError, escapeHtml, requireStaff, signOut } from '/shared/app.js';
+
+const root = document.getElementById('app');
+let flow;
+
+function money(cents) {
+  return cents == null ? '' : `$${(cents / 100).toFixed(2)}`;
+}
+
+function cardHtml(job) {
+  const moves = flow.moves[job.job_status];
+  const options = moves.map((s) => `<option value="${s}">${escapeHtml(flow.labels[s])}</option>`).join('');
+  return `
+    <article class="job" draggable="${moves.length > 0}" data-job="${escapeHtml(job.job_id)}" data-status="${escapeHtml(job.job_status)}">
+      <h3>${escapeHtml(job.name)} <small class="muted">${escapeHtml(job.job_id)}</small></h3>
+      <p>${escapeHtml(job.preferred_date)} · ${escapeHtml(job.window)} ${money(job.price_cents)}</p>
+      <p>${escapeHtml(job.address)}</p>
+      <p class="muted">${escapeHtml(job.items)}</p>
+      <p><a href="${escapeHtml(job.tracking_url)}" target="_blank" rel="noopener" class="tracking">tracking link</a> · <a href="tel:${escapeHtml(job.phone)}">${escapeHtml(job.phone)}</a></p>
+      ${moves.length ? `<select aria-label="Move ${escapeHtml(job.job_id)} to"><option value="">Move to…</option>${options}</select>` : ''}
+    </article>`;
+}
+
+function banner(kind, message) {
+  const el = root.querySelector('#banner');
+  el.className = `banner ${kind}`;
+  el.textContent = message;
+  el.hidden = false;
+}
+
+async function move(jobId, from, to) {
+  try {
+    await api(`/api/jobs/${encodeURIComponent(jobId)}/status`, { method: 'POST', body: { from, to } });
+    root.querySelector('#banner').hidden = true;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 409) banner('conflict', err.message);
+    else banner('bad', err.message);
+  }
+  await load();
+}
+
+function wireDragAndDrop() {
+  for (const card of root.querySelectorAll('.job[draggable=true]')) {
+    card.addEventListener('dragstart', (event) => {
+      event.dataTransfer.setData('text/plain', JSON.stringify({ job: card.dataset.job, from: card.dataset.status }));
+      for (const column of root.querySelectorAll('.column')) {
+        if (flow.moves[card.dataset.status].includes(column.dataset.status)) column.classList.add('drop-ok');
+      }
+    });
+    card.addEventListener('dragend', () => root.querySelectorAll('.drop-ok').forEach((c) => c.classList.remove('drop-ok')));
+    card.querySelector('select').addEventListener('change', (event) => {
+      if (event.target.value) move(card.dataset.job, card.dataset.status, event.target.value);
+    });
+  }
+  for (const column of root.querySelectorAll('.column')) {
+    column.addEventListener('dragover', (event) => event.preventDefault());
+    column.addEventListener('drop', (event) => {
+      event.preventDefault();
+      const { job, from } = JSON.parse(event.dataTransfer.getData('text/plain'));
+      if (from !== column.dataset.status) move(job, from, column.dataset.status);
+    });
+  }
+}
+
+async function load() {
+  const { jobs } = await api('/api/jobs');
+  const board = root.querySelector('#board');
+  board.innerHTML = flow.statuses.map((s) => {
+    const cards = jobs.filter((j) => j.job_status === s.status);
+    return `<section class="column" data-status="${s.status}" aria-label="${escapeHtml(s.label)}">
+      <h2>${escapeHtml(s.label)} <span class="muted">${cards.length}</span></h2>${cards.map(cardHtml).join('')}</section>`;
+  }).join('');
+  wireDragAndDrop();
+}
+
+function newJobForm() {
+  return `
+    <details class="card new-job"><summary>New job (taken by phone)</summary>
+      <form id="new-job" novalidate>
+        <div class="grid2">
+          <div><label for="nj-name">Name</label><input id="nj-name" name="name"><p class="field-error" data-error-for="name" hidden></p></div>
+          <div><label for="nj-phone">Phone</label><input id="nj-phone" name="phone" type="tel"><p class="field-error" data-error-for="phone" hidden></p></div>
+          <div><label for="nj-email">E-mail</label><input id="nj-email" name="email" type="email"><p class="field-error" data-error-for="email" hidden></p></div>
+          <div><label for="nj-price">Quoted price ($)</label><input id="nj-price" name="price" inputmode="decimal"><p class="field-error" data-error-for="price_cents" hidden></p></div>
+        </div>
+        <label for="nj-address">Address</label><input id="nj-address" name="address"><p class="field-error" data-error-for="address" hidden></p>
+        <label for="nj-items">Items</label><input id="nj-items" name="items"><p class="field-error" data-error-for="items" hidden></p>
+        <div class="grid2">
+          <div><label for="nj-date">Day</label><input id="nj-date" name="preferred_date" type="date"><p class="field-error" data-error-for="preferred_date" hidden></p></div>
+          <div><label for="nj-window">Time of day</label><select id="nj-window" name="window"><option value="any">Any time</option><option value="morning">Morning</option><option value="afternoon">Afternoon</option><option value="evening">Evening</option></select></div>
+        </div>
+        <button type="submit">Add job</button>
+      </form>
+    </details>`;
+}
+
+function wireNewJob() {
+  const form = root.querySelector('#new-job');
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const body = Object.fromEntries(new FormData(form).entries());
+    const price = body.price;
+    delete body.price;
+    if (price) body.price_cents = Math.round(Number(price) * 100);
+    if (!body.email) delete body.email;
+    if (!body.preferred_date) delete body.preferred_date;
+    try {
+      await api('/api/jobs', { method: 'POST', body });
+      form.reset();
+      form.querySelectorAll('[data-error-for]').forEach((el) => { el.hidden = true; });
+      await load();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 422) {
+        form.querySelectorAll('[data-error-for]').forEach((el) => {
+          el.textContent = err.fields[el.dataset.errorFor] || '';
+          el.hidden = !err.fields[el.dataset.errorFor];
+        });
+      } else banner('bad', err.message);
+    }
+  });
+}
+
+requireStaff(root, async () => {
+  const served = await api('/api/flow');
+  flow = { ...served, labels: Object.fromEntries(served.statuses.map((s) => [s.status, s.label])) };
+  root.innerHTML = `<p id="banner" role="alert" hidden></p>${newJobForm()}<div class="board" id="board"></div>`;
+  wireNewJob();
+  const out = document.getElementById('sign-out');
+  out.hidden = false;
+  out.addEventListener('click', signOut);
+  await load();
+});

@@ -1,0 +1,131 @@
+"""Dispatch in a real browser against local mode: book, track, drag a card, watch the tracking
+page change, and find the customer's mails in the outbox."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+DAY = (datetime.now(ZoneInfo("America/Los_Angeles")).date() + timedelta(days=3)).isoformat()
+
+
+def book_in_browser(local, page, name="Mark Ortiz", email="mark@example.com") -> tuple[str, str]:
+    page.goto(local.url("dispatch", "/book/"))
+    page.fill("#name", name)
+    page.fill("#phone", "+1 619 555 0142")
+    page.fill("#email", email)
+    page.fill("#address", "4140 Soderblom Ave, San Diego")
+    page.fill("#items", "An old sofa and two mattresses")
+    page.fill("#preferred_date", DAY)
+    page.select_option("#window", "morning")
+    page.click("#booking button[type=submit]")
+    link = page.locator("#tracking-link")
+    expect(link).to_be_visible()
+    return page.locator("#job-id").inner_text(), link.get_attribute("href")
+
+
+def sign_in(local, page, path="/dashboard/"):
+    page.goto(local.url("dispatch", path))
+    page.fill("#passcode", local.index["credentials"]["staff_passcode"])
+    page.click("button[type=submit]")
+
+
+def mails_to(local, address: str, timeout: float = 15) -> list[dict]:
+    deadline = time.time() + timeout
+    while True:
+        found = [m for m in local.outbox() if m["to"] == address]
+        if len(found) >= 2 or time.time() > deadline:
+            return found
+        time.sleep(0.3)
+
+
+def test_book_track_drag_and_watch_the_tracking_page_change(local, browser):
+    customer, tracker, dispatcher = (browser.new_page() for _ in range(3))
+    for opened in (customer, tracker, dispatcher):
+        opened.set_default_timeout(20000)
+    job_id, tracking_url = book_in_browser(local, customer, email="watch@example.com")
+    assert re.match(rf"^http://dispatch\.localhost:{local.port}/track/[A-Za-z0-9_-]{{32}}$", tracking_url)
+
+    tracker.goto(tracking_url)
+    expect(tracker.locator("#status")).to_have_text("Booked")
+    assert tracker.locator(".steps li.current").inner_text() == "Booked"
+
+    sign_in(local, dispatcher)
+    card = dispatcher.locator(f'.job[data-job="{job_id}"]')
+    expect(card).to_be_visible()
+    assert card.locator("xpath=ancestor::section").get_attribute("data-status") == "pending_pickup"
+    dispatcher.drag_and_drop(f'.job[data-job="{job_id}"]', '.column[data-status="ready_for_pickup"]')
+    expect(dispatcher.locator(f'.column[data-status="ready_for_pickup"] .job[data-job="{job_id}"]')).to_be_visible()
+
+    # The open tracking page updates itself, no reload.
+    expect(tracker.locator("#status")).to_have_text("Ready for pickup", timeout=15000)
+    assert tracker.locator(".steps li.done").inner_text() == "Booked"
+
+    mails = mails_to(local, "watch@example.com")
+    assert [m["subject"] for m in mails] == [f"Your pickup is booked ({job_id})", f"Your pickup {job_id}: Ready for pickup"]
+    assert all(tracking_url in m["text"] for m in mails)
+    # The mail's link opens the tracking page.
+    customer.goto(f"http://localhost:{local.port}/_local/outbox")
+    link = customer.locator("article.mail", has_text=f"{job_id}: Ready for pickup").locator("pre.text a").first
+    link.scroll_into_view_if_needed()  # the mails' frames settle the layout as they load
+    link.click()
+    customer.wait_for_url(tracking_url)
+    expect(customer.locator("#status")).to_have_text("Ready for pickup")
+
+
+def test_the_dispatcher_who_lost_the_race_is_told(local, browser):
+    customer, dispatcher = browser.new_page(), browser.new_page()
+    job_id, _ = book_in_browser(local, customer, email="race@example.com")
+    sign_in(local, dispatcher)
+    expect(dispatcher.locator(f'.job[data-job="{job_id}"]')).to_be_visible()
+    # Another dispatcher cancels the job first, through the same API.
+    cookie = local.staff_cookie("dispatch")
+    moved = local.request("dispatch", "POST", f"/api/jobs/{job_id}/status", headers={"Cookie": cookie},
+                          body={"from": "pending_pickup", "to": "cancelled"})
+    assert moved.status == 200
+    dispatcher.drag_and_drop(f'.job[data-job="{job_id}"]', '.column[data-status="ready_for_pickup"]')
+    expect(dispatcher.locator("#banner")).to_contain_text("Someone else moved this job first: it is now Cancelled")
+    expect(dispatcher.locator(f'.column[data-status="cancelled"] .job[data-job="{job_id}"]')).to_be_visible()
+
+
+def test_the_booking_form_shows_each_field_error_from_the_api(local, page):
+    page.goto(local.url("dispatch", "/book/"))
+    page.fill("#name", "Mark")
+    page.fill("#phone", "call me")
+    page.fill("#email", "mark-at-example")
+    page.click("#booking button[type=submit]")
+    expect(page.locator('[data-error-for="phone"]')).to_contain_text("phone number")
+    expect(page.locator('[data-error-for="email"]')).to_contain_text("e-mail")
+    expect(page.locator('[data-error-for="address"]')).to_be_visible()
+    expect(page.locator('[data-error-for="name"]')).to_be_hidden()
+    assert page.locator("#phone").get_attribute("aria-invalid") == "true"
+
+
+def test_a_bad_tracking_link_says_so(local, page):
+    page.goto(local.url("dispatch", "/track/not-a-real-link"))
+    expect(page.locator("h1")).to_have_text("We could not find that pickup")
+
+
+def test_booking_and_tracking_work_on_a_phone(local, phone):
+    job_id, tracking_url = book_in_browser(local, phone, email="phone@example.com")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.goto(tracking_url)
+    expect(phone.locator("#status")).to_have_text("Booked")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_the_board_moves_cards_on_a_phone_with_the_card_menu(local, phone, browser):
+    customer = browser.new_page()
+    job_id, _ = book_in_browser(local, customer, email="menu@example.com")
+    sign_in(local, phone)
+    card = phone.locator(f'.job[data-job="{job_id}"]')
+    expect(card).to_be_visible()
+    card.locator("select").select_option("ready_for_pickup")
+    expect(phone.locator(f'.column[data-status="ready_for_pickup"] .job[data-job="{job_id}"]')).to_be_visible()

@@ -1,0 +1,241 @@
+"""Dispatch handlers through Function URL events on moto: bookings, tracking, the board."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from handlers.dispatch import flow
+from handlers.shared.aws import client
+
+JOBS = "mainstreet-dev-jobs"
+HOST = "dispatch.example.test"
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
+TODAY = datetime.now(ZoneInfo("America/Los_Angeles")).date()  # the dev stack's business day
+
+
+def booking(**changes) -> dict:
+    base = {"name": "Mark Ortiz", "phone": "+1 619 555 0142", "email": "mark@example.com", "address": "4140 Soderblom Ave, San Diego",
+            "items": "Old sofa and a fridge", "preferred_date": (TODAY + timedelta(days=2)).isoformat(), "window": "morning"}
+    base.update(changes)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def items() -> list[dict]:
+    return client("dynamodb").scan(TableName=JOBS, ConsistentRead=True)["Items"]
+
+
+@pytest.fixture
+def public(function):
+    return function("dispatch-booking")
+
+
+@pytest.fixture
+def track(function):
+    return function("dispatch-track")
+
+
+@pytest.fixture
+def board(function):
+    return function("dispatch-board")
+
+
+def book(public, **changes) -> dict:
+    reply = public.post("/api/bookings", booking(**changes), host=HOST)
+    assert reply.status == 201, reply.text
+    return reply.json()
+
+
+@pytest.mark.parametrize("field, value", [
+    ("name", ""), ("phone", "call me"), ("email", "mark-at-example"), ("address", "x"), ("items", ""),
+    ("preferred_date", "next tuesday"), ("preferred_date", (TODAY - timedelta(days=1)).isoformat()),
+    ("preferred_date", (TODAY + timedelta(days=400)).isoformat()), ("window", "midnight"), ("notes", "n" * 1001),
+])
+def test_each_bad_field_is_named_and_nothing_is_written(public, field, value):
+    reply = public.post("/api/bookings", booking(**{field: value}), host=HOST)
+    assert reply.status == 422
+    assert field in reply.json()["fields"], reply.json()
+    assert items() == []
+
+
+def test_missing_fields_are_all_named_at_once(public):
+    reply = public.post("/api/bookings", {"name": "Mark"}, host=HOST)
+    assert reply.status == 422
+    assert {"phone", "address", "items", "preferred_date"} <= set(reply.json()["fields"])
+    assert items() == []
+
+
+def test_a_booking_creates_a_job_and_a_tracking_link(public):
+    booked = book(public)
+    assert re.match(r"^J[2-9A-Z]{7}$", booked["job_id"])
+    assert TOKEN.match(booked["tracking_token"])
+    assert booked["tracking_url"] == f"https://{HOST}/track/{booked['tracking_token']}"
+    keys = sorted(i["pk"]["S"].split("#")[0] for i in items())
+    assert keys == ["JOB", "TRACK"]
+
+
+def test_tracking_tokens_are_unguessable_and_unique():
+    from handlers.dispatch.jobs import new_tracking_token
+
+    tokens = {new_tracking_token() for _ in range(2000)}
+    assert len(tokens) == 2000
+    assert all(TOKEN.match(t) for t in tokens)
+    assert len(next(iter(tokens))) * 6 >= 128  # 32 URL-safe characters carry 192 bits
+
+
+def test_a_resubmitted_form_books_once(public):
+    first = public.post("/api/bookings", booking(request_id="form-3f2a9c1d7e"), host=HOST)
+    again = public.post("/api/bookings", booking(request_id="form-3f2a9c1d7e"), host=HOST)
+    assert (first.status, again.status) == (201, 200)
+    assert again.json() == first.json()
+    assert len([i for i in items() if i["pk"]["S"].startswith("JOB#")]) == 1
+
+
+def test_the_tracking_view_shows_status_steps_and_date_and_nothing_personal(public, track):
+    booked = book(public, notes="Gate code 4411")
+    reply = track.get(f"/api/track/{booked['tracking_token']}", host=HOST)
+    assert reply.status == 200 and reply.headers["Cache-Control"] == "no-store"
+    view = reply.json()
+    assert set(view) == {"status", "label", "meaning", "steps", "date", "window", "updated_at"}
+    assert view["status"] == "pending_pickup" and view["steps"][0]["state"] == "current"
+    text = json.dumps(view)
+    for private in ("Mark", "Ortiz", "619", "Soderblom", "sofa", "4411", "mark@example.com", booked["job_id"]):
+        assert private not in text
+
+
+def test_unknown_and_malformed_tokens_are_not_found_and_malformed_ones_cost_no_read(track, calls):
+    assert track.get("/api/track/" + "A" * 32, host=HOST).status == 404
+    calls.clear()
+    for bad in ("short", "x" * 33, "not a token!!" + "x" * 19):
+        assert track.get(f"/api/track/{bad}", host=HOST).status == 404
+    assert calls.of("dynamodb") == []
+
+
+def test_the_flow_is_served_from_its_one_definition(track):
+    served = track.get("/api/flow", host=HOST).json()
+    assert [s["status"] for s in served["statuses"]] == [s for s, _, _ in flow.STATUSES]
+    assert served["moves"]["pending_pickup"] == ["ready_for_pickup", "cancelled"]
+    assert served["moves"]["completed"] == [] and served["moves"]["cancelled"] == []
+
+
+@pytest.mark.parametrize("method, path", [("GET", "/api/jobs"), ("POST", "/api/jobs"), ("POST", "/api/jobs/JABCDEFG/status")])
+def test_the_board_needs_a_staff_session(board, method, path):
+    assert board.request(method, path, json_body={} if method == "POST" else None, host=HOST).status == 401
+
+
+def move(board, cookie, job_id, from_status, to_status):
+    return board.post(f"/api/jobs/{job_id}/status", {"from": from_status, "to": to_status}, headers={"cookie": cookie}, host=HOST)
+
+
+ALLOWED = [(f, t) for f, _, _ in flow.STATUSES for t in flow.allowed_moves(f)]
+ALL = [s for s, _, _ in flow.STATUSES]
+FORBIDDEN = [(f, t) for f in ALL for t in ALL if (f, t) not in ALLOWED]
+
+
+def walk_to(board, cookie, job_id, status):
+    """Move a new job along the main path (or straight to cancelled) until it is in `status`."""
+    current = "pending_pickup"
+    path = ["cancelled"] if status == "cancelled" else list(flow.MAIN_PATH[1:flow.MAIN_PATH.index(status) + 1])
+    for step in path:
+        assert move(board, cookie, job_id, current, step).status == 200
+        current = step
+
+
+@pytest.mark.parametrize("from_status, to_status", ALLOWED)
+def test_every_allowed_move(public, track, board, staff_cookie, from_status, to_status):
+    booked = book(public)
+    walk_to(board, staff_cookie, booked["job_id"], from_status)
+    reply = move(board, staff_cookie, booked["job_id"], from_status, to_status)
+    assert reply.status == 200 and reply.json()["job"]["job_status"] == to_status
+    # read after write: the tracking link shows the new status at once (incident 7)
+    assert track.get(f"/api/track/{booked['tracking_token']}", host=HOST).json()["status"] == to_status
+
+
+@pytest.mark.parametrize("from_status, to_status", FORBIDDEN)
+def test_every_forbidden_move_is_422_and_changes_nothing(public, board, staff_cookie, from_status, to_status):
+    booked = book(public)
+    walk_to(board, staff_cookie, booked["job_id"], from_status)
+    reply = move(board, staff_cookie, booked["job_id"], from_status, to_status)
+    assert reply.status == 422 and reply.json()["error"] == "move_not_allowed"
+    job = client("dynamodb").get_item(TableName=JOBS, Key={"pk": {"S": f"JOB#{booked['job_id']}"}})["Item"]
+    assert job["job_status"]["S"] == from_status
+
+
+def test_a_stale_from_is_a_conflict_naming_the_current_status(public, board, staff_cookie):
+    """Incident 6: two dispatchers; the second one's move is refused, not silently applied."""
+    booked = book(public)
+    assert move(board, staff_cookie, booked["job_id"], "pending_pickup", "ready_for_pickup").status == 200
+    stale = move(board, staff_cookie, booked["job_id"], "pending_pickup", "cancelled")
+    assert stale.status == 409
+    assert stale.json()["fields"] == {"current": "ready_for_pickup"} and "Ready for pickup" in stale.json()["message"]
+
+
+def test_unknown_jobs_and_statuses(board, staff_cookie):
+    assert move(board, staff_cookie, "JNOSUCH2", "pending_pickup", "ready_for_pickup").status == 404
+    assert move(board, staff_cookie, "JNOSUCH2", "lost", "ready_for_pickup").status == 422
+    reply = board.post("/api/jobs/JX/status", {"to": "completed"}, headers={"cookie": staff_cookie}, host=HOST)
+    assert reply.status == 422 and "from" in reply.json()["fields"]
+
+
+def test_a_status_change_is_two_calls_and_tracking_one(public, track, board, staff_cookie, calls):
+    booked = book(public)
+    calls.clear()
+    move(board, staff_cookie, booked["job_id"], "pending_pickup", "ready_for_pickup")
+    assert len(calls.of("dynamodb")) <= 2
+    calls.clear()
+    track.get(f"/api/track/{booked['tracking_token']}", host=HOST)
+    assert calls.of("dynamodb") == ["GetItem"]
+
+
+def test_staff_list_jobs_by_status_and_enter_a_priced_job(public, track, board, staff_cookie):
+    book(public, name="Ana")
+    created = board.post("/api/jobs", booking(name="Bo", email=None, price_cents=60000), headers={"cookie": staff_cookie}, host=HOST)
+    assert created.status == 201
+    job = created.json()["job"]
+    assert job["price_cents"] == 60000 and job["source"] == "staff" and job["tracking_url"].startswith(f"https://{HOST}/track/")
+    listed = board.get("/api/jobs", headers={"cookie": staff_cookie}, query="status=pending_pickup", host=HOST).json()["jobs"]
+    assert sorted(j["name"] for j in listed) == ["Ana", "Bo"]
+    assert board.get("/api/jobs", headers={"cookie": staff_cookie}, query="status=bogus", host=HOST).status == 422
+    view = track.get(f"/api/track/{job['tracking_token']}", host=HOST).json()
+    assert "600" not in json.dumps(view)
+
+
+def stream_record(event_name: str, new: dict, old: dict | None = None, sequence: str = "1") -> dict:
+    change = {"Keys": {"pk": new["pk"]}, "NewImage": new, "SequenceNumber": sequence, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    if old:
+        change["OldImage"] = old
+    return {"eventName": event_name, "eventSource": "aws:dynamodb", "dynamodb": change}
+
+
+def job_item() -> dict:
+    return next(i for i in items() if i["pk"]["S"].startswith("JOB#"))
+
+
+def test_the_customer_is_mailed_on_booking_and_on_each_status_change_once(public, board, staff_cookie, function, sent_mail):
+    booked = book(public)
+    notify = function("dispatch-notify")
+    created = job_item()
+    assert notify.invoke({"Records": [stream_record("INSERT", created)]}) == {"batchItemFailures": []}
+    move(board, staff_cookie, booked["job_id"], "pending_pickup", "ready_for_pickup")
+    moved = job_item()
+    batch = {"Records": [stream_record("MODIFY", moved, created, "2")]}
+    notify.invoke(batch)
+    notify.invoke(batch)  # the stream retries a batch: still one mail
+    mails = sent_mail()
+    assert [m.subject for m in mails] == [f"Your pickup is booked ({booked['job_id']})", f"Your pickup {booked['job_id']}: Ready for pickup"]
+    assert all(m.destinations["ToAddresses"] == ["mark@example.com"] for m in mails)
+    assert f"/track/{booked['tracking_token']}" in mails[1].body
+
+
+def test_no_mail_without_an_address_or_without_a_status_change(public, function, sent_mail):
+    book(public, email=None)
+    notify = function("dispatch-notify")
+    job = job_item()
+    notify.invoke({"Records": [stream_record("INSERT", job), stream_record("MODIFY", job, job, "2")]})
+    track_item = next(i for i in items() if i["pk"]["S"].startswith("TRACK#"))
+    notify.invoke({"Records": [stream_record("INSERT", track_item, None, "3")]})
+    assert sent_mail() == []
