@@ -6,6 +6,7 @@ Reads and validates the stack config, builds the shared platform, then each enab
 import pulumi
 
 from components import config
+from components.charters import Charters, ChartersArgs
 from components.dispatch import Dispatch, DispatchArgs
 from components.platform import Platform
 from components.referrals import Referrals, ReferralsArgs
@@ -29,6 +30,22 @@ if cfg.enabled("referrals"):
         platform,
     )
     pulumi.export("referrals", referrals.exports())
+
+if cfg.enabled("charters"):
+    Charters(
+        "charters",
+        ChartersArgs(
+            service_key_hash=loaded.secrets["serviceKeyHash"],
+            ops_email=cfg.ops_email,
+            meeting_point=cfg.meeting_point_default,
+            crew_checklist=cfg.crew_checklist,
+            what_to_bring=cfg.what_to_bring,
+            crew_link_days=cfg.crew_link_days_after,
+            business_name=cfg.business_name,
+            time_zone=cfg.time_zone,
+        ),
+        platform,
+    )
 
 if cfg.enabled("dispatch"):
     Dispatch("dispatch", DispatchArgs(business_name=cfg.business_name, time_zone=cfg.time_zone), platform)

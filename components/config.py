@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.alias_generators import to_camel
 
 PROJECT = "mainstreet"
-SYSTEMS = ("referrals", "dispatch")  # the systems built so far; more join as they land
+SYSTEMS = ("referrals", "charters", "dispatch")  # the systems built so far; more join as they land
 SITES = ("brand", "ops", "dispatch", "loyalty")
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -59,7 +59,7 @@ class StackConfig(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
     stage: Literal["dev", "prod"]
-    systems: list[Literal["referrals", "dispatch"]]
+    systems: list[Literal["referrals", "charters", "dispatch"]]
     business_name: str = Field(min_length=1)
     time_zone: str
     mail_from: str
@@ -75,6 +75,10 @@ class StackConfig(BaseModel):
     referral_destination: str = Field(pattern=r"^https?://[^\s]+$")
     referral_campaign: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     vendors: list[Vendor]
+    meeting_point_default: str = Field(min_length=3, max_length=300)
+    crew_checklist: list[str] = Field(min_length=1)
+    what_to_bring: list[str]
+    crew_link_days_after: int = Field(ge=0, le=30)
 
     _mail_from = field_validator("mail_from", "ops_email")(_email)
 
@@ -132,6 +136,7 @@ class StackConfig(BaseModel):
 # Secrets the program needs, by key, with the systems that need them (empty: always).
 SECRETS: dict[str, tuple[str, ...]] = {
     "staffPasscodeHash": (),
+    "serviceKeyHash": ("charters",),
 }
 
 

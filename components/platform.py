@@ -13,6 +13,7 @@ from components.config import PROJECT, StackConfig
 from components.context import Context
 from components.function import Function, FunctionArgs
 from components.guardrails import Guardrails
+from components.guest_pages import serve_guest_pages
 from components.mailer import Mailer
 from components.naming import Naming
 from components.secret import Secret
@@ -85,6 +86,10 @@ class Platform(pulumi.ComponentResource):
         )
         for site in self.sites.values():
             site.route("/api/session", session, forward=STAFF_FORWARD)
+        if cfg.enabled("charters"):
+            serve_guest_pages(self.sites["brand"])
+        # The brand site serves pages only, and systems link its distribution: finished first.
+        self.sites["brand"].finish()
 
     def function(self, name: str, args: FunctionArgs, parent: pulumi.Resource | None = None) -> Function:
         """A function of the stack; the guardrails watch every function made here."""

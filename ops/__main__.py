@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     secrets = commands.add_parser("secrets", help="set the stack's missing secrets with `pulumi config set --secret`")
     secrets.add_argument("--stack", required=True)
     secrets.add_argument("--passcode", help="the staff passcode to use (default: prompt)")
+    secrets.add_argument("--new-service-key", action="store_true", help="replace the charter service key")
 
     commands.add_parser("bench", help="measure the SPEC budgets and print the figures")
 

@@ -78,7 +78,8 @@ def request_path_calls(graph: harness.Graph) -> list[tuple[str, str, int, int, l
     def call(function: str, method: str, path: str, body=None, cookie: str = "") -> dict:
         if function not in handlers:
             fn = graph.named("aws:lambda/function:Function", function)
-            env = {**fn.inputs["environment"]["variables"], "POWERTOOLS_LOG_LEVEL": "WARNING"}
+            env = {k: replaced.get(v, v) for k, v in fn.inputs["environment"]["variables"].items()}
+            env["POWERTOOLS_LOG_LEVEL"] = "WARNING"
             handlers[function] = load_handler(fn.inputs["handler"], env)
         sent = {**headers, **({"cookie": cookie} if cookie else {})}
         event = function_url_event(method, path, headers=sent, body=json.dumps(body) if body is not None else None)
@@ -92,8 +93,9 @@ def request_path_calls(graph: harness.Graph) -> list[tuple[str, str, int, int, l
         return (label, budget, len(calls.writes()), len(calls.reads()), [op for _, op in calls.log])
 
     rows = []
+    replaced: dict[str, str] = {}
     with mock_aws():
-        replay(graph)
+        replaced.update(replay(graph).replaced_ids)
         rows.append(measure("referral click, known vendor", "≤ 2 writes, 0 reads", lambda: call("referral-click", "GET", "/ref/solare")))
         rows.append(measure("referral click, unknown code", "≤ 2 writes, 0 reads", lambda: call("referral-click", "GET", "/ref/nobody")))
         if any(f.name == "dispatch-track" for f in graph.of_type("aws:lambda/function:Function")):
@@ -112,6 +114,31 @@ def request_path_calls(graph: harness.Graph) -> list[tuple[str, str, int, int, l
                 call("dispatch-board", "POST", f"/api/jobs/{job_id}/status", {"from": from_status, "to": to_status}, cookie)
 
             rows.append(measure("dispatch status change", "≤ 2", change))
+        if any(f.name == "charter-intake" for f in graph.of_type("aws:lambda/function:Function")):
+            rows += charter_calls(graph, call, measure, headers)
+    return rows
+
+
+def charter_calls(graph: harness.Graph, call, measure, headers: dict) -> list[tuple]:
+    """Charter booking (no SPEC budget: reported) and a crew member opening their link."""
+    from datetime import date, timedelta
+
+    from handlers.charters import tokens
+
+    day = (date.today() + timedelta(days=5)).isoformat()
+    numbers = iter(range(1000))
+    headers["x-api-key"] = harness.TEST_SERVICE_KEY
+
+    def booking() -> dict:
+        return {"source": "bench", "external_id": f"B-{next(numbers)}", "date": day, "start_time": "10:00", "duration_hours": 2,
+                "guest_name": "Bench Guest", "guest_email": "g@example.com", "guest_count": 4, "gross_revenue": "500.00",
+                "crew": [{"name": "Sam", "email": "sam@example.com", "role": "captain"}]}
+
+    rows = [measure("charter booking (fan-out)", "—", lambda: call("charter-intake", "POST", "/api/bookings", booking()))]
+    event_id = json.loads(call("charter-intake", "POST", "/api/bookings", booking())["body"])["event_id"]
+    key = graph.named("aws:secretsmanager/secretVersion:SecretVersion", "crew-link-key").inputs["secretString"]
+    headers["x-crew-token"] = tokens.sign(key, tokens.CrewLink(event_id, "c1", 1, 4102444800))
+    rows.append(measure("crew link opened", "—", lambda: call("charter-crew", "GET", "/api/crew/assignment")))
     return rows
 
 

@@ -24,7 +24,7 @@ PROJECT = "mainstreet"
 REGION_DEFAULT = "us-west-2"
 ACCOUNT_ID = "123456789012"  # moto's account, so ARNs line up in local mode
 TEST_PASSCODE = "harness-passcode"
-TEST_SECRETS_PLAIN = {"staffPasscode": TEST_PASSCODE}
+TEST_SERVICE_KEY = "harness-service-key-0123456789abcdef"
 
 # materializer(type, logical name, inputs, outputs so far) → output overrides (or None)
 Materializer = Callable[[str, str, dict, dict], Optional[dict]]
@@ -55,6 +55,7 @@ class Graph:
     outputs: dict[str, Any] = field(default_factory=dict)
     config: dict[str, str] = field(default_factory=dict)
     secret_values: list[str] = field(default_factory=list)  # every value the program marked secret
+    replaced_ids: dict[str, str] = field(default_factory=dict)  # mock id → id an emulator gave it (tests)
 
     def of_type(self, type_: str) -> list[Resource]:
         return [r for r in self.resources if r.type == type_]
@@ -68,9 +69,10 @@ class Graph:
 
 def test_secrets() -> dict[str, str]:
     """Secret config for runs that are not a real deployment (tests, plan)."""
-    from handlers.shared.auth import hash_passcode
+    from handlers.shared.auth import hash_passcode, hash_service_key
 
-    return {"staffPasscodeHash": hash_passcode(TEST_PASSCODE, salt=b"harness-salt-000")}
+    return {"staffPasscodeHash": hash_passcode(TEST_PASSCODE, salt=b"harness-salt-000"),
+            "serviceKeyHash": hash_service_key(TEST_SERVICE_KEY)}
 
 
 def _read_yaml(path: Path) -> dict:
@@ -230,7 +232,9 @@ class ProgramMocks:
                 inputs = unwrap_secrets(args.inputs)
                 rid, outputs = harness.computed(args.typ, args.name, inputs)
                 if harness.materializer is not None and args.custom:
-                    outputs.update(harness.materializer(args.typ, args.name, inputs, outputs) or {})
+                    made = dict(harness.materializer(args.typ, args.name, inputs, outputs) or {})
+                    rid = made.pop("__id__", rid)  # the id the emulated service gave it
+                    outputs.update(made)
                 # The values the program keeps secret: generated keys and what goes into Secrets Manager.
                 if args.typ == "random:index/randomPassword:RandomPassword":
                     harness.secret_values.append(outputs["result"])

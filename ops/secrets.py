@@ -1,17 +1,23 @@
 """`python -m ops secrets --stack S`: set the secrets a stack needs and does not have yet.
 
-The staff passcode is asked for (or given with --passcode) and only its scrypt hash is stored,
-as a Pulumi secret (`pulumi config set --secret`), so the stack file holds ciphertext of a hash.
-Keys the program can generate itself (session signing, origin verification) need nothing here.
+- staffPasscodeHash: the staff passcode is asked for (or given with --passcode); only its scrypt
+  hash is stored.
+- serviceKeyHash (when the stack runs charters): a new service key is generated and shown once,
+  for the marketplace's webhook settings; only its SHA-256 hash is stored.
+
+Both go in as Pulumi secrets (`pulumi config set --secret`), so the stack file holds ciphertext
+of a hash. Keys the program generates itself (session signing, origin verification, crew links)
+need nothing here.
 """
 
 from __future__ import annotations
 
 import getpass
+import secrets
 import subprocess
 from typing import Callable, Sequence
 
-from handlers.shared.auth import hash_passcode
+from handlers.shared.auth import hash_passcode, hash_service_key
 
 MIN_PASSCODE = 10
 
@@ -45,15 +51,31 @@ def ask_passcode() -> str:
         print("They differ; once more.")
 
 
+def runs_charters(stack: str) -> bool:
+    from ops.harness import merged_config
+
+    config, _ = merged_config(stack, secrets={})
+    return "charters" in config.get("mainstreet:systems", "")
+
+
 def main(args, run: Runner = _run) -> int:
     key = "staffPasscodeHash"
     if configured(args.stack, key, run) and not args.passcode:
         print(f"{key} is already set for {args.stack}; pass --passcode to replace it.")
-        return 0
-    passcode = args.passcode or ask_passcode()
-    if len(passcode) < MIN_PASSCODE:
-        print(f"The passcode needs at least {MIN_PASSCODE} characters.")
-        return 1
-    set_secret(args.stack, key, hash_passcode(passcode), run)
-    print(f"{key} set for stack {args.stack} (only the hash is stored). Run `pulumi up` to apply it.")
+    else:
+        passcode = args.passcode or ask_passcode()
+        if len(passcode) < MIN_PASSCODE:
+            print(f"The passcode needs at least {MIN_PASSCODE} characters.")
+            return 1
+        set_secret(args.stack, key, hash_passcode(passcode), run)
+        print(f"{key} set for stack {args.stack} (only the hash is stored).")
+    if runs_charters(args.stack):
+        key = "serviceKeyHash"
+        if configured(args.stack, key, run) and not getattr(args, "new_service_key", False):
+            print(f"{key} is already set for {args.stack}; pass --new-service-key to replace it.")
+        else:
+            service_key = secrets.token_urlsafe(32)
+            set_secret(args.stack, key, hash_service_key(service_key), run)
+            print(f"New service key for the marketplace (shown once, only its hash is kept):\n  {service_key}")
+    print("Run `pulumi up` to apply.")
     return 0

@@ -67,6 +67,7 @@ class Materializer:
         self.secret_names: dict[str, str] = {}  # mock id / ARN → name
         self.tables: list[str] = []
         self.buckets: list[str] = []
+        self.replaced_ids: dict[str, str] = {}
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
@@ -144,19 +145,35 @@ class Materializer:
         except sesv2.exceptions.AlreadyExistsException:
             pass
 
-    def _Distribution(self, name: str, inputs: dict, outputs: dict) -> dict | None:
-        if self.local_port is None or inputs.get("aliases"):
-            return None
-        return {"domainName": f"{name}.localhost:{self.local_port}"}
+    def _Distribution(self, name: str, inputs: dict, outputs: dict) -> dict:
+        """A stand-in distribution, so handlers can invalidate paths on it; local mode serves
+        the site itself at <site>.localhost:<port>."""
+        created = self.client("cloudfront").create_distribution(DistributionConfig={
+            "CallerReference": f"{name}-{secrets.token_hex(4)}", "Comment": inputs.get("comment", name), "Enabled": True,
+            "Origins": {"Quantity": 1, "Items": [{"Id": "pages", "DomainName": f"{name}.s3.amazonaws.com",
+                                                  "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+            "DefaultCacheBehavior": {"TargetOriginId": "pages", "ViewerProtocolPolicy": "https-only",
+                                     "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"},
+        })["Distribution"]
+        made = {"__id__": created["Id"], "arn": created["ARN"]}
+        if self.local_port is not None and not inputs.get("aliases"):
+            made["domainName"] = f"{name}.localhost:{self.local_port}"
+        return made
 
     def _Topic(self, name: str, inputs: dict, outputs: dict) -> dict:
         return {"arn": self.client("sns").create_topic(Name=inputs["name"])["TopicArn"]}
 
 
 def replay(graph, client: ClientFactory | None = None) -> Materializer:
-    """Create a recorded graph's resources (tests: inside moto's mock, no Pulumi run)."""
+    """Create a recorded graph's resources (tests: inside moto's mock, no Pulumi run).
+
+    Distributions get moto's ids; `replaced_ids` maps the graph's ids to them, for the
+    environments that mention them.
+    """
     materializer = Materializer(client)
     for resource in graph.resources:
         if resource.custom:
-            materializer(resource.type, resource.name, resource.inputs, resource.outputs)
+            made = materializer(resource.type, resource.name, resource.inputs, resource.outputs) or {}
+            if "__id__" in made:
+                materializer.replaced_ids[resource.id] = made["__id__"]
     return materializer

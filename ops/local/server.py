@@ -25,7 +25,7 @@ from urllib.request import urlopen
 
 import boto3
 
-from handlers.shared.auth import hash_passcode
+from handlers.shared.auth import hash_passcode, hash_service_key
 from ops import generated, harness
 from ops.local import bus as bus_module
 from ops.local import scheduler as scheduler_module
@@ -74,7 +74,8 @@ def new_credentials() -> dict[str, str]:
 
 def stack_secrets(credentials: dict[str, str]) -> dict[str, str]:
     """The secret config the program expects, made from the local credentials."""
-    return {"staffPasscodeHash": hash_passcode(credentials["staff_passcode"])}
+    return {"staffPasscodeHash": hash_passcode(credentials["staff_passcode"]),
+            "serviceKeyHash": hash_service_key(credentials["service_key"])}
 
 
 class LocalSystem:

@@ -65,7 +65,7 @@ def test_iam_resources_are_resources_the_program_declares(graph):
         for statement in json.loads(policy.inputs["policy"])["Statement"]:
             for resource in statement["Resource"]:
                 base = resource.split("/index/")[0].split("/stream/")[0].removesuffix(":*")
-                base = base.rsplit("/", 1)[0] if base.startswith("arn:aws:s3:::") and "/" in base else base
+                base = base.split("/", 1)[0] if base.startswith("arn:aws:s3:::") else base
                 assert base in declared, (policy.name, resource)
 
 

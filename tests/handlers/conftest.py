@@ -38,9 +38,10 @@ class Reply:
 class FunctionClient:
     """Calls one handler the way CloudFront → Function URL → Lambda would."""
 
-    def __init__(self, graph: harness.Graph, name: str, monkeypatch):
+    def __init__(self, graph: harness.Graph, name: str, monkeypatch, replaced_ids: dict[str, str] | None = None):
         fn = graph.named("aws:lambda/function:Function", name)
-        self.env = dict(fn.inputs["environment"]["variables"])
+        ids = replaced_ids or {}
+        self.env = {key: ids.get(value, value) for key, value in fn.inputs["environment"]["variables"].items()}
         for key, value in self.env.items():
             monkeypatch.setenv(key, value)
         self.module_name = fn.inputs["handler"].rsplit(".", 1)[0]
@@ -87,14 +88,14 @@ def aws(dev_graph):
 
     secrets.secret_value.cache_clear()
     with mock_aws():
-        replay(dev_graph)
+        dev_graph.replaced_ids = replay(dev_graph).replaced_ids
         yield dev_graph
 
 
 @pytest.fixture
 def function(aws, monkeypatch):
     """function("referral-click") → a client for that function's handler."""
-    return lambda name: FunctionClient(aws, name, monkeypatch)
+    return lambda name: FunctionClient(aws, name, monkeypatch, aws.replaced_ids)
 
 
 @pytest.fixture

@@ -125,3 +125,35 @@ def test_pages_come_from_the_bucket_through_the_edge_rewrite_with_security_heade
         missing = door.handle("ops", request("/nothing-here.txt"))
         assert missing.status == 404 and b"could not find" in missing.body
         assert door.handle("ops", request("/referrals")).status == 301
+
+
+FORGOT_THE_KEY = textwrap.dedent(
+    """
+    # Seed 001's incident, made on purpose: the booking API behaviour does not forward X-Api-Key.
+    import runpy
+    import components.charters
+    from components.site import Forward
+
+    components.charters.SERVICE_FORWARD = Forward(headers=("Content-Type",))
+    runpy.run_path({main!r}, run_name="__main__")
+    """
+)
+
+
+def test_a_booking_api_that_drops_the_service_key_fails_locally_as_on_aws(dev_graph, tmp_path):
+    """SPEC incident 1, exactly: with the header not forwarded the intake never sees the key."""
+    door, recorder = front(dev_graph)
+    door.handle("ops", request("/api/bookings", method="POST"))
+    assert recorder.events[-1][1]["headers"]["x-api-key"] == "k"
+    program = tmp_path / "forgot_the_key.py"
+    program.write_text(FORGOT_THE_KEY.format(main=str(harness.ROOT / "__main__.py")))
+    try:
+        broken = harness.run("dev", program=program)
+    finally:
+        import components.charters
+        from components.site import Forward
+
+        components.charters.SERVICE_FORWARD = Forward(headers=("X-Api-Key", "Content-Type"))
+    door, recorder = front(broken)
+    door.handle("ops", request("/api/bookings", method="POST"))
+    assert "x-api-key" not in recorder.events[-1][1]["headers"]

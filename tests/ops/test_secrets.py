@@ -18,9 +18,9 @@ class FakePulumi:
 
 def test_only_the_hash_of_the_passcode_is_stored_and_it_travels_on_stdin():
     pulumi = FakePulumi()
-    code = secrets.main(argparse.Namespace(stack="prod", passcode="correct horse battery"), run=pulumi)
+    code = secrets.main(argparse.Namespace(stack="prod", passcode="correct horse battery", new_service_key=False), run=pulumi)
     assert code == 0
-    command, stdin = pulumi.calls[-1]
+    command, stdin = next(c for c in pulumi.calls if "staffPasscodeHash" in c[0] and c[0][2] == "set")
     assert command == ["pulumi", "config", "set", "--secret", "staffPasscodeHash", "--stack", "prod"]
     assert "correct horse" not in " ".join(command) and "correct horse" not in stdin
     assert verify_passcode("correct horse battery", stdin)
@@ -28,6 +28,16 @@ def test_only_the_hash_of_the_passcode_is_stored_and_it_travels_on_stdin():
 
 def test_an_existing_passcode_is_kept_unless_replaced_and_short_ones_are_refused():
     pulumi = FakePulumi(has_key=True)
-    assert secrets.main(argparse.Namespace(stack="dev", passcode=None), run=pulumi) == 0
+    assert secrets.main(argparse.Namespace(stack="dev", passcode=None, new_service_key=False), run=pulumi) == 0
     assert all(c[0][2] == "get" for c in pulumi.calls)
-    assert secrets.main(argparse.Namespace(stack="dev", passcode="short"), run=FakePulumi()) == 1
+    assert secrets.main(argparse.Namespace(stack="dev", passcode="short", new_service_key=False), run=FakePulumi()) == 1
+
+
+def test_a_charter_stack_gets_a_new_service_key_shown_once_and_stored_hashed(capsys):
+    from handlers.shared.auth import verify_service_key
+
+    pulumi = FakePulumi()
+    assert secrets.main(argparse.Namespace(stack="dev", passcode="correct horse battery", new_service_key=False), run=pulumi) == 0
+    command, stdin = next(c for c in pulumi.calls if "serviceKeyHash" in c[0] and c[0][2] == "set")
+    shown = capsys.readouterr().out.split("shown once, only its hash is kept):")[1].split()[0]
+    assert stdin.startswith("sha256$") and shown not in stdin and verify_service_key(shown, stdin)

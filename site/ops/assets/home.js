@@ -9,6 +9,7 @@ requireStaff(root, () => {
     <section class="card">
       <h1>Operations</h1>
       <ul>
+        <li><a href="/charters/">Charters</a>: the month's charters, crew and their links.</li>
         <li><a href="/referrals/">Referral clicks</a>: which partners send visitors, day by day.</li>
         <li><a href="/referrals/outreach/">Vendor outreach</a>: review the partner mails, then send them.</li>
       </ul>

@@ -1,0 +1,1 @@
+"""Charters: marketplace bookings fanned out to calendar, crew, guest page and the ops manager."""

@@ -1,0 +1,147 @@
+"""A charter booking's fan-out, as plain functions: the calendar entry, the event with its crew,
+the guest page, one magic-link mail per crew member and the ops manager's confirmation."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from handlers.charters import storage, tokens
+from handlers.charters.models import CharterBooking, ChecklistItem, CrewmateView, CrewView, GuestView
+from handlers.shared import mail
+
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: read aloud, typed from paper
+GUEST_CODE_LENGTH = 9  # 30**9: 44 bits
+
+
+def new_guest_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(GUEST_CODE_LENGTH))
+
+
+def new_event_id() -> str:
+    return "E" + secrets.token_hex(5)
+
+
+def guest_object_key(code: str) -> str:
+    """The one flat object edge/guest.js serves /g/{CODE} from (never a folder's index)."""
+    return f"g/{code.lower()}.html"
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def link_expiry(day: str, days_after: int, zone: str) -> int:
+    """The end of the day `days_after` the charter, in the business's time zone."""
+    last = date.fromisoformat(day) + timedelta(days=days_after + 1)
+    return int(datetime.combine(last, time(0, 0), ZoneInfo(zone)).timestamp())
+
+
+def _clock(value: str) -> str:
+    return value[:5]
+
+
+def end_time(event: dict) -> str:
+    start = datetime.combine(date.fromisoformat(event["date"]), time.fromisoformat(event["start_time"]))
+    return (start + timedelta(hours=float(event["duration_hours"]))).strftime("%H:%M")
+
+
+def guest_view(event: dict, business: str, what_to_bring: list[str]) -> GuestView:
+    return GuestView(
+        business=business,
+        guest_first_name=event["guest_name"].split()[0],
+        date=event["date"],
+        start_time=_clock(event["start_time"]),
+        end_time=end_time(event),
+        guest_count=int(event["guest_count"]),
+        meeting_point=event["meeting_point"],
+        what_to_bring=what_to_bring,
+    )
+
+
+def crew_view(event: dict, me: dict, crew: list[dict], checklist: list[str], expires_at: int) -> CrewView:
+    ticked = me.get("checklist") or {}
+    return CrewView(
+        event_id=event["event_id"],
+        date=event["date"],
+        start_time=_clock(event["start_time"]),
+        end_time=end_time(event),
+        guest_count=int(event["guest_count"]),
+        meeting_point=event["meeting_point"],
+        name=me["name"],
+        role=me["role"],
+        acknowledged_at=me.get("acknowledged_at"),
+        crew=[CrewmateView(name=m["name"], role=m["role"]) for m in crew],
+        checklist=[ChecklistItem(item=item, done=bool(ticked.get(item))) for item in checklist],
+        link_expires_at=datetime.fromtimestamp(expires_at, timezone.utc).isoformat(timespec="minutes"),
+    )
+
+
+def records(request: CharterBooking, event_id: str, guest_code: str, meeting_point: str, answer: dict) -> tuple:
+    """The BOOKING, EVENT, CREW and calendar items of a new booking."""
+    created = now_iso()
+    event = {
+        "pk": f"EVENT#{event_id}", "sk": "EVENT", "event_id": event_id, "guest_code": guest_code,
+        "source": request.source, "external_id": request.external_id, "created_at": created,
+        "date": request.date.isoformat(), "start_time": request.start_time.isoformat(timespec="minutes"),
+        "duration_hours": str(request.duration_hours), "guest_name": request.guest_name,
+        "guest_email": request.guest_email, "guest_count": request.guest_count,
+        "gross_revenue": str(request.gross_revenue), "captain_fee": str(request.captain_fee) if request.captain_fee is not None else None,
+        "meeting_point": request.meeting_point or meeting_point, "notes": request.notes,
+    }
+    crew = [
+        {"pk": f"EVENT#{event_id}", "sk": f"CREW#c{i + 1}", "crew_id": f"c{i + 1}", "name": m.name, "email": m.email,
+         "role": m.role, "link_version": 1, "checklist": {}}
+        for i, m in enumerate(request.crew)
+    ]
+    booking = {"pk": f"BOOKING#{request.source}#{request.external_id}", "sk": "BOOKING", "event_id": event_id,
+               "answer": storage.encode_response(answer), "created_at": created}
+    start = f"{event['date']}T{event['start_time']}"
+    calendar = {"pk": f"CAL#{event['date'][:7]}", "sk": f"{start}#{event_id}", "event_id": event_id, "date": event["date"],
+                "start_time": event["start_time"], "end_time": end_time(event), "guest_count": request.guest_count,
+                "title": f"Charter: {request.guest_name} ({request.guest_count} guests, {request.source})"}
+    return booking, event, crew, calendar
+
+
+def crew_link(key: str, event: dict, member: dict, days_after: int, zone: str, ops_base_url: str) -> tuple[str, int]:
+    expires = link_expiry(event["date"], days_after, zone)
+    token = tokens.sign(key, tokens.CrewLink(event["event_id"], member["crew_id"], int(member["link_version"]), expires))
+    # The token rides in the fragment: browsers never send it to a server or its logs.
+    return f"{ops_base_url}/crew/#t={token}", expires
+
+
+def mail_crew(settings, key: str, event: dict, member: dict, ops_base_url: str) -> bool:
+    """Mail this crew member the link of their current version, once. True if it was sent now."""
+    version = int(member["link_version"])
+    if not storage.claim_crew_mail(settings.charters_table, event["event_id"], member["crew_id"], version):
+        return False
+    url, expires = crew_link(key, event, member, int(settings.crew_link_days), settings.time_zone, ops_base_url)
+    context = {"business": settings.business_name, "event": event, "member": member, "url": url,
+               "end_time": end_time(event), "expires": datetime.fromtimestamp(expires, ZoneInfo(settings.time_zone)).strftime("%Y-%m-%d %H:%M")}
+    try:
+        mail.send(sender=settings.mail_sender, configuration_set=settings.mail_configuration_set, to=member["email"],
+                  subject=f"Crew call: charter on {event['date']} at {_clock(event['start_time'])}",
+                  html=mail.render("charters", "crew.html.j2", **context), text=mail.render("charters", "crew.txt.j2", **context))
+    except Exception:
+        storage.unclaim_crew_mail(settings.charters_table, event["event_id"], member["crew_id"], version)
+        raise
+    return True
+
+
+def once(settings, event: dict, flag: str, step: Callable[[], Any]) -> None:
+    """Run a fan-out step unless an earlier try already did; a failed step is left to the retry."""
+    key = {"pk": f"EVENT#{event['event_id']}", "sk": "EVENT"}
+    if not storage.claim(settings.charters_table, key, flag, now_iso()):
+        return
+    try:
+        step()
+    except Exception:
+        storage.release(settings.charters_table, key, flag)
+        raise
+
+
+def json_list(raw: str) -> list[str]:
+    return [str(item) for item in json.loads(raw)]

@@ -1,0 +1,108 @@
+"""`POST /api/bookings` on the ops site: a marketplace booking (Boatsetter and the like), with
+the service key in X-Api-Key, checked against its stored hash in constant time.
+
+Idempotent on (source, external_id): a retry answers 200 with the first answer and creates no
+second event, page or mail; it only finishes fan-out steps an earlier try could not.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from handlers.charters import events, storage
+from handlers.shared import mail
+from handlers.shared.aws import client
+from handlers.shared.auth import verify_service_key
+from handlers.shared.errors import ApiError
+from handlers.shared.http import body, header, json_response, logger, make_api, public_base_url
+from handlers.shared.params import parameter
+from handlers.shared.secrets import secret_value
+from handlers.shared.settings import Settings, link
+
+
+class IntakeSettings(Settings):
+    origin_verify_secret = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
+    service_key_secret = link("SERVICE_KEY_SECRET", "the service-key secret (its hash)")
+    crew_link_key_secret = link("CREW_LINK_KEY_SECRET", "the crew-link-key secret")
+    charters_table = link("CHARTERS_TABLE", "the charters table")
+    brand_bucket = link("BRAND_SITE_BUCKET", "the brand site's bucket")
+    brand_distribution = link("BRAND_SITE_DISTRIBUTION", "the brand site's distribution")
+    brand_url_parameter = link("BRAND_SITE_URL_PARAMETER", "the url of the brand site")
+    mail_sender = link("MAIL_SENDER", "the mailer")
+    mail_configuration_set = link("MAIL_CONFIGURATION_SET", "the mailer")
+    ops_email = link("OPS_EMAIL_SETTING", "the ops email setting")
+    meeting_point = link("MEETING_POINT_SETTING", "the meeting point setting")
+    crew_checklist = link("CREW_CHECKLIST_SETTING", "the crew checklist setting")
+    what_to_bring = link("WHAT_TO_BRING_SETTING", "the what to bring setting")
+    crew_link_days = link("CREW_LINK_DAYS_SETTING", "the crew link days setting")
+    business_name = link("BUSINESS_NAME_SETTING", "the business name setting")
+    time_zone = link("TIME_ZONE_SETTING", "the time zone setting")
+
+
+settings = IntakeSettings.load()
+app = make_api(settings.origin_verify_secret)
+
+
+def check_service_key() -> None:
+    given = header(app, "x-api-key")
+    if not given:
+        raise ApiError(401, "missing_api_key", "Send the service key in the X-Api-Key header.")
+    if not verify_service_key(given, secret_value(settings.service_key_secret)):
+        raise ApiError(401, "wrong_api_key", "That service key is not right.")
+
+
+def publish_guest_page(event: dict) -> None:
+    view = events.guest_view(event, settings.business_name, events.json_list(settings.what_to_bring))
+    page = mail.render("charters", "guest.html.j2", view=view)
+    key = events.guest_object_key(event["guest_code"])
+    client("s3").put_object(Bucket=settings.brand_bucket, Key=key, Body=page.encode(), ContentType="text/html; charset=utf-8",
+                            CacheControl="public, max-age=60, s-maxage=86400")
+    client("cloudfront").create_invalidation(
+        DistributionId=settings.brand_distribution,
+        InvalidationBatch={"Paths": {"Quantity": 2, "Items": [f"/g/{event['guest_code']}", f"/{key}"]},
+                           "CallerReference": f"guest-{event['event_id']}-{time.time_ns()}"},
+    )
+
+
+def mail_ops(event: dict, crew: list[dict], guest_url: str) -> None:
+    event = {"captain_fee": None, "notes": None, **event}  # optional fields are absent when unset
+    context = {"business": settings.business_name, "event": event, "crew": crew, "guest_url": guest_url,
+               "end_time": events.end_time(event)}
+    mail.send(sender=settings.mail_sender, configuration_set=settings.mail_configuration_set, to=settings.ops_email,
+                     subject=f"New charter {event['date']} {event['start_time'][:5]}: {event['guest_name']} ({event['source']})",
+                     html=mail.render("charters", "ops.html.j2", **context),
+                     text=mail.render("charters", "ops.txt.j2", **context))
+
+
+def fan_out(event_id: str, guest_url: str) -> None:
+    event, crew = storage.event_items(settings.charters_table, event_id)
+    events.once(settings, event, "guest_page_at", lambda: publish_guest_page(event))
+    key = secret_value(settings.crew_link_key_secret)
+    for member in crew:
+        events.mail_crew(settings, key, event, member, public_base_url(app))
+    events.once(settings, event, "ops_mail_at", lambda: mail_ops(event, crew, guest_url))
+
+
+@app.post("/api/bookings")
+def create_booking():
+    check_service_key()
+    from handlers.charters.models import CharterBooking
+
+    request = body(app, CharterBooking)
+    event_id, code = events.new_event_id(), events.new_guest_code()
+    guest_url = f"{parameter(settings.brand_url_parameter)}/g/{code}"
+    answer = {"event_id": event_id, "guest_code": code, "guest_url": guest_url}
+    created = storage.create(settings.charters_table, *events.records(request, event_id, code, settings.meeting_point, answer))
+    status = 201
+    if not created:
+        answer = json.loads(storage.get_booking(settings.charters_table, request.source, request.external_id)["answer"])
+        status = 200
+    logger.info("charter booking", extra={"event_id": answer["event_id"], "retry": not created})
+    fan_out(answer["event_id"], answer["guest_url"])
+    return json_response(status, answer)
+
+
+@logger.inject_lambda_context
+def handler(event, context):
+    return app.resolve(event, context)

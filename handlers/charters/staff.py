@@ -1,0 +1,97 @@
+"""Charters for staff (session): the calendar, an event in full, and crew links revoked or
+reissued.
+
+GET  /api/charters/events?month=YYYY-MM                     the calendar of a month
+GET  /api/charters/events/{event_id}                        the event, money included, and its crew
+POST /api/charters/events/{event_id}/crew/{crew_id}/revoke  every link of this crew member stops working
+POST /api/charters/events/{event_id}/crew/{crew_id}/reissue revoke, and mail a new link
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from handlers.charters import events, storage
+from handlers.shared.auth import require_staff
+from handlers.shared.errors import ApiError, not_found
+from handlers.shared.http import json_response, logger, make_api, public_base_url
+from handlers.shared.secrets import secret_value
+from handlers.shared.settings import Settings, link
+
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+CREW_FIELDS = ("crew_id", "name", "email", "role", "link_version", "acknowledged_at", "checklist")
+
+
+class StaffSettings(Settings):
+    origin_verify_secret = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
+    session_key_secret = link("SESSION_KEY_SECRET", "the session-key secret")
+    crew_link_key_secret = link("CREW_LINK_KEY_SECRET", "the crew-link-key secret")
+    charters_table = link("CHARTERS_TABLE", "the charters table")
+    mail_sender = link("MAIL_SENDER", "the mailer")
+    mail_configuration_set = link("MAIL_CONFIGURATION_SET", "the mailer")
+    crew_link_days = link("CREW_LINK_DAYS_SETTING", "the crew link days setting")
+    business_name = link("BUSINESS_NAME_SETTING", "the business name setting")
+    time_zone = link("TIME_ZONE_SETTING", "the time zone setting")
+
+
+settings = StaffSettings.load()
+app = make_api(settings.origin_verify_secret)
+
+
+def staff_only(app_, next_middleware):
+    require_staff(app_, settings.session_key_secret)
+    return next_middleware(app_)
+
+
+def _event_or_404(event_id: str) -> tuple[dict, list[dict]]:
+    event, crew = storage.event_items(settings.charters_table, event_id) if re.match(r"^E[0-9a-f]{10}$", event_id) else (None, [])
+    if event is None:
+        raise not_found("That charter")
+    return event, crew
+
+
+@app.get("/api/charters/events", middlewares=[staff_only])
+def calendar():
+    month = app.current_event.get_query_string_value("month") or datetime.now(timezone.utc).astimezone(ZoneInfo(settings.time_zone)).strftime("%Y-%m")
+    if not MONTH.match(month):
+        raise ApiError(422, "validation_failed", "month: use YYYY-MM.", {"month": "use YYYY-MM"})
+    return json_response(200, {"month": month, "events": storage.calendar(settings.charters_table, [month])})
+
+
+@app.get("/api/charters/events/<event_id>", middlewares=[staff_only])
+def show(event_id: str):
+    event, crew = _event_or_404(event_id)
+    shown = {k: v for k, v in event.items() if k not in ("pk", "sk")}
+    return json_response(200, {"event": shown, "crew": [{k: m.get(k) for k in CREW_FIELDS} for m in crew]})
+
+
+def _crew_member(event_id: str, crew_id: str) -> tuple[dict, dict]:
+    event, crew = _event_or_404(event_id)
+    member = next((m for m in crew if m["crew_id"] == crew_id), None)
+    if member is None:
+        raise not_found("That crew member")
+    return event, member
+
+
+@app.post("/api/charters/events/<event_id>/crew/<crew_id>/revoke", middlewares=[staff_only])
+def revoke(event_id: str, crew_id: str):
+    _crew_member(event_id, crew_id)
+    version = storage.revoke(settings.charters_table, event_id, crew_id)
+    logger.info("crew link revoked", extra={"event_id": event_id, "crew_id": crew_id})
+    return json_response(200, {"crew_id": crew_id, "link_version": version})
+
+
+@app.post("/api/charters/events/<event_id>/crew/<crew_id>/reissue", middlewares=[staff_only])
+def reissue(event_id: str, crew_id: str):
+    event, member = _crew_member(event_id, crew_id)
+    version = storage.revoke(settings.charters_table, event_id, crew_id)
+    events.mail_crew(settings, secret_value(settings.crew_link_key_secret), event, {**member, "link_version": version},
+                     public_base_url(app))
+    return json_response(200, {"crew_id": crew_id, "link_version": version, "mailed": True})
+
+
+@logger.inject_lambda_context
+def handler(event, context):
+    return app.resolve(event, context)

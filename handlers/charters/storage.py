@@ -1,0 +1,168 @@
+"""Every DynamoDB expression of charters. One table:
+
+  BOOKING#<source>#<external id> / BOOKING   the marketplace's booking, once: its answer
+  EVENT#<event id> / EVENT                    the event, money included (staff only)
+  EVENT#<event id> / CREW#<crew id>           an assignment: link version, acknowledgement, checklist
+  CAL#<yyyy-mm> / <date>T<start>#<event id>   the internal calendar, a month per partition
+
+A booking and all its items are written in one transaction conditional on the BOOKING item not
+existing: a retried booking creates nothing. Each fan-out step (guest page, each crew mail, the
+ops mail) is claimed on its item before it runs, so a retry finishes what is missing, once.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+from handlers.shared.aws import client
+
+
+def _s(value: str) -> dict:
+    return {"S": value}
+
+
+def _plain(item: dict) -> dict:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    return {k: deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _typed(record: dict) -> dict:
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    return {k: serializer.serialize(v) for k, v in record.items() if v is not None}
+
+
+def booking_key(source: str, external_id: str) -> dict:
+    return {"pk": _s(f"BOOKING#{source}#{external_id}"), "sk": _s("BOOKING")}
+
+
+def create(table: str, booking: dict, event: dict, crew: list[dict], calendar: dict) -> bool:
+    """Write the whole booking; False if this (source, external id) was booked before."""
+    dynamodb = client("dynamodb")
+    put = lambda item, condition=None: {"Put": {"TableName": table, "Item": _typed(item),  # noqa: E731
+                                                **({"ConditionExpression": condition} if condition else {})}}
+    items = [put(booking, "attribute_not_exists(pk)"), put(event, "attribute_not_exists(pk)")]
+    items += [put(member, "attribute_not_exists(pk)") for member in crew]
+    items.append(put(calendar))
+    try:
+        dynamodb.transact_write_items(TransactItems=items)
+    except dynamodb.exceptions.TransactionCanceledException as exc:
+        reasons = exc.response.get("CancellationReasons", [])
+        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            return False
+        raise
+    return True
+
+
+def get_booking(table: str, source: str, external_id: str) -> Optional[dict]:
+    item = client("dynamodb").get_item(TableName=table, Key=booking_key(source, external_id), ConsistentRead=True).get("Item")
+    return _plain(item) if item else None
+
+
+def event_items(table: str, event_id: str) -> tuple[Optional[dict], list[dict]]:
+    """The event and its crew assignments, read consistently."""
+    dynamodb = client("dynamodb")
+    kwargs: dict[str, Any] = {"TableName": table, "KeyConditionExpression": "pk = :pk",
+                              "ExpressionAttributeValues": {":pk": _s(f"EVENT#{event_id}")}, "ConsistentRead": True}
+    found = []
+    while True:
+        page = dynamodb.query(**kwargs)
+        found += [_plain(i) for i in page.get("Items", [])]
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    event = next((i for i in found if i["sk"] == "EVENT"), None)
+    crew = [i for i in found if i["sk"].startswith("CREW#")]
+    return event, crew
+
+
+def crew_item(table: str, event_id: str, crew_id: str) -> Optional[dict]:
+    item = client("dynamodb").get_item(
+        TableName=table, Key={"pk": _s(f"EVENT#{event_id}"), "sk": _s(f"CREW#{crew_id}")}, ConsistentRead=True
+    ).get("Item")
+    return _plain(item) if item else None
+
+
+def claim(table: str, key: dict, flag: str, at: str) -> bool:
+    """Set `flag` once: False if it was already set (the step ran before)."""
+    dynamodb = client("dynamodb")
+    try:
+        dynamodb.update_item(TableName=table, Key={k: _s(v) for k, v in key.items()},
+                             UpdateExpression="SET #f = :at", ConditionExpression="attribute_not_exists(#f)",
+                             ExpressionAttributeNames={"#f": flag}, ExpressionAttributeValues={":at": _s(at)})
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def release(table: str, key: dict, flag: str) -> None:
+    client("dynamodb").update_item(TableName=table, Key={k: _s(v) for k, v in key.items()},
+                                   UpdateExpression="REMOVE #f", ExpressionAttributeNames={"#f": flag})
+
+
+def claim_crew_mail(table: str, event_id: str, crew_id: str, version: int) -> bool:
+    """Mail link version `version` to this crew member once."""
+    dynamodb = client("dynamodb")
+    try:
+        dynamodb.update_item(
+            TableName=table, Key={"pk": _s(f"EVENT#{event_id}"), "sk": _s(f"CREW#{crew_id}")},
+            UpdateExpression="SET mailed_version = :v",
+            ConditionExpression="link_version = :v AND (attribute_not_exists(mailed_version) OR mailed_version < :v)",
+            ExpressionAttributeValues={":v": {"N": str(version)}},
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def unclaim_crew_mail(table: str, event_id: str, crew_id: str, version: int) -> None:
+    client("dynamodb").update_item(
+        TableName=table, Key={"pk": _s(f"EVENT#{event_id}"), "sk": _s(f"CREW#{crew_id}")},
+        UpdateExpression="SET mailed_version = :previous", ConditionExpression="mailed_version = :v",
+        ExpressionAttributeValues={":v": {"N": str(version)}, ":previous": {"N": str(version - 1)}},
+    )
+
+
+def revoke(table: str, event_id: str, crew_id: str) -> int:
+    """Bump the link version: every link issued so far stops working. Returns the new version."""
+    response = client("dynamodb").update_item(
+        TableName=table, Key={"pk": _s(f"EVENT#{event_id}"), "sk": _s(f"CREW#{crew_id}")},
+        UpdateExpression="ADD link_version :one", ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeValues={":one": {"N": "1"}}, ReturnValues="UPDATED_NEW",
+    )
+    return int(response["Attributes"]["link_version"]["N"])
+
+
+def acknowledge(table: str, event_id: str, crew_id: str, version: int, at: str) -> None:
+    client("dynamodb").update_item(
+        TableName=table, Key={"pk": _s(f"EVENT#{event_id}"), "sk": _s(f"CREW#{crew_id}")},
+        UpdateExpression="SET acknowledged_at = if_not_exists(acknowledged_at, :at)",
+        ConditionExpression="link_version = :v", ExpressionAttributeValues={":at": _s(at), ":v": {"N": str(version)}},
+    )
+
+
+def tick(table: str, event_id: str, crew_id: str, version: int, item: str, done: bool) -> None:
+    client("dynamodb").update_item(
+        TableName=table, Key={"pk": _s(f"EVENT#{event_id}"), "sk": _s(f"CREW#{crew_id}")},
+        UpdateExpression="SET checklist.#item = :done", ConditionExpression="link_version = :v",
+        ExpressionAttributeNames={"#item": item},
+        ExpressionAttributeValues={":done": {"BOOL": done}, ":v": {"N": str(version)}},
+    )
+
+
+def calendar(table: str, months: list[str]) -> list[dict]:
+    dynamodb = client("dynamodb")
+    entries = []
+    for month in months:
+        page = dynamodb.query(TableName=table, KeyConditionExpression="pk = :pk",
+                              ExpressionAttributeValues={":pk": _s(f"CAL#{month}")})
+        entries += [_plain(i) for i in page.get("Items", [])]
+    return entries
+
+
+def encode_response(body: dict) -> str:
+    return json.dumps(body, sort_keys=True)

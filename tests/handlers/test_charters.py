@@ -1,0 +1,208 @@
+"""Charter intake, crew magic links and staff views, through Function URL events on moto."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from handlers.shared.aws import client
+from ops import harness
+
+TABLE = "mainstreet-dev-charters"
+BRAND_BUCKET = "mainstreet-dev-brand-site-123456789012"
+OPS_HOST = "ops.example.test"
+DAY = (datetime.now(ZoneInfo("America/Los_Angeles")).date() + timedelta(days=10)).isoformat()
+BOOKING = {
+    "source": "boatsetter", "external_id": "BS-884213", "date": DAY, "start_time": "17:30", "duration_hours": 3,
+    "guest_name": "Dana Whitfield", "guest_email": "dana@example.com", "guest_count": 6,
+    "gross_revenue": "840.75", "captain_fee": "180.00", "notes": "Paid $840.75 via Boatsetter; tip expected",
+    "crew": [{"name": "Sam Rivera", "email": "sam@crew.example", "role": "captain"},
+             {"name": "Ada Chen", "email": "ada@crew.example", "role": "deckhand"}],
+}
+KEY = {"x-api-key": harness.TEST_SERVICE_KEY}
+
+
+@pytest.fixture
+def intake(function):
+    return function("charter-intake")
+
+
+@pytest.fixture
+def crew(function):
+    return function("charter-crew")
+
+
+@pytest.fixture
+def staff(function):
+    return function("charter-staff")
+
+
+def items(prefix: str) -> list[dict]:
+    return [i for i in client("dynamodb").scan(TableName=TABLE, ConsistentRead=True)["Items"] if i["pk"]["S"].startswith(prefix)]
+
+
+def guest_pages() -> list[str]:
+    return [o["Key"] for o in client("s3").list_objects_v2(Bucket=BRAND_BUCKET, Prefix="g/").get("Contents", [])]
+
+
+def book(intake, body=None, headers=KEY):
+    return intake.post("/api/bookings", body or BOOKING, headers=headers, host=OPS_HOST)
+
+
+@pytest.mark.parametrize("headers, error", [({}, "missing_api_key"), ({"x-api-key": "guess"}, "wrong_api_key"),
+                                            ({"x-api-key": harness.TEST_SERVICE_KEY[:-1]}, "wrong_api_key")])
+def test_the_service_key_is_required_and_checked(intake, sent_mail, headers, error):
+    reply = book(intake, headers=headers)
+    assert reply.status == 401 and reply.json()["error"] == error
+    assert items("") == [] and guest_pages() == [] and sent_mail() == []
+
+
+@pytest.mark.parametrize("field, value", [("date", "someday"), ("start_time", "25:00"), ("guest_email", "nope"),
+                                          ("guest_count", 0), ("gross_revenue", "-1"), ("crew", []), ("source", "Bad Source!")])
+def test_bad_bookings_name_the_field_and_write_nothing(intake, field, value):
+    reply = book(intake, {**BOOKING, field: value})
+    assert reply.status == 422 and field in reply.json()["fields"]
+    assert items("") == []
+
+
+def test_a_booking_fans_out_to_every_product_once(intake, sent_mail):
+    reply = book(intake)
+    assert reply.status == 201
+    answer = reply.json()
+    code = answer["guest_code"]
+    assert len(code) == 9 and set(code) <= set("23456789ABCDEFGHJKMNPQRSTVWXYZ")
+    assert answer["guest_url"] == f"https://d04a9fba2f0c4.cloudfront.net/g/{code}"  # the brand site, not ops
+    assert [i["sk"]["S"] for i in items("EVENT#")] == ["CREW#c1", "CREW#c2", "EVENT"]
+    assert len(items("CAL#")) == 1 and len(items("BOOKING#")) == 1
+    assert guest_pages() == [f"g/{code.lower()}.html"]  # one flat object, where the edge rewrite looks
+    page = client("s3").get_object(Bucket=BRAND_BUCKET, Key=f"g/{code.lower()}.html")
+    assert page["ContentType"] == "text/html; charset=utf-8"
+    mails = sent_mail()
+    assert sorted(d for m in mails for d in m.destinations["ToAddresses"]) == ["ada@crew.example", "ops@dev.mainstreet.example", "sam@crew.example"]
+    ops_mail = next(m for m in mails if m.destinations["ToAddresses"] == ["ops@dev.mainstreet.example"])
+    assert "840.75" in ops_mail.body and answer["guest_url"] in ops_mail.body
+    crew_mail = next(m for m in mails if m.destinations["ToAddresses"] == ["sam@crew.example"])
+    assert f"https://{OPS_HOST}/crew/#t=" in crew_mail.body and "840" not in crew_mail.body
+    distribution = client("cloudfront").list_distributions()["DistributionList"]["Items"]
+    brand_id = next(d["Id"] for d in distribution if d["Comment"] == "mainstreet-dev-brand")
+    invalidations = client("cloudfront").list_invalidations(DistributionId=brand_id)["InvalidationList"]
+    assert invalidations["Quantity"] == 1
+
+
+def test_a_booking_without_the_optional_fields(intake, sent_mail):
+    minimal = {k: v for k, v in BOOKING.items() if k not in ("captain_fee", "notes", "meeting_point")}
+    assert book(intake, minimal).status == 201
+    ops_mail = next(m for m in sent_mail() if m.destinations["ToAddresses"] == ["ops@dev.mainstreet.example"])
+    assert "captain" not in ops_mail.body.split("Crew")[0] and "Notes" not in ops_mail.body
+
+
+def test_a_retried_booking_creates_nothing_new(intake, sent_mail):
+    first = book(intake)
+    again = book(intake)
+    assert (first.status, again.status) == (201, 200) and again.json() == first.json()
+    assert len(items("EVENT#")) == 3 and len(guest_pages()) == 1 and len(sent_mail()) == 3
+
+
+def test_a_retry_finishes_what_a_failed_try_left_and_nothing_twice(intake, sent_mail, monkeypatch):
+    from handlers.shared import mail
+
+    real_send, failed = mail.send, []
+
+    def flaky(**kwargs):
+        if kwargs["to"] == "ada@crew.example" and not failed:
+            failed.append(kwargs["to"])
+            raise RuntimeError("SES throttled")
+        return real_send(**kwargs)
+
+    monkeypatch.setattr(mail, "send", flaky)
+    assert book(intake).status == 500
+    assert len(sent_mail()) == 1  # sam's went out; ada's failed; the ops mail waits for the retry
+    assert book(intake).status == 200
+    recipients = sorted(d for m in sent_mail() for d in m.destinations["ToAddresses"])
+    assert recipients == ["ada@crew.example", "ops@dev.mainstreet.example", "sam@crew.example"]
+    assert len(guest_pages()) == 1
+
+
+def test_the_guest_page_shows_the_charter_and_no_money_notes_or_crew(intake):
+    code = book(intake).json()["guest_code"]
+    page = client("s3").get_object(Bucket=BRAND_BUCKET, Key=f"g/{code.lower()}.html")["Body"].read().decode()
+    for shown in (DAY, "17:30", "20:30", "Dock A, Harbor Island West Marina", "Sunscreen and a hat", "Dana", ">6<"):
+        assert shown in page, shown
+    for hidden in ("840", "180.00", "Boatsetter", "tip expected", "sam@crew.example", "Rivera", "dana@example.com", "Whitfield"):
+        assert hidden not in page, hidden
+
+
+def crew_token(sent_mail, address: str) -> str:
+    mail = [m for m in sent_mail() if m.destinations["ToAddresses"] == [address]][-1]
+    return mail.body.split("/crew/#t=")[1].split()[0].split('"')[0]
+
+
+def test_a_magic_link_opens_the_crew_view_acknowledges_and_ticks(intake, crew, sent_mail):
+    book(intake)
+    token = crew_token(sent_mail, "ada@crew.example")
+    view = crew.get("/api/crew/assignment", headers={"x-crew-token": token}, host=OPS_HOST).json()
+    assert (view["name"], view["role"], view["guest_count"], view["start_time"], view["end_time"]) == ("Ada Chen", "deckhand", 6, "17:30", "20:30")
+    assert view["crew"] == [{"name": "Sam Rivera", "role": "captain"}, {"name": "Ada Chen", "role": "deckhand"}]
+    assert [c["done"] for c in view["checklist"]] == [False] * 5 and view["acknowledged_at"] is None
+    text = json.dumps(view)
+    for hidden in ("840", "180", "tip", "crew.example", "dana@example.com"):
+        assert hidden not in text
+    acked = crew.post("/api/crew/acknowledge", {"acknowledged": True}, headers={"x-crew-token": token}, host=OPS_HOST).json()
+    assert acked["acknowledged_at"]
+    ticked = crew.post("/api/crew/checklist", {"item": "Life jackets counted", "done": True}, headers={"x-crew-token": token}, host=OPS_HOST)
+    assert ticked.status == 200
+    again = crew.get("/api/crew/assignment", headers={"x-crew-token": token}, host=OPS_HOST).json()
+    assert [c["item"] for c in again["checklist"] if c["done"]] == ["Life jackets counted"]
+    assert again["acknowledged_at"] == acked["acknowledged_at"]
+    bad = crew.post("/api/crew/checklist", {"item": "Not an item", "done": True}, headers={"x-crew-token": token}, host=OPS_HOST)
+    assert bad.status == 422 and "item" in bad.json()["fields"]
+
+
+def test_tampered_missing_and_expired_links_are_refused_clearly(intake, crew, sent_mail, monkeypatch):
+    book(intake)
+    token = crew_token(sent_mail, "sam@crew.example")
+    tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    for given in (tampered, "", "garbage"):
+        reply = crew.get("/api/crew/assignment", headers={"x-crew-token": given}, host=OPS_HOST)
+        assert reply.status == 401 and reply.json()["error"] == "link_invalid"
+    later = time.time() + 30 * 86400
+    monkeypatch.setattr("handlers.charters.tokens.time.time", lambda: later)
+    reply = crew.get("/api/crew/assignment", headers={"x-crew-token": token}, host=OPS_HOST)
+    assert reply.status == 410 and reply.json()["error"] == "link_expired"
+
+
+def test_links_expire_at_the_end_of_the_day_after_the_charter():
+    from handlers.charters.events import link_expiry
+
+    expires = datetime.fromtimestamp(link_expiry("2026-12-05", 1, "America/Los_Angeles"), ZoneInfo("America/Los_Angeles"))
+    assert expires.isoformat() == "2026-12-07T00:00:00-08:00"
+
+
+def test_staff_revoke_a_link_and_reissue_a_new_one(intake, crew, staff, staff_cookie, sent_mail):
+    event_id = book(intake).json()["event_id"]
+    old = crew_token(sent_mail, "sam@crew.example")
+    cookie = {"cookie": staff_cookie}
+    assert staff.post(f"/api/charters/events/{event_id}/crew/c1/revoke", headers=cookie, host=OPS_HOST).json()["link_version"] == 2
+    reply = crew.get("/api/crew/assignment", headers={"x-crew-token": old}, host=OPS_HOST)
+    assert reply.status == 410 and reply.json()["error"] == "link_revoked"
+    assert staff.post(f"/api/charters/events/{event_id}/crew/c1/reissue", headers=cookie, host=OPS_HOST).json()["link_version"] == 3
+    new = crew_token(sent_mail, "sam@crew.example")
+    assert new != old
+    assert crew.get("/api/crew/assignment", headers={"x-crew-token": new}, host=OPS_HOST).status == 200
+
+
+def test_staff_see_the_calendar_and_the_full_event(intake, staff, staff_cookie):
+    event_id = book(intake).json()["event_id"]
+    assert staff.get("/api/charters/events", host=OPS_HOST).status == 401
+    calendar = staff.get("/api/charters/events", headers={"cookie": staff_cookie}, query=f"month={DAY[:7]}", host=OPS_HOST).json()
+    assert [e["event_id"] for e in calendar["events"]] == [event_id]
+    assert "Dana Whitfield" in calendar["events"][0]["title"]
+    full = staff.get(f"/api/charters/events/{event_id}", headers={"cookie": staff_cookie}, host=OPS_HOST).json()
+    assert full["event"]["gross_revenue"] == "840.75" and [m["email"] for m in full["crew"]] == ["sam@crew.example", "ada@crew.example"]
+    assert staff.get("/api/charters/events/Enotanevent", headers={"cookie": staff_cookie}, host=OPS_HOST).status == 404
+    assert staff.get("/api/charters/events", headers={"cookie": staff_cookie}, query="month=2026-13", host=OPS_HOST).status == 422
