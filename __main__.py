@@ -8,6 +8,7 @@ import pulumi
 from components import config
 from components.charters import Charters, ChartersArgs
 from components.dispatch import Dispatch, DispatchArgs
+from components.loyalty import Loyalty, LoyaltyArgs
 from components.platform import Platform
 from components.referrals import Referrals, ReferralsArgs
 
@@ -49,6 +50,25 @@ if cfg.enabled("charters"):
 
 if cfg.enabled("dispatch"):
     Dispatch("dispatch", DispatchArgs(business_name=cfg.business_name, time_zone=cfg.time_zone), platform)
+
+if cfg.enabled("loyalty"):
+    Loyalty(
+        "loyalty",
+        LoyaltyArgs(
+            pos_hmac_secret=loaded.secrets["posHmacSecret"],
+            business_name=cfg.business_name,
+            time_zone=cfg.time_zone,
+            quiet_hours=cfg.loyalty_quiet_hours,
+            lapsing_weeks=cfg.loyalty_lapsing_weeks,
+            max_nudges=cfg.loyalty_max_nudges,
+            regular_threshold=cfg.loyalty_regular_threshold,
+            owner_email=cfg.owner_email,
+            bedrock=cfg.bedrock_enabled,
+            drive_files={key: doc for key, doc in (("rules.txt", cfg.drive_rules_doc_id), ("voice.txt", cfg.drive_voice_doc_id)) if doc},
+            drive_service_account=loaded.secrets.get("driveServiceAccount"),
+        ),
+        platform,
+    )
 
 platform.finish()
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.alias_generators import to_camel
 
 PROJECT = "mainstreet"
-SYSTEMS = ("referrals", "charters", "dispatch")  # the systems built so far; more join as they land
+SYSTEMS = ("referrals", "charters", "dispatch", "loyalty")
 SITES = ("brand", "ops", "dispatch", "loyalty")
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -59,7 +59,7 @@ class StackConfig(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
     stage: Literal["dev", "prod"]
-    systems: list[Literal["referrals", "charters", "dispatch"]]
+    systems: list[Literal["referrals", "charters", "dispatch", "loyalty"]]
     business_name: str = Field(min_length=1)
     time_zone: str
     mail_from: str
@@ -79,8 +79,16 @@ class StackConfig(BaseModel):
     crew_checklist: list[str] = Field(min_length=1)
     what_to_bring: list[str]
     crew_link_days_after: int = Field(ge=0, le=30)
+    loyalty_quiet_hours: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+    loyalty_lapsing_weeks: int = Field(ge=1, le=52)
+    loyalty_max_nudges: int = Field(ge=0, le=10)
+    loyalty_regular_threshold: int = Field(ge=1, le=100)
+    owner_email: str
+    bedrock_enabled: bool
+    drive_rules_doc_id: str
+    drive_voice_doc_id: str
 
-    _mail_from = field_validator("mail_from", "ops_email")(_email)
+    _mail_from = field_validator("mail_from", "ops_email", "owner_email")(_email)
 
     @field_validator("time_zone")
     @classmethod
@@ -137,7 +145,10 @@ class StackConfig(BaseModel):
 SECRETS: dict[str, tuple[str, ...]] = {
     "staffPasscodeHash": (),
     "serviceKeyHash": ("charters",),
+    "posHmacSecret": ("loyalty",),
 }
+# Secrets that only some settings call for: key → the setting that needs it.
+OPTIONAL_SECRETS = {"driveServiceAccount": "drive_rules_doc_id"}
 
 
 class ConfigError(Exception):
@@ -149,7 +160,11 @@ class ConfigError(Exception):
 def _decode(key: str, raw: str, annotation: Any) -> Any:
     """Pulumi hands every value over as a string; arrays and numbers arrive JSON-encoded."""
     text = raw.strip()
-    if annotation in (int, bool) or str(annotation).startswith("list"):
+    if annotation is bool:
+        if text.lower() not in ("true", "false"):
+            raise ValueError("use true or false")
+        return text.lower() == "true"
+    if annotation is int or str(annotation).startswith("list"):
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
@@ -198,6 +213,9 @@ def load(raw: dict[str, Optional[str]], secrets: dict[str, Optional[Any]]) -> Lo
                 problems.append(f"{_key_path(error['loc'])}: {error['msg']}")
             else:
                 problems.append(error["msg"].removeprefix("Value error, "))
+    for key, needed_by in OPTIONAL_SECRETS.items():
+        if settings is not None and (getattr(settings, needed_by) or settings.drive_voice_doc_id) and secrets.get(key) is None:
+            problems.append(f"{PROJECT}:{key}: Drive sync is configured, so set the service account's JSON key as a secret")
     for key, systems in SECRETS.items():
         needed = not systems or (settings is not None and any(settings.enabled(s) for s in systems))
         if needed and secrets.get(key) is None:
@@ -226,7 +244,7 @@ def from_pulumi() -> Loaded:
 
     for full_key in {*runtime_config.CONFIG.get(), *runtime_config.get_config_env()}:
         namespace, _, key = full_key.partition(":")
-        if namespace == PROJECT and key not in raw and key not in SECRETS:
+        if namespace == PROJECT and key not in raw and key not in SECRETS and key not in OPTIONAL_SECRETS:
             raw[key] = config.get(key)
-    secrets = {key: config.get_secret(key) for key in SECRETS}
+    secrets = {key: config.get_secret(key) for key in [*SECRETS, *OPTIONAL_SECRETS]}
     return load(raw, secrets)

@@ -53,6 +53,53 @@ class Guardrails(pulumi.ComponentResource):
             opts=child,
         )
 
+    def log_alarm(self, name: str, function: Function, pattern: str, threshold: int, description: str) -> None:
+        """An alarm on a count of log lines matching `pattern` in one function's log group."""
+        namespace = f"Mainstreet/{self.ctx.naming.stack}"
+        aws.cloudwatch.LogMetricFilter(
+            name,
+            name=self.ctx.naming(name, "alarm"),
+            log_group_name=function.log_group.name,
+            pattern=pattern,
+            metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
+                name=name, namespace=namespace, value="1", default_value="0"
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.cloudwatch.MetricAlarm(
+            name,
+            name=self.ctx.naming(name, "alarm"),
+            alarm_description=description,
+            namespace=namespace,
+            metric_name=name,
+            statistic="Sum",
+            period=3600,
+            evaluation_periods=1,
+            threshold=threshold,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[self.topic.arn],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def bounce_rate_alarm(self, limit: float) -> None:
+        """SES's own reputation metric: above `limit`, sending is at risk."""
+        aws.cloudwatch.MetricAlarm(
+            "ses-bounce-rate",
+            name=self.ctx.naming("ses-bounce-rate", "alarm"),
+            alarm_description=f"Bounce rate over {limit:.0%}: protect the sender's reputation",
+            namespace="AWS/SES",
+            metric_name="Reputation.BounceRate",
+            statistic="Maximum",
+            period=3600,
+            evaluation_periods=1,
+            threshold=limit,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[self.topic.arn],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
     def watch(self, functions: Sequence[Function]) -> None:
         """An alarm per function: any error in an hour is worth a look (a dropped sale, a lost click)."""
         for fn in functions:

@@ -70,3 +70,12 @@ def policy_document(statements: Sequence[Statement]) -> pulumi.Output[str]:
     return pulumi.Output.all(*[pulumi.Output.all(*grouped[k]) for k in keys]).apply(
         lambda resolved: render([list(r) for r in resolved])
     )
+
+
+def default_bus(region: str, account_id: str) -> Link:
+    """Put events on the account's default EventBridge bus."""
+    return Link(
+        target="default event bus (put)",
+        env={"DEFAULT_BUS": "default"},
+        statements=(Statement(("events:PutEvents",), (f"arn:aws:events:{region}:{account_id}:event-bus/default",)),),
+    )

@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     secrets.add_argument("--stack", required=True)
     secrets.add_argument("--passcode", help="the staff passcode to use (default: prompt)")
     secrets.add_argument("--new-service-key", action="store_true", help="replace the charter service key")
+    secrets.add_argument("--new-pos-secret", action="store_true", help="replace the loyalty POS webhook secret")
 
     commands.add_parser("bench", help="measure the SPEC budgets and print the figures")
 

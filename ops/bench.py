@@ -20,7 +20,7 @@ from pathlib import Path
 from ops import edge, harness
 from ops.local.events import LambdaContext, function_url_event
 
-RUNS = 7
+RUNS = 9
 ROOT = harness.ROOT
 PROBE = "import time; t = time.perf_counter(); {imports}; print(time.perf_counter() - t)"
 
@@ -116,6 +116,30 @@ def request_path_calls(graph: harness.Graph) -> list[tuple[str, str, int, int, l
             rows.append(measure("dispatch status change", "≤ 2", change))
         if any(f.name == "charter-intake" for f in graph.of_type("aws:lambda/function:Function")):
             rows += charter_calls(graph, call, measure, headers)
+        if any(f.name == "loyalty-earn" for f in graph.of_type("aws:lambda/function:Function")):
+            rows += loyalty_calls(graph, call, measure, handlers)
+    return rows
+
+
+def loyalty_calls(graph: harness.Graph, call, measure, handlers: dict) -> list[tuple]:
+    """Earn (a sale as the webhook hands it over) and a redeem at the desk."""
+    from ops.local.events import LambdaContext
+
+    cookie = call("staff-session", "POST", "/api/session", {"passcode": harness.TEST_PASSCODE})["cookies"][0].split(";")[0]
+    numbers = iter(range(1000))
+
+    fn = graph.named("aws:lambda/function:Function", "loyalty-earn")
+    from ops.local.sandbox import load_handler
+
+    env = {**fn.inputs["environment"]["variables"], "POWERTOOLS_LOG_LEVEL": "WARNING"}
+    earn_handler = load_handler(fn.inputs["handler"], env)
+    sale = lambda: earn_handler({"sale_id": f"B-{next(numbers)}", "phone": "+6591234567", "total": "400.00", "items": [],  # noqa: E731
+                                 "occurred_at": "2026-11-22T10:00:00Z"}, LambdaContext(function_name="loyalty-earn"))
+    rows = [measure("loyalty earn (a sale)", "≤ 2", sale)]
+    for _ in range(3):
+        sale()
+    rows.append(measure("loyalty redeem", "1 write (+1 read for the new balance)",
+                        lambda: call("loyalty-redeem", "POST", "/api/redeem", {"phone": "+6591234567", "reward_id": "free-drink"}, cookie)))
     return rows
 
 

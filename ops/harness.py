@@ -25,6 +25,7 @@ REGION_DEFAULT = "us-west-2"
 ACCOUNT_ID = "123456789012"  # moto's account, so ARNs line up in local mode
 TEST_PASSCODE = "harness-passcode"
 TEST_SERVICE_KEY = "harness-service-key-0123456789abcdef"
+TEST_POS_SECRET = "harness-pos-secret-0123456789abcdef"
 
 # materializer(type, logical name, inputs, outputs so far) → output overrides (or None)
 Materializer = Callable[[str, str, dict, dict], Optional[dict]]
@@ -72,7 +73,8 @@ def test_secrets() -> dict[str, str]:
     from handlers.shared.auth import hash_passcode, hash_service_key
 
     return {"staffPasscodeHash": hash_passcode(TEST_PASSCODE, salt=b"harness-salt-000"),
-            "serviceKeyHash": hash_service_key(TEST_SERVICE_KEY)}
+            "serviceKeyHash": hash_service_key(TEST_SERVICE_KEY),
+            "posHmacSecret": TEST_POS_SECRET}
 
 
 def _read_yaml(path: Path) -> dict:

@@ -4,6 +4,8 @@
   hash is stored.
 - serviceKeyHash (when the stack runs charters): a new service key is generated and shown once,
   for the marketplace's webhook settings; only its SHA-256 hash is stored.
+- posHmacSecret (when the stack runs loyalty): a new secret, shown once for the POS's webhook
+  settings; the program needs it whole (it checks signatures), so it is stored encrypted.
 
 Both go in as Pulumi secrets (`pulumi config set --secret`), so the stack file holds ciphertext
 of a hash. Keys the program generates itself (session signing, origin verification, crew links)
@@ -51,11 +53,11 @@ def ask_passcode() -> str:
         print("They differ; once more.")
 
 
-def runs_charters(stack: str) -> bool:
+def runs(stack: str, system: str) -> bool:
     from ops.harness import merged_config
 
     config, _ = merged_config(stack, secrets={})
-    return "charters" in config.get("mainstreet:systems", "")
+    return system in config.get("mainstreet:systems", "")
 
 
 def main(args, run: Runner = _run) -> int:
@@ -69,7 +71,15 @@ def main(args, run: Runner = _run) -> int:
             return 1
         set_secret(args.stack, key, hash_passcode(passcode), run)
         print(f"{key} set for stack {args.stack} (only the hash is stored).")
-    if runs_charters(args.stack):
+    if runs(args.stack, "loyalty"):
+        key = "posHmacSecret"
+        if configured(args.stack, key, run) and not getattr(args, "new_pos_secret", False):
+            print(f"{key} is already set for {args.stack}; pass --new-pos-secret to replace it.")
+        else:
+            pos_secret = secrets.token_hex(32)
+            set_secret(args.stack, key, pos_secret, run)
+            print(f"New POS webhook secret (shown once; enter it in the POS's webhook settings):\n  {pos_secret}")
+    if runs(args.stack, "charters"):
         key = "serviceKeyHash"
         if configured(args.stack, key, run) and not getattr(args, "new_service_key", False):
             print(f"{key} is already set for {args.stack}; pass --new-service-key to replace it.")

@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from zoneinfo import ZoneInfo
 
 from handlers.charters import storage, tokens
-from handlers.charters.models import CharterBooking, ChecklistItem, CrewmateView, CrewView, GuestView
 from handlers.shared import mail
+
+if TYPE_CHECKING:  # the models load in the routes that use them: pydantic costs a cold start dearly
+    from handlers.charters.models import CharterBooking, CrewView, GuestView
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: read aloud, typed from paper
 GUEST_CODE_LENGTH = 9  # 30**9: 44 bits
@@ -49,7 +51,9 @@ def end_time(event: dict) -> str:
     return (start + timedelta(hours=float(event["duration_hours"]))).strftime("%H:%M")
 
 
-def guest_view(event: dict, business: str, what_to_bring: list[str]) -> GuestView:
+def guest_view(event: dict, business: str, what_to_bring: list[str]) -> "GuestView":
+    from handlers.charters.models import GuestView
+
     return GuestView(
         business=business,
         guest_first_name=event["guest_name"].split()[0],
@@ -62,7 +66,9 @@ def guest_view(event: dict, business: str, what_to_bring: list[str]) -> GuestVie
     )
 
 
-def crew_view(event: dict, me: dict, crew: list[dict], checklist: list[str], expires_at: int) -> CrewView:
+def crew_view(event: dict, me: dict, crew: list[dict], checklist: list[str], expires_at: int) -> "CrewView":
+    from handlers.charters.models import ChecklistItem, CrewmateView, CrewView
+
     ticked = me.get("checklist") or {}
     return CrewView(
         event_id=event["event_id"],
@@ -80,7 +86,7 @@ def crew_view(event: dict, me: dict, crew: list[dict], checklist: list[str], exp
     )
 
 
-def records(request: CharterBooking, event_id: str, guest_code: str, meeting_point: str, answer: dict) -> tuple:
+def records(request: "CharterBooking", event_id: str, guest_code: str, meeting_point: str, answer: dict) -> tuple:
     """The BOOKING, EVENT, CREW and calendar items of a new booking."""
     created = now_iso()
     event = {

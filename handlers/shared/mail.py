@@ -23,8 +23,8 @@ def templates(package: str):
     )
 
 
-def render(package: str, name: str, **context: Any) -> str:
-    return templates(package).get_template(name).render(**context)
+def render(package: str, template: str, /, **context: Any) -> str:
+    return templates(package).get_template(template).render(**context)
 
 
 def send(

@@ -18,6 +18,7 @@ from typing import Any, Callable
 import boto3
 
 ClientFactory = Callable[[str], Any]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @lru_cache(maxsize=None)
@@ -107,7 +108,10 @@ class Materializer:
 
     def _BucketObjectv2(self, name: str, inputs: dict, outputs: dict) -> None:
         source = inputs.get("source")
-        body = Path(source.path).read_bytes() if source is not None else (inputs.get("content") or "").encode()
+        path = Path(source.path) if source is not None else None
+        if path is not None and not path.is_absolute():
+            path = ROOT / path  # relative to the project, as `pulumi up` reads it
+        body = path.read_bytes() if path is not None else (inputs.get("content") or "").encode()
         extra = {k: inputs[v] for k, v in (("ContentType", "contentType"), ("CacheControl", "cacheControl")) if inputs.get(v)}
         self.client("s3").put_object(Bucket=inputs["bucket"], Key=inputs["key"], Body=body, Metadata=inputs.get("metadata") or {}, **extra)
 

@@ -75,7 +75,8 @@ def new_credentials() -> dict[str, str]:
 def stack_secrets(credentials: dict[str, str]) -> dict[str, str]:
     """The secret config the program expects, made from the local credentials."""
     return {"staffPasscodeHash": hash_passcode(credentials["staff_passcode"]),
-            "serviceKeyHash": hash_service_key(credentials["service_key"])}
+            "serviceKeyHash": hash_service_key(credentials["service_key"]),
+            "posHmacSecret": credentials["pos_hmac_secret"]}
 
 
 class LocalSystem:
@@ -107,6 +108,8 @@ class LocalSystem:
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "TZ": "UTC",  # Lambda's clock
             "PYTHONUNBUFFERED": "1",
+            # Lambda-to-lambda calls come back here (see ops/local/lambda_invoke.py).
+            "MAINSTREET_LOCAL_CONTROL": f"http://127.0.0.1:{self.port}",
         }
         session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=region)
         endpoint = lambda service: self.dynamodb.endpoint if service.startswith("dynamodb") else self.moto.endpoint  # noqa: E731
@@ -234,7 +237,7 @@ class LocalSystem:
             "credentials": dict(self.credentials),
         }
 
-    def control(self, method: str, path: str) -> tuple[int, str, bytes]:
+    def control(self, method: str, path: str, body: bytes = b"") -> tuple[int, str, bytes]:
         """The /_local/ endpoints, on any host."""
         if method == "GET" and path in ("/_local", "/_local/"):
             return 200, "application/json", json.dumps(self.index(), indent=2).encode()
@@ -243,6 +246,13 @@ class LocalSystem:
         if method == "GET" and path == "/_local/outbox.json":
             return 200, "application/json", json.dumps(self.outbox.as_json(), indent=1).encode()
         parts = path.strip("/").split("/")
+        if method == "POST" and len(parts) == 4 and parts[1] == "functions" and parts[3] == "invoke":
+            logical = next((f.name for f in self.graph.of_type("aws:lambda/function:Function") if f.inputs["name"] == parts[2]), None)
+            if logical is None:
+                return 404, "application/json", b'{"error": "not_found", "message": "no such function"}'
+            reply = self.invoke(logical, json.loads(body or b"null"))
+            return (200, "application/json", json.dumps(reply.result).encode()) if not reply.error else \
+                (200, "application/json+error", json.dumps({"errorMessage": reply.error}).encode())
         if method == "POST" and len(parts) == 4 and parts[1] == "schedules" and parts[3] == "run":
             try:
                 reply = self.scheduler.run(parts[2])
@@ -274,8 +284,9 @@ class LocalSystem:
                 host = self.headers.get("Host", "")
                 site = site_of(host)
                 if path.startswith("/_local"):
-                    status, kind, data = system.control(self.command, path)
-                    self._send(status, [("Content-Type", kind)], data)
+                    status, kind, data = system.control(self.command, path, body)
+                    extra = [("X-Function-Error", "Unhandled")] if kind.endswith("+error") else []
+                    self._send(status, [("Content-Type", kind.removesuffix("+error")), *extra], data)
                 elif site is None or site not in system.sites:
                     self._send(200 if site is None else 404, [("Content-Type", "text/html; charset=utf-8")], system.home_page())
                 else:

@@ -63,6 +63,19 @@ def main() -> int:
 
     from ops.local.events import LambdaContext
 
+    control = os.environ.get("MAINSTREET_LOCAL_CONTROL")
+    if control:  # local mode: another function is invoked in its own worker, through the front door
+        import urllib.request
+
+        from ops.local.lambda_invoke import route_invokes
+
+        def invoke(name: str, payload: bytes) -> tuple[bytes, bool]:
+            request = urllib.request.Request(f"{control}/_local/functions/{name}/invoke", data=payload, method="POST")
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.read(), response.headers.get("X-Function-Error") is not None
+
+        route_invokes(session(), invoke)
+
     module_name, _, attribute = handler_path.rpartition(".")
     try:
         import importlib

@@ -25,7 +25,7 @@ def test_every_setting_is_declared_in_pulumi_yaml_with_type_description_and_defa
 
 def test_the_defaults_alone_make_a_valid_dev_config():
     raw = {key: harness._encode(spec["default"]) for key, spec in DECLARED.items()}
-    loaded = config.load(raw, {"staffPasscodeHash": "x", "serviceKeyHash": "y"})
+    loaded = config.load(raw, {"staffPasscodeHash": "x", "serviceKeyHash": "y", "posHmacSecret": "z"})
     assert loaded.settings.stage == "dev"
 
 
@@ -54,7 +54,7 @@ def test_prod_needs_an_alarm_address_and_custom_domains_need_their_zone():
     raw = {key: harness._encode(spec["default"]) for key, spec in DECLARED.items()}
     raw.update(stage="prod", opsDomain="ops.example.com")
     with pytest.raises(config.ConfigError) as caught:
-        config.load(raw, {"staffPasscodeHash": "x", "serviceKeyHash": "y"})
+        config.load(raw, {"staffPasscodeHash": "x", "serviceKeyHash": "y", "posHmacSecret": "z"})
     problems = "\n".join(caught.value.problems)
     assert "alarmEmail" in problems and "hostedZoneId" in problems
 

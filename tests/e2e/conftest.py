@@ -142,3 +142,10 @@ def phone(browser):
     opened.set_default_timeout(20000)
     yield opened
     context.close()
+
+
+def pytest_collection_modifyitems(items):
+    """Under xdist, every browser test runs in one worker, so local mode starts once."""
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.xdist_group(name="local-mode"))

@@ -15,7 +15,7 @@ def test_the_index_describes_the_running_system(local):
     for key in ("sites", "aws_endpoints", "region", "tables", "buckets", "functions", "schedules", "outbox",
                 "outbox_json", "credentials"):
         assert key in index, key
-    assert index["sites"] == {name: local.url(name) for name in ("brand", "ops", "dispatch")}
+    assert index["sites"] == {name: local.url(name) for name in ("brand", "ops", "dispatch", "loyalty")}
     assert "default" in index["aws_endpoints"] and "dynamodb" in index["aws_endpoints"]
     assert set(index["credentials"]) == {"staff_passcode", "service_key", "pos_hmac_secret"}
     assert "mainstreet-dev-referral-stats" in index["tables"]
@@ -53,7 +53,7 @@ def test_pages_come_from_the_bucket_with_directory_indexes_and_a_404_page(local)
     missing = local.request("ops", "GET", "/no/such/page.html")
     assert missing.status == 404 and b"could not find that page" in missing.body
     site_json = local.request("ops", "GET", "/site.json").json()
-    assert site_json["sites"] == {name: f"http://{name}.localhost:{local.port}" for name in ("brand", "ops", "dispatch")}
+    assert site_json["sites"] == {name: f"http://{name}.localhost:{local.port}" for name in ("brand", "ops", "dispatch", "loyalty")}
 
 
 def test_calls_that_skip_the_front_door_never_reach_a_handler(local):

@@ -148,3 +148,27 @@ def on_dynamodb_local(aws, dynamodb_local, dev_graph, monkeypatch):
             materializer(resource.type, resource.name, resource.inputs, resource.outputs)
     yield client
     _fresh_caches()
+
+
+@pytest.fixture
+def lambda_invokes(function):
+    """lambda.Invoke from a handler runs the target's handler here, as Lambda would run it."""
+    from handlers.shared import aws
+    from ops.local.lambda_invoke import route_invokes
+
+    targets: dict[str, FunctionClient] = {}
+
+    def invoke(physical: str, payload: bytes):
+        logical = physical.removeprefix("mainstreet-dev-")
+        if logical not in targets:
+            targets[logical] = function(logical)
+        try:
+            return json.dumps(targets[logical].invoke(json.loads(payload or b"null")), default=str).encode(), False
+        except Exception as exc:  # Lambda reports an unhandled error as FunctionError
+            return json.dumps({"errorMessage": str(exc)}).encode(), True
+
+    route_invokes(aws.session(), invoke)
+    aws.client.cache_clear()
+    yield
+    aws.session().events.unregister("before-call.lambda.Invoke", unique_id="mainstreet.local.invoke")
+    aws.client.cache_clear()

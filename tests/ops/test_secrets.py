@@ -41,3 +41,11 @@ def test_a_charter_stack_gets_a_new_service_key_shown_once_and_stored_hashed(cap
     command, stdin = next(c for c in pulumi.calls if "serviceKeyHash" in c[0] and c[0][2] == "set")
     shown = capsys.readouterr().out.split("shown once, only its hash is kept):")[1].split()[0]
     assert stdin.startswith("sha256$") and shown not in stdin and verify_service_key(shown, stdin)
+
+
+def test_a_loyalty_stack_gets_a_pos_secret_shown_once(capsys):
+    pulumi = FakePulumi()
+    assert secrets.main(argparse.Namespace(stack="dev", passcode="correct horse battery", new_service_key=False), run=pulumi) == 0
+    command, stdin = next(c for c in pulumi.calls if "posHmacSecret" in c[0] and c[0][2] == "set")
+    shown = capsys.readouterr().out.split("webhook settings):")[1].split()[0]
+    assert stdin == shown and len(shown) == 64

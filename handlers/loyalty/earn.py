@@ -1,0 +1,96 @@
+"""The points engine, invoked by the POS webhook with one checked sale. Four outcomes: add,
+add and reward, hold for review, ignore. Two AWS calls on the usual path (read the member,
+one transaction); a reward or a hold adds the bus event that mails or flags it."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from decimal import ROUND_FLOOR
+from zoneinfo import ZoneInfo
+
+from handlers.loyalty import rulebook, storage
+from handlers.loyalty.rules import Rules
+from handlers.shared.aws import client
+from handlers.shared.log import logger
+from handlers.shared.settings import Settings, link
+
+SOURCE = "mainstreet.loyalty"
+
+
+class EarnSettings(Settings):
+    members_table = link("LOYALTY_MEMBERS_TABLE", "the loyalty-members table")
+    ledger_table = link("LOYALTY_LEDGER_TABLE", "the loyalty-ledger table")
+    review_table = link("LOYALTY_REVIEW_TABLE", "the loyalty-review table")
+    rules_bucket = link("LOYALTY_RULES_BUCKET", "the loyalty-rules bucket")
+    event_bus = link("DEFAULT_BUS", "the default event bus")
+    time_zone = link("TIME_ZONE_SETTING", "the time zone setting")
+
+
+settings = EarnSettings.load()
+
+
+def points_for(rules: Rules, sale) -> tuple[int, str]:
+    base = int((sale.total * rules.points_per_dollar).to_integral_value(rounding=ROUND_FLOOR))
+    bonus = sum(rules.bonus_items.get(item.sku, 0) * item.qty for item in sale.items)
+    return base + bonus, "bonus-item" if bonus else "earn"
+
+
+def decide(rules: Rules, sale) -> tuple[str, int, str]:
+    """(decision, points, reason) for a sale, before any member is looked at."""
+    points, reason = points_for(rules, sale)
+    if sale.total < rules.minimum_spend:
+        return "ignore", 0, "below minimum spend"
+    if points == 0:
+        return "ignore", 0, "no points"
+    if sale.total > rules.hold_total_over:
+        return "hold_for_review", points, f"total over {rules.hold_total_over}"
+    if points > rules.hold_points_over:
+        return "hold_for_review", points, f"points over {rules.hold_points_over}"
+    return "add", points, reason
+
+
+def emit(detail_type: str, detail: dict) -> None:
+    client("events").put_events(Entries=[{"Source": SOURCE, "DetailType": detail_type, "Detail": json.dumps(detail),
+                                          "EventBusName": settings.event_bus}])
+
+
+def tier_for(rules: Rules, balance: int) -> str:
+    affordable = [r for r in rules.rewards if r.cost <= balance]
+    return affordable[-1].id if affordable else "none"
+
+
+@logger.inject_lambda_context
+def handler(event, context):
+    from handlers.loyalty.models import Sale
+
+    sale = Sale.model_validate(event)
+    rules = rulebook.current_rules(settings.rules_bucket)
+    decision, points, reason = decide(rules, sale)
+    member = storage.get_member(settings.members_table, sale.phone)
+    before = int(member["balance"]) if member else 0
+    answer = {"member_id": sale.phone, "decision": decision, "points_added": 0, "balance": before}
+    if decision == "ignore":
+        logger.info("sale ignored", extra={"sale_id": sale.sale_id, "why": reason})
+        return answer
+    now = datetime.now(timezone.utc)
+    stamp = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    day = now.astimezone(ZoneInfo(settings.time_zone)).date().isoformat()
+    if decision == "hold_for_review":
+        held = {"total": str(sale.total), "computed_points": points, "flag_reason": reason, "status": "open", "held_at": stamp}
+        first = storage.record_sale(settings.members_table, settings.ledger_table, settings.review_table, sale.phone,
+                                    sale.sale_id, 0, "held", answer, stamp, day, tier_for(rules, before), held)
+        if first is None:
+            emit("held_for_review", {"phone": sale.phone, "sale_id": sale.sale_id, "points": points, "why": reason})
+        return first or answer
+    after = before + points
+    crossed = rules.rewards_crossed(before, after)
+    answer.update(decision="add_and_reward" if crossed else "add", points_added=points, balance=after)
+    first = storage.record_sale(settings.members_table, settings.ledger_table, None, sale.phone, sale.sale_id, points,
+                                reason, answer, stamp, day, tier_for(rules, after))
+    if first is not None:
+        logger.info("retried sale answered from the ledger", extra={"sale_id": sale.sale_id})
+        return first
+    if crossed:
+        emit("reward_earned", {"phone": sale.phone, "reward_id": crossed[-1].id, "balance": after})
+    return answer

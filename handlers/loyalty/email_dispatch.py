@@ -1,0 +1,136 @@
+"""Mail in the shop's voice, from bus events (reward earned, nightly balance, win-back), its own
+deferred schedules, and SES's bounce and complaint notifications.
+
+Reward mail is transactional: it always goes (unless the address bounced or complained).
+Nightly and win-back mail are marketing: only to members who confirmed their address and did
+not opt out, never inside quiet hours (then a one-off Scheduler `at()` schedule, which deletes
+itself, brings the same event back at the window's end), and with one-click unsubscribe.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from handlers.loyalty import knobs, quiet, rulebook, storage, tokens, voice
+from handlers.shared import mail
+from handlers.shared.aws import client
+from handlers.shared.log import logger
+from handlers.shared.params import parameter
+from handlers.shared.secrets import secret_value
+from handlers.shared.settings import Settings, link
+
+KINDS = {"reward_earned": ("reward_earned", False), "nightly_email": ("nightly_balance", True),
+         "winback_nudge": ("winback", True)}  # bus detail-type → (voice section, marketing?)
+
+
+class DispatchSettings(Settings):
+    members_table = link("LOYALTY_MEMBERS_TABLE", "the loyalty-members table")
+    ledger_table = link("LOYALTY_LEDGER_TABLE", "the loyalty-ledger table")
+    rules_bucket = link("LOYALTY_RULES_BUCKET", "the loyalty-rules bucket")
+    member_token_secret = link("MEMBER_TOKEN_KEY_SECRET", "the member-token-key secret")
+    mail_sender = link("MAIL_SENDER", "the mailer")
+    mail_configuration_set = link("MAIL_CONFIGURATION_SET", "the mailer")
+    knobs_path = link("LOYALTY_KNOBS_PARAMETERS", "the loyalty knobs in Parameter Store")
+    loyalty_site_url_parameter = link("LOYALTY_SITE_URL_PARAMETER", "the url of the loyalty site")
+    defer_role = link("DEFERRED_MAIL_ROLE", "the deferred-mail schedule role")
+    schedule_prefix = link("DEFERRED_MAIL_SCHEDULES", "the deferred-mail schedules")
+    business_name = link("BUSINESS_NAME_SETTING", "the business name setting")
+
+
+settings = DispatchSettings.load()
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def defer(event: dict, kind: str, phone: str, until: datetime, zone: str, target_arn: str) -> None:
+    """A one-off schedule that hands this event back at `until`, then deletes itself. Its name
+    is fixed by member, kind and day, so a second defer of the same mail is a no-op."""
+    local = until.astimezone(ZoneInfo(zone))
+    name = f"{settings.schedule_prefix}{kind}-{re.sub(r'[^0-9]', '', phone)}-{local:%Y%m%d}"[:64]
+    scheduler = client("scheduler")
+    try:
+        scheduler.create_schedule(
+            Name=name, ScheduleExpression=f"at({local:%Y-%m-%dT%H:%M:%S})", ScheduleExpressionTimezone=zone,
+            FlexibleTimeWindow={"Mode": "OFF"}, ActionAfterCompletion="DELETE",
+            Target={"Arn": target_arn, "RoleArn": settings.defer_role, "Input": json.dumps({**event, "deferred": True})},
+        )
+        logger.info("marketing mail deferred to the end of quiet hours", extra={"kind": kind, "at": local.isoformat()})
+    except scheduler.exceptions.ConflictException:
+        pass
+
+
+def values_for(member: dict, detail: dict) -> dict:
+    rules = rulebook.current_rules(settings.rules_bucket)
+    balance = int(detail.get("balance", member.get("balance", 0)))
+    upcoming = rules.next_reward(balance)
+    earned = rules.reward(detail.get("reward_id", "")) if detail.get("reward_id") else None
+    return {"name": (member.get("name") or "there").split()[0], "balance": balance, "shop": settings.business_name,
+            "reward_name": earned.name if earned else None, "next_reward": upcoming.name if upcoming else "your next reward",
+            "points_to_next": (upcoming.cost - balance) if upcoming else 0}
+
+
+def send(event: dict, target_arn: str) -> str:
+    detail_type = event.get("detail-type", "")
+    if detail_type not in KINDS:
+        return "not_mine"
+    section, marketing = KINDS[detail_type]
+    detail = event.get("detail") or {}
+    member = storage.get_member(settings.members_table, detail.get("phone", ""))
+    if not member or not member.get("email") or member.get("mail_off"):
+        return "no_address"
+    if marketing and not member.get("opted_in"):
+        return "not_opted_in"
+    config = knobs.knobs(settings.knobs_path)
+    zone = config["time-zone"]
+    if marketing:
+        until = quiet.send_at(now_utc(), config["quiet-hours"], zone)
+        if until is not None:
+            defer(event, section, member["phone"], until, zone, target_arn)
+            return "deferred"
+    template = rulebook.current_voice(settings.rules_bucket)[section]
+    values = values_for(member, detail)
+    headers = None
+    text = voice.fill(template.body, values)
+    if marketing:
+        token = tokens.sign(secret_value(settings.member_token_secret), "unsubscribe", member["phone"], member["email"])
+        url = f"{parameter(settings.loyalty_site_url_parameter)}/api/unsubscribe?t={token}"
+        headers = {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+        page = f"{parameter(settings.loyalty_site_url_parameter)}/unsubscribe/#t={token}"
+        text += f"\nNo more of these: {page}\n"
+    mail.send(sender=settings.mail_sender, configuration_set=settings.mail_configuration_set, to=member["email"],
+              subject=voice.fill(template.subject, values), text=text,
+              html=mail.render("loyalty", "voice.html.j2", text=text), headers=headers)
+    now = now_utc()
+    storage.record_mail(settings.ledger_table, member["phone"], section, now.isoformat(timespec="seconds").replace("+00:00", "Z"),
+                        now.astimezone(ZoneInfo(zone)).date().isoformat())
+    return "sent"
+
+
+def bounces(record: dict) -> list[str]:
+    """An SES bounce or complaint, via SNS: mail off for each address it names."""
+    notice = json.loads(record["Sns"]["Message"])
+    kind = notice.get("eventType") or notice.get("notificationType", "")
+    if kind == "Bounce" and notice.get("bounce", {}).get("bounceType") == "Permanent":
+        addresses = [r["emailAddress"] for r in notice["bounce"].get("bouncedRecipients", [])]
+    elif kind == "Complaint":
+        addresses = [r["emailAddress"] for r in notice["complaint"].get("complainedRecipients", [])]
+    else:
+        return []
+    for address in addresses:
+        storage.mail_off_for(settings.members_table, address, kind.lower())
+    return addresses
+
+
+@logger.inject_lambda_context
+def handler(event, context):
+    if "Records" in event:
+        turned_off = [a for record in event["Records"] if record.get("EventSource") == "aws:sns" for a in bounces(record)]
+        return {"mail_off": len(turned_off)}
+    outcome = send(event, context.invoked_function_arn)
+    logger.info("mail", extra={"kind": event.get("detail-type"), "outcome": outcome})
+    return {"outcome": outcome}

@@ -1,0 +1,279 @@
+"""Every DynamoDB expression of loyalty. The ledger is the truth: every change of a balance is
+one transaction that writes the ledger row and ADDs to the balance, conditional on that row not
+existing yet (so a retried sale, redeem or reverse applies once) and, for a redeem, on
+`balance >= cost` (so no redeem can overdraw). A balance is never read, changed and written back.
+
+members  phone                     balance, tier, visits, opt-in, status
+ledger   phone, entry              sale#<id> | redeem#<id> | reverse#<id> | mail#<kind>#<ts>
+audit    phone, ts                 reverses and other staff or lifecycle actions
+review   phone, sale_id            sales held for a person to look at
+lapsing  phone                     the current lapsing list
+Indexes: members by-status (status, last_seen), by-email (email), by-joined (joined_month);
+ledger by-day (day, ts), by-ref (ref); audit by-day (day, ts).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any, Optional
+
+from handlers.shared.aws import client
+
+
+def _typed(record: dict) -> dict:
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    return {k: serializer.serialize(v) for k, v in record.items() if v is not None}
+
+
+def _plain(item: dict) -> dict:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    return {k: deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _s(value: str) -> dict:
+    return {"S": value}
+
+
+def _n(value: int) -> dict:
+    return {"N": str(value)}
+
+
+class Refused(Exception):
+    """A condition refused the change: `code` says which."""
+
+    def __init__(self, code: str, item: Optional[dict] = None):
+        super().__init__(code)
+        self.code, self.item = code, item
+
+
+def get_member(table: str, phone: str) -> Optional[dict]:
+    item = client("dynamodb").get_item(TableName=table, Key={"phone": _s(phone)}, ConsistentRead=True).get("Item")
+    return _plain(item) if item else None
+
+
+def _ledger_row(phone: str, entry: str, points: int, reason: str, ts: str, day: str, **extra: Any) -> dict:
+    return {"phone": phone, "entry": entry, "points_change": points, "reason": reason, "ts": ts, "day": day, **extra}
+
+
+def _visit(members: str, phone: str, now: str, month: str, points: int, tier: str) -> dict:
+    """A visit: points ADDed (never read and written back), the member made if new, active again."""
+    values = {":pts": _n(points), ":one": _n(1), ":now": _s(now), ":month": _s(month), ":active": _s("active"),
+              ":zero": _n(0), ":false": {"BOOL": False}, ":tier": _s(tier)}
+    update = ("ADD balance :pts, visit_count :one SET last_seen = :now, #status = :active, nudge_count = :zero, tier = :tier, "
+              "joined = if_not_exists(joined, :now), joined_month = if_not_exists(joined_month, :month), "
+              "opted_in = if_not_exists(opted_in, :false)")
+    return {"Update": {"TableName": members, "Key": {"phone": _s(phone)}, "UpdateExpression": update,
+                       "ConditionExpression": "attribute_not_exists(balance) OR balance >= :zero",
+                       "ExpressionAttributeNames": {"#status": "status"}, "ExpressionAttributeValues": values}}
+
+
+def record_sale(members: str, ledger: str, review: Optional[str], phone: str, sale_id: str, points: int, reason: str,
+                answer: dict, now: str, day: str, tier: str, held: Optional[dict] = None) -> Optional[dict]:
+    """Credit (or hold) one sale, once. Returns None when applied, the first answer on a retry."""
+    dynamodb = client("dynamodb")
+    row = _ledger_row(phone, f"sale#{sale_id}", points, reason, now, day, sale_id=sale_id, answer=json.dumps(answer))
+    items = [
+        _visit(members, phone, now, day[:7], points, tier),
+        {"Put": {"TableName": ledger, "Item": _typed(row), "ConditionExpression": "attribute_not_exists(entry)"}},
+    ]
+    if held is not None and review:
+        items.append({"Put": {"TableName": review, "Item": _typed({"phone": phone, "sale_id": sale_id, **held})}})
+    try:
+        dynamodb.transact_write_items(TransactItems=items)
+    except dynamodb.exceptions.TransactionCanceledException as exc:
+        reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+            first = dynamodb.get_item(TableName=ledger, Key={"phone": _s(phone), "entry": _s(f"sale#{sale_id}")}, ConsistentRead=True)
+            return json.loads(first["Item"]["answer"]["S"])
+        raise
+    return None
+
+
+def redeem(members: str, ledger: str, phone: str, reward_id: str, cost: int, redemption_id: str, by: str, now: str, day: str) -> int:
+    """Subtract `cost` only if the balance covers it, with its ledger row; the new balance."""
+    dynamodb = client("dynamodb")
+    row = _ledger_row(phone, f"redeem#{redemption_id}", -cost, "reward-redeem", now, day, reward=reward_id, ref=redemption_id, by_staff=by)
+    try:
+        dynamodb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": members, "Key": {"phone": _s(phone)}, "UpdateExpression": "ADD balance :neg",
+                        "ConditionExpression": "balance >= :cost",
+                        "ExpressionAttributeValues": {":neg": _n(-cost), ":cost": _n(cost)},
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+            {"Put": {"TableName": ledger, "Item": _typed(row), "ConditionExpression": "attribute_not_exists(entry)"}},
+        ])
+    except dynamodb.exceptions.TransactionCanceledException as exc:
+        reasons = exc.response.get("CancellationReasons", [])
+        if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
+            raise Refused("already_redeemed") from None
+        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            raise Refused("insufficient_points" if reasons[0].get("Item") else "no_member") from None
+        raise
+    member = get_member(members, phone)
+    return int(member["balance"]) if member else 0
+
+
+def find_redemption(ledger: str, redemption_id: str) -> Optional[dict]:
+    page = client("dynamodb").query(TableName=ledger, IndexName="by-ref", KeyConditionExpression="#r = :r",
+                                    ExpressionAttributeNames={"#r": "ref"}, ExpressionAttributeValues={":r": _s(redemption_id)})
+    rows = [_plain(i) for i in page.get("Items", []) if i["entry"]["S"].startswith("redeem#")]
+    return rows[0] if rows else None
+
+
+def reverse(members: str, ledger: str, audit: str, redemption: dict, reason: str, by: str, now: str, day: str) -> None:
+    """Put a redemption's points back, once, with a `reversed` ledger row and an audit row."""
+    dynamodb = client("dynamodb")
+    phone, points, rid = redemption["phone"], -int(redemption["points_change"]), redemption["ref"]
+    row = _ledger_row(phone, f"reverse#{rid}", points, "reversed", now, day, ref=rid, by_staff=by, note=reason)
+    audit_row = {"phone": phone, "ts": f"{now}#{secrets.token_hex(3)}", "day": day, "action": "reverse", "by_user": by,
+                 "before": f"redeem#{rid}", "after": f"reverse#{rid}", "reason": reason}
+    try:
+        dynamodb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": members, "Key": {"phone": _s(phone)}, "UpdateExpression": "ADD balance :pts",
+                        "ConditionExpression": "attribute_exists(phone)", "ExpressionAttributeValues": {":pts": _n(points)}}},
+            {"Put": {"TableName": ledger, "Item": _typed(row), "ConditionExpression": "attribute_not_exists(entry)"}},
+            {"Put": {"TableName": audit, "Item": _typed(audit_row)}},
+        ])
+    except dynamodb.exceptions.TransactionCanceledException as exc:
+        reasons = exc.response.get("CancellationReasons", [])
+        if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
+            raise Refused("already_reversed") from None
+        raise
+
+
+def ledger_rows(ledger: str, phone: str, limit: Optional[int] = None) -> list[dict]:
+    dynamodb = client("dynamodb")
+    kwargs: dict[str, Any] = {"TableName": ledger, "KeyConditionExpression": "phone = :p", "ExpressionAttributeValues": {":p": _s(phone)},
+                              "ConsistentRead": True}
+    rows: list[dict] = []
+    while True:
+        page = dynamodb.query(**kwargs)
+        rows += [_plain(i) for i in page.get("Items", [])]
+        if "LastEvaluatedKey" not in page or (limit and len(rows) >= limit):
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return rows
+
+
+def ledger_for_day(ledger: str, day: str) -> list[dict]:
+    dynamodb = client("dynamodb")
+    kwargs: dict[str, Any] = {"TableName": ledger, "IndexName": "by-day", "KeyConditionExpression": "#d = :d",
+                              "ExpressionAttributeNames": {"#d": "day"}, "ExpressionAttributeValues": {":d": _s(day)}}
+    rows: list[dict] = []
+    while True:
+        page = dynamodb.query(**kwargs)
+        rows += [_plain(i) for i in page.get("Items", [])]
+        if "LastEvaluatedKey" not in page:
+            return rows
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def audit_for_day(audit: str, day: str) -> list[dict]:
+    page = client("dynamodb").query(TableName=audit, IndexName="by-day", KeyConditionExpression="#d = :d",
+                                    ExpressionAttributeNames={"#d": "day"}, ExpressionAttributeValues={":d": _s(day)})
+    return [_plain(i) for i in page.get("Items", [])]
+
+
+def joined_in(members: str, month: str) -> int:
+    page = client("dynamodb").query(TableName=members, IndexName="by-joined", KeyConditionExpression="joined_month = :m",
+                                    ExpressionAttributeValues={":m": _s(month)}, Select="COUNT")
+    return int(page.get("Count", 0))
+
+
+def record_mail(ledger: str, phone: str, kind: str, now: str, day: str) -> None:
+    """A send record: a ledger row of zero points (the balance stays the ledger's sum)."""
+    row = _ledger_row(phone, f"mail#{kind}#{now}#{secrets.token_hex(2)}", 0, f"mail:{kind}", now, day)
+    client("dynamodb").put_item(TableName=ledger, Item=_typed(row))
+
+
+# -- members: sign-up, opt-in, bounces -------------------------------------------------------------
+
+def sign_up(members: str, phone: str, name: str, email: Optional[str], now: str, month: str) -> bool:
+    """A new member (True), or the same phone again: name and e-mail updated, points untouched."""
+    dynamodb = client("dynamodb")
+    record = {"phone": phone, "name": name, "email": email, "opted_in": False, "balance": 0, "visit_count": 0,
+              "tier": "none", "joined": now, "joined_month": month, "last_seen": now, "status": "active", "nudge_count": 0}
+    try:
+        dynamodb.put_item(TableName=members, Item=_typed(record), ConditionExpression="attribute_not_exists(phone)")
+        return True
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        pass
+    names, values = {"#name": "name"}, {":name": _s(name)}
+    update = "SET #name = :name"
+    if email:
+        # A changed address must be confirmed again before marketing mail goes to it.
+        update += ", email = :email, opted_in = if_not_exists(opted_in, :false)"
+        values.update({":email": _s(email), ":false": {"BOOL": False}})
+    dynamodb.update_item(TableName=members, Key={"phone": _s(phone)}, UpdateExpression=update,
+                         ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+    return False
+
+
+def set_opt_in(members: str, phone: str, email: str, opted_in: bool) -> bool:
+    """Opt in or out, if the member still has this address. False when they do not."""
+    dynamodb = client("dynamodb")
+    try:
+        dynamodb.update_item(TableName=members, Key={"phone": _s(phone)}, UpdateExpression="SET opted_in = :v",
+                             ConditionExpression="email = :email",
+                             ExpressionAttributeValues={":v": {"BOOL": opted_in}, ":email": _s(email)})
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def mail_off_for(members: str, email: str, why: str) -> list[str]:
+    """A bounce or complaint: no more mail of any kind to this address."""
+    dynamodb = client("dynamodb")
+    page = dynamodb.query(TableName=members, IndexName="by-email", KeyConditionExpression="email = :e",
+                          ExpressionAttributeValues={":e": _s(email.lower())})
+    phones = [i["phone"]["S"] for i in page.get("Items", [])]
+    for phone in phones:
+        dynamodb.update_item(TableName=members, Key={"phone": _s(phone)},
+                             UpdateExpression="SET opted_in = :false, mail_off = :why",
+                             ExpressionAttributeValues={":false": {"BOOL": False}, ":why": _s(why)})
+    return phones
+
+
+# -- lapsing ----------------------------------------------------------------------------------
+
+def lapsing_candidates(members: str, before: str, limit: int) -> list[dict]:
+    """Active members last seen before `before`, oldest first, from the by-status index."""
+    page = client("dynamodb").query(TableName=members, IndexName="by-status",
+                                    KeyConditionExpression="#s = :active AND last_seen < :before",
+                                    ExpressionAttributeNames={"#s": "status"},
+                                    ExpressionAttributeValues={":active": _s("active"), ":before": _s(before)}, Limit=limit)
+    return [_plain(i) for i in page.get("Items", [])]
+
+
+def mark_lapsing(members: str, lapsing: str, phone: str, weeks_away: int, now: str, max_nudges: int) -> bool:
+    """Stamp a member as lapsing and count a nudge, unless they have had `max_nudges` already."""
+    dynamodb = client("dynamodb")
+    try:
+        dynamodb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": members, "Key": {"phone": _s(phone)},
+                        "UpdateExpression": "SET #s = :lapsing ADD nudge_count :one",
+                        "ConditionExpression": "#s = :active AND (attribute_not_exists(nudge_count) OR nudge_count < :max)",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {":lapsing": _s("lapsing"), ":active": _s("active"), ":one": _n(1), ":max": _n(max_nudges)}}},
+            {"Put": {"TableName": lapsing, "Item": _typed({"phone": phone, "weeks_away": weeks_away, "last_nudge": now})}},
+        ])
+    except dynamodb.exceptions.TransactionCanceledException:
+        return False
+    return True
+
+
+def scan_all(table: str) -> list[dict]:
+    """Every item, for the daily backup (the one job that has to read the whole table)."""
+    dynamodb = client("dynamodb")
+    kwargs: dict[str, Any] = {"TableName": table}
+    items: list[dict] = []
+    while True:
+        page = dynamodb.scan(**kwargs)
+        items += [_plain(i) for i in page.get("Items", [])]
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

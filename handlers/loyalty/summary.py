@@ -1,0 +1,97 @@
+"""Monthly (first Monday, 09:00): last month in a paragraph for the owner. Written by Claude
+Haiku through Bedrock's Converse API when Bedrock is on; from a plain template when it is off
+(dev) or does not answer."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from handlers.loyalty import storage
+from handlers.shared import mail
+from handlers.shared.aws import client
+from handlers.shared.log import logger
+from handlers.shared.settings import Settings, link
+
+
+class SummarySettings(Settings):
+    members_table = link("LOYALTY_MEMBERS_TABLE", "the loyalty-members table")
+    ledger_table = link("LOYALTY_LEDGER_TABLE", "the loyalty-ledger table")
+    audit_table = link("LOYALTY_AUDIT_TABLE", "the loyalty-audit table")
+    mail_sender = link("MAIL_SENDER", "the mailer")
+    mail_configuration_set = link("MAIL_CONFIGURATION_SET", "the mailer")
+    owner_email = link("OWNER_EMAIL_SETTING", "the owner email setting")
+    bedrock_model = link("BEDROCK_MODEL_SETTING", "the bedrock model setting")
+    business_name = link("BUSINESS_NAME_SETTING", "the business name setting")
+    time_zone = link("TIME_ZONE_SETTING", "the time zone setting")
+
+
+settings = SummarySettings.load()
+
+
+def last_month(today: date) -> tuple[date, date]:
+    first_this = today.replace(day=1)
+    last = first_this - timedelta(days=1)
+    return last.replace(day=1), last
+
+
+def figures(start: date, end: date) -> dict:
+    reasons: Counter = Counter()
+    points: Counter = Counter()
+    members = set()
+    reversals = winbacks = 0
+    day = start
+    while day <= end:
+        for row in storage.ledger_for_day(settings.ledger_table, day.isoformat()):
+            reason = row["reason"]
+            if reason == "mail:winback":
+                winbacks += 1
+            if not reason.startswith("mail:"):
+                reasons[reason] += 1
+                points[reason] += int(row["points_change"])
+                members.add(row["phone"])
+        reversals += sum(1 for a in storage.audit_for_day(settings.audit_table, day.isoformat()) if a["action"] == "reverse")
+        day += timedelta(days=1)
+    return {
+        "month": start.strftime("%B %Y"),
+        "joins": storage.joined_in(settings.members_table, start.strftime("%Y-%m")),
+        "active_members": len(members),
+        "sales_credited": reasons["earn"] + reasons["bonus-item"],
+        "points_earned": points["earn"] + points["bonus-item"],
+        "rewards_claimed": reasons["reward-redeem"],
+        "reversals": reversals,
+        "held_for_review": reasons["held"],
+        "winback_mails": winbacks,
+    }
+
+
+def narrative(numbers: dict) -> tuple[str, str]:
+    """(paragraph, author): Bedrock when configured, else the template."""
+    template = mail.render("loyalty", "summary.txt.j2", business=settings.business_name, **numbers)
+    if settings.bedrock_model in ("", "off"):
+        return template, "template"
+    prompt = ("Write one short, warm, plain-English paragraph for a small shop's owner about last month's loyalty "
+              f"program. Use only these numbers and do not invent any: {numbers}")
+    try:
+        answer = client("bedrock-runtime").converse(
+            modelId=settings.bedrock_model,
+            messages=[{"role": "user", "content": [{"text": prompt}]}],
+            inferenceConfig={"maxTokens": 400, "temperature": 0.3},
+        )
+        return answer["output"]["message"]["content"][0]["text"].strip(), "bedrock"
+    except Exception:
+        logger.exception("Bedrock did not answer; the template stands in")
+        return template, "template"
+
+
+@logger.inject_lambda_context
+def handler(event, context):
+    today = date.fromisoformat(event["today"]) if event.get("today") else datetime.now(timezone.utc).astimezone(ZoneInfo(settings.time_zone)).date()
+    start, end = last_month(today)
+    numbers = figures(start, end)
+    paragraph, author = narrative(numbers)
+    mail.send(sender=settings.mail_sender, configuration_set=settings.mail_configuration_set, to=settings.owner_email,
+              subject=f"Your rewards program in {numbers['month']}", text=paragraph + "\n",
+              html=mail.render("loyalty", "voice.html.j2", text=paragraph))
+    return {"month": numbers["month"], "author": author, **numbers}

@@ -1,0 +1,75 @@
+// The redeem desk: look a member up by phone, redeem a claimable reward, reverse a mistake.
+import { api, ApiError, escapeHtml, requireStaff } from '/shared/app.js';
+
+const root = document.getElementById('app');
+
+function memberHtml(m) {
+  const rewards = m.rewards.map((r) => `
+    <li class="${r.claimable ? '' : 'locked'}" data-reward="${escapeHtml(r.id)}">
+      <span>${escapeHtml(r.name)} <small class="muted">${r.cost} pts</small></span>
+      ${r.claimable ? `<button type="button" data-redeem="${escapeHtml(r.id)}">Redeem</button>` : '<span class="muted">not yet</span>'}
+    </li>`).join('');
+  const history = m.redemptions.map((r) => `
+    <tr data-redemption="${escapeHtml(r.redemption_id)}"><td>${escapeHtml(r.reward)}</td><td>${r.points} pts</td>
+      <td>${r.reversed ? 'reversed' : `<button type="button" class="quiet" data-reverse="${escapeHtml(r.redemption_id)}">Reverse</button>`}</td></tr>`).join('');
+  return `
+    <section class="card">
+      <p class="muted">${escapeHtml(m.name || '')} · ${escapeHtml(m.member_id)} · ${m.visits} visits</p>
+      <p class="balance" id="balance">${m.balance}</p><p class="muted">points</p>
+      <ul class="rewards">${rewards}</ul>
+      <p id="desk-message" role="status"></p>
+    </section>
+    ${history ? `<section class="card"><h2>Recent redemptions</h2><table><tbody>${history}</tbody></table></section>` : ''}`;
+}
+
+async function show(phone) {
+  const panel = root.querySelector('#member');
+  const message = (text, kind = 'ok') => {
+    const el = panel.querySelector('#desk-message');
+    if (el) { el.textContent = text; el.className = kind; }
+  };
+  try {
+    const member = await api(`/api/members/${encodeURIComponent(phone)}`);
+    panel.innerHTML = memberHtml(member);
+  } catch (err) {
+    panel.innerHTML = `<p class="error" id="lookup-error">${escapeHtml(err.message)}</p>`;
+    return;
+  }
+  for (const button of panel.querySelectorAll('[data-redeem]')) {
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        const done = await api('/api/redeem', { method: 'POST', body: { phone, reward_id: button.dataset.redeem, request_id: crypto.randomUUID().replaceAll('-', '') } });
+        await show(phone);
+        message(`Redeemed. New balance ${done.balance}.`);
+      } catch (err) {
+        message(err.message, 'error');
+        button.disabled = false;
+      }
+    });
+  }
+  for (const button of panel.querySelectorAll('[data-reverse]')) {
+    button.addEventListener('click', async () => {
+      const reason = window.prompt('Why is this reversed?');
+      if (!reason) return;
+      try {
+        await api(`/api/redemptions/${encodeURIComponent(button.dataset.reverse)}/reverse`, { method: 'POST', body: { reason } });
+        await show(phone);
+        message('Reversed: the points are back.');
+      } catch (err) {
+        message(err instanceof ApiError ? err.message : 'That did not work.', 'error');
+      }
+    });
+  }
+}
+
+requireStaff(root, () => {
+  root.innerHTML = `
+    <form class="card" id="lookup"><label for="phone">Member's phone</label>
+      <input id="phone" name="phone" type="tel" placeholder="+65 9123 4567" required><button type="submit">Look up</button></form>
+    <div id="member"></div>`;
+  root.querySelector('#lookup').addEventListener('submit', (event) => {
+    event.preventDefault();
+    show(root.querySelector('#phone').value.replace(/[\s().-]/g, ''));
+  });
+});

@@ -1,0 +1,186 @@
+"""Loyalty over the whole graph: the nine roles hold exactly their permissions, the tables,
+buckets, schedules, knobs, budget and alarms of the build sheet."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ops import harness
+from tests.components.test_program import LAMBDA, behaviour_for, policy_of, request_policy
+
+TABLE_ACTIONS = ("dynamodb:",)
+
+# function → {resource kind: actions}; the kind is the table, bucket or service a statement names.
+EXPECTED = {
+    "loyalty-pos-webhook": {"secret:origin-verify": {"secretsmanager:GetSecretValue"}, "secret:pos-hmac": {"secretsmanager:GetSecretValue"},
+                            "function:loyalty-earn": {"lambda:InvokeFunction"}},
+    "loyalty-earn": {"table:loyalty-members": {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"},
+                     "table:loyalty-ledger": {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"},
+                     "table:loyalty-review": {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"},
+                     "bucket:loyalty-rules": {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucketVersions"},
+                     "events": {"events:PutEvents"}},
+    "loyalty-signup": {"secret:origin-verify": {"secretsmanager:GetSecretValue"}, "secret:member-token-key": {"secretsmanager:GetSecretValue"},
+                       "table:loyalty-members": {"dynamodb:PutItem", "dynamodb:UpdateItem"}, "ses": {"ses:SendEmail"}},
+    "loyalty-redeem": {"secret:origin-verify": {"secretsmanager:GetSecretValue"}, "secret:session-key": {"secretsmanager:GetSecretValue"},
+                       "table:loyalty-members": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+                       "table:loyalty-ledger": {"dynamodb:PutItem", "dynamodb:Query"}, "table:loyalty-audit": {"dynamodb:PutItem"},
+                       "bucket:loyalty-rules": {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucketVersions"}},
+    "loyalty-email-dispatch": {"table:loyalty-members": {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"},
+                               "table:loyalty-ledger": {"dynamodb:PutItem"},
+                               "bucket:loyalty-rules": {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucketVersions"},
+                               "secret:member-token-key": {"secretsmanager:GetSecretValue"}, "ses": {"ses:SendEmail"},
+                               "ssm": {"ssm:GetParametersByPath", "ssm:GetParameter"}, "scheduler": {"scheduler:CreateSchedule"},
+                               "iam": {"iam:PassRole"}},
+    "loyalty-nightly-balance": {"table:loyalty-ledger": {"dynamodb:Query"}, "events": {"events:PutEvents"}},
+    "loyalty-lapsing-sweep": {"table:loyalty-members": {"dynamodb:Query", "dynamodb:UpdateItem"},
+                              "table:loyalty-lapsing": {"dynamodb:PutItem"}, "events": {"events:PutEvents"},
+                              "ssm": {"ssm:GetParametersByPath"}},
+    "loyalty-summary": {"table:loyalty-members": {"dynamodb:Query"}, "table:loyalty-ledger": {"dynamodb:Query"},
+                        "table:loyalty-audit": {"dynamodb:Query"}, "ses": {"ses:SendEmail"}},
+    "loyalty-drive-sync": {"table:loyalty-members": {"dynamodb:Scan"}, "table:loyalty-ledger": {"dynamodb:Scan"},
+                           "bucket:loyalty-rules": {"s3:PutObject", "s3:GetObject"}, "bucket:loyalty-backups": {"s3:PutObject"}},
+}
+
+
+def kind_of(resource: str) -> str:
+    service = resource.split(":")[2]
+    if service == "dynamodb":
+        return "table:" + resource.split("table/")[1].split("/")[0].removeprefix("mainstreet-dev-").removeprefix("mainstreet-prod-")
+    if service == "s3":
+        name = resource.split(":::")[1].split("/")[0]
+        return "bucket:" + name.split("-", 2)[2].rsplit("-", 1)[0]
+    if service == "secretsmanager":
+        return "secret:" + resource.split("secret:")[1].split("/")[-1].rsplit("-", 1)[0]
+    if service == "lambda":
+        return "function:" + resource.split("function:")[1].split("-", 2)[2]
+    if service == "logs":
+        return "logs"
+    return service
+
+
+def actions_by_kind(graph, function: str) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for statement in policy_of(graph, function)["Statement"]:
+        for resource in statement["Resource"]:
+            found.setdefault(kind_of(resource), set()).update(statement["Action"])
+    found.pop("logs")
+    return found
+
+
+@pytest.mark.parametrize("function", sorted(EXPECTED))
+def test_each_loyalty_role_holds_exactly_its_permissions(dev_graph, function):
+    assert actions_by_kind(dev_graph, function) == EXPECTED[function]
+
+
+def test_with_bedrock_on_only_the_summary_may_invoke_haiku(prod_graph):
+    for function in EXPECTED:
+        bedrock = actions_by_kind(prod_graph, function).get("bedrock")
+        assert bedrock == ({"bedrock:InvokeModel"} if function == "loyalty-summary" else None), function
+    resources = [r for s in policy_of(prod_graph, "loyalty-summary")["Statement"] for r in s["Resource"] if ":bedrock:" in r]
+    assert any("inference-profile/global.anthropic.claude-haiku-4-5" in r for r in resources)
+    assert prod_graph.named(LAMBDA, "loyalty-summary").inputs["environment"]["variables"]["BEDROCK_MODEL_SETTING"].startswith("global.anthropic.claude-haiku")
+    assert dev_graph_env(harness.run("dev"))["BEDROCK_MODEL_SETTING"] == "off"
+
+
+def dev_graph_env(graph):
+    return graph.named(LAMBDA, "loyalty-summary").inputs["environment"]["variables"]
+
+
+def test_five_tables_with_the_indexes_the_request_paths_and_sweeps_use(graph):
+    tables = {t.name: t.inputs for t in graph.of_type("aws:dynamodb/table:Table") if t.name.startswith("loyalty-")}
+    assert set(tables) == {"loyalty-members", "loyalty-ledger", "loyalty-audit", "loyalty-review", "loyalty-lapsing"}
+    indexes = {name: sorted(i["name"] for i in t.get("globalSecondaryIndexes") or []) for name, t in tables.items()}
+    assert indexes["loyalty-members"] == ["by-email", "by-joined", "by-status"]
+    assert indexes["loyalty-ledger"] == ["by-day", "by-ref"]
+    assert "ttl" not in tables["loyalty-ledger"] or not tables["loyalty-ledger"]["ttl"]  # the ledger is kept for good
+
+
+def test_two_buckets_versioned_and_backups_go_to_glacier_then_expire(graph):
+    buckets = {b.name: b.inputs["bucket"] for b in graph.of_type("aws:s3/bucket:Bucket")}
+    versioned = {v.inputs["bucket"] for v in graph.of_type("aws:s3/bucketVersioning:BucketVersioning")
+                 if v.inputs["versioningConfiguration"]["status"] == "Enabled"}
+    assert {buckets["loyalty-rules"], buckets["loyalty-backups"]} <= versioned
+    [lifecycle] = [l.inputs for l in graph.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+                   if l.inputs["bucket"] == buckets["loyalty-backups"]]
+    rule = lifecycle["rules"][0]
+    assert rule["transitions"][0] == {"days": 90, "storageClass": "GLACIER"} and rule["expiration"]["days"] == 7 * 365
+    objects = {o.inputs["key"]: o for o in graph.of_type("aws:s3/bucketObjectv2:BucketObjectv2") if o.inputs["bucket"] == buckets["loyalty-rules"]}
+    assert set(objects) == {"rules.txt", "voice.txt"}
+    assert all("source" in o.ignore_changes for o in objects.values())  # the owner's edits are never overwritten
+
+
+def test_schedules_run_in_the_shops_time_zone(graph):
+    schedules = {s.name: s.inputs for s in graph.of_type("aws:scheduler/schedule:Schedule") if s.name.startswith("loyalty-")}
+    assert {n: s["scheduleExpression"] for n, s in schedules.items()} == {
+        "loyalty-nightly-balance": "cron(0 19 * * ? *)", "loyalty-lapsing-sweep": "cron(0 9 ? * MON *)",
+        "loyalty-monthly-summary": "cron(0 9 ? * 2#1 *)", "loyalty-backup": "cron(30 2 * * ? *)"}
+    assert {s["scheduleExpressionTimezone"] for s in schedules.values()} == {"America/Los_Angeles"}
+
+
+def test_drive_sync_is_scheduled_only_when_configured():
+    configured = harness.run("dev", overrides={"driveRulesDocId": "1AbCdEfGhIjK"},
+                             secrets={**harness.test_secrets(), "driveServiceAccount": '{"client_email": "x"}'})
+    [sync] = [s.inputs for s in configured.of_type("aws:scheduler/schedule:Schedule") if s.name == "loyalty-drive-sync"]
+    assert sync["scheduleExpression"] == "rate(15 minutes)"
+    env = configured.named(LAMBDA, "loyalty-drive-sync").inputs["environment"]["variables"]
+    assert json.loads(env["DRIVE_FILES_SETTING"]) == {"rules.txt": "1AbCdEfGhIjK"} and "DRIVE_SA_SECRET" in env
+
+
+def test_a_time_zone_in_config_survives_the_round_trip_to_every_schedule(tmp_path):
+    """Incident 9: the nightly job started running in UTC after a CI change."""
+    moved = harness.run("dev", overrides={"timeZone": "Asia/Singapore"})
+    zones = {s.name: s.inputs["scheduleExpressionTimezone"] for s in moved.of_type("aws:scheduler/schedule:Schedule")}
+    assert set(zones.values()) == {"Asia/Singapore"} and "loyalty-nightly-balance" in zones
+    knob = next(p.inputs["value"] for p in moved.of_type("aws:ssm/parameter:Parameter") if p.inputs["name"].endswith("/loyalty/time-zone"))
+    assert knob == "Asia/Singapore"
+
+
+def comparable(value):
+    """Inputs with assets as their paths, so two runs of the program compare by content."""
+    import pulumi
+
+    if isinstance(value, pulumi.FileAsset):
+        return ("file", value.path)
+    if isinstance(value, pulumi.AssetArchive):
+        return ("archive", sorted((k, comparable(v)) for k, v in value.assets.items()))
+    if isinstance(value, dict):
+        return {k: comparable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [comparable(v) for v in value]
+    return value
+
+
+def test_changing_a_knob_changes_only_its_parameter(dev_graph):
+    changed = harness.run("dev", overrides={"loyaltyQuietHours": "22:00-07:00"})
+    before = {(r.type, r.name): comparable(r.inputs) for r in dev_graph.resources if r.custom}
+    after = {(r.type, r.name): comparable(r.inputs) for r in changed.resources if r.custom}
+    differing = [key for key in before if before[key] != after.get(key)]
+    assert differing == [("aws:ssm/parameter:Parameter", "loyalty-quiet-hours")]
+
+
+def test_the_pos_behaviour_forwards_the_signature_headers(graph):
+    behaviour = behaviour_for(graph, "loyalty", "/api/pos/sales")
+    headers = request_policy(graph, behaviour["originRequestPolicyId"])["headersConfig"]["headers"]["items"]
+    assert {"X-Timestamp", "X-Signature"} <= set(headers)
+
+
+def test_budget_and_the_build_sheets_alarms(graph):
+    budget = graph.of_type("aws:budgets/budget:Budget")[0].inputs
+    assert budget["limitAmount"] == "15" and sorted(n["threshold"] for n in budget["notifications"]) == [80, 100]
+    alarms = {a.name: a.inputs for a in graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    assert alarms["loyalty-earn-errors"]["threshold"] == 0 and alarms["loyalty-earn-errors"]["period"] == 3600
+    assert alarms["ses-bounce-rate"]["metricName"] == "Reputation.BounceRate" and alarms["ses-bounce-rate"]["threshold"] == 0.02
+    assert "loyalty-redeem-refused" in alarms and "loyalty-rules-invalid" in alarms
+    filters = {f.name: f.inputs["pattern"] for f in graph.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")}
+    assert "rules invalid" in filters["loyalty-rules-invalid"] and "condition_failed" in filters["loyalty-redeem-refused"]
+
+
+def test_mail_events_and_bounces_reach_email_dispatch(graph):
+    [rule] = [r.inputs for r in graph.of_type("aws:cloudwatch/eventRule:EventRule")]
+    assert set(json.loads(rule["eventPattern"])["detail-type"]) == {"reward_earned", "nightly_email", "winback_nudge"}
+    dispatch_arn = graph.named(LAMBDA, "loyalty-email-dispatch").outputs["arn"]
+    assert [t.inputs["arn"] for t in graph.of_type("aws:cloudwatch/eventTarget:EventTarget")] == [dispatch_arn]
+    lambda_subscriptions = [s.inputs for s in graph.of_type("aws:sns/topicSubscription:TopicSubscription") if s.inputs["protocol"] == "lambda"]
+    assert [s["endpoint"] for s in lambda_subscriptions] == [dispatch_arn]

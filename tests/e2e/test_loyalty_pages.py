@@ -1,0 +1,78 @@
+"""Loyalty through local mode in a real browser: sign up, confirm from the outbox, a signed POS
+sale earns points, redeem at the desk, reverse it."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+PHONE = "+6591112222"
+
+
+def pos_sale(local, sale_id: str, total: str, phone: str = PHONE):
+    raw = json.dumps({"sale_id": sale_id, "phone": phone, "total": total, "items": [], "occurred_at": "2026-11-22T10:00:00+08:00"})
+    stamp = str(int(time.time()))
+    secret = local.index["credentials"]["pos_hmac_secret"]
+    signature = "sha256=" + hmac.new(secret.encode(), f"{stamp}.{raw}".encode(), hashlib.sha256).hexdigest()
+    return local.request("loyalty", "POST", "/api/pos/sales", body=raw.encode(),
+                         headers={"Content-Type": "application/json", "X-Timestamp": stamp, "X-Signature": signature})
+
+
+def test_sign_up_confirm_earn_redeem_and_reverse(local, page):
+    page.goto(local.url("loyalty", "/"))
+    page.fill("#name", "Ana")
+    page.fill("#phone", "+65 9111 2222")
+    page.fill("#email", "ana.e2e@example.com")
+    page.click("#signup button[type=submit]")
+    expect(page.locator("#check-mail")).to_be_visible()
+
+    mail = next(m for m in reversed(local.outbox()) if m["to"] == "ana.e2e@example.com")
+    confirm = re.search(r"http://loyalty\.localhost:\d+/confirm/#t=\S+", mail["text"]).group(0)
+    page.goto(confirm)
+    expect(page.locator("#outcome")).to_have_text("Your e-mail is confirmed")
+
+    earned = pos_sale(local, "E2E-1", "150.00")
+    assert earned.status == 200, earned.body
+    assert earned.json() == {"member_id": PHONE, "decision": "add_and_reward", "points_added": 150, "balance": 150}
+    assert pos_sale(local, "E2E-1", "150.00").json() == earned.json()  # the till retries: credited once
+    assert pos_sale(local, "E2E-2", "150.00", phone=PHONE).status == 200
+    stale = local.request("loyalty", "POST", "/api/pos/sales", body=b"{}", headers={"X-Timestamp": "1", "X-Signature": "sha256=00"})
+    assert stale.status == 401
+
+    page.goto(local.url("loyalty", "/desk/"))
+    page.fill("#passcode", local.index["credentials"]["staff_passcode"])
+    page.click("button[type=submit]")
+    page.fill("#phone", PHONE)
+    page.click("#lookup button")
+    expect(page.locator("#balance")).to_have_text("300")
+    page.click('[data-redeem="beans-bag"]')
+    expect(page.locator("#desk-message")).to_contain_text("New balance 0")
+    expect(page.locator("#balance")).to_have_text("0")
+    expect(page.locator('[data-reward="free-drink"] button')).to_have_count(0)  # nothing claimable at 0
+
+    page.once("dialog", lambda dialog: dialog.accept("Wrong member"))
+    page.click("[data-reverse]")
+    expect(page.locator("#desk-message")).to_contain_text("the points are back")
+    expect(page.locator("#balance")).to_have_text("300")
+    expect(page.locator("td", has_text="reversed")).to_be_visible()
+
+
+def test_the_reward_mail_goes_out_through_the_bus(local):
+    phone = "+6593334444"
+    local.request("loyalty", "POST", "/api/members", body={"phone": phone, "name": "Bo", "email": "bo.e2e@example.com"})
+    assert pos_sale(local, "E2E-BO-1", "120.00", phone=phone).json()["decision"] == "add_and_reward"
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        rewarded = [m for m in local.outbox() if m["to"] == "bo.e2e@example.com" and "is ready" in m["subject"]]
+        if rewarded:
+            break
+        time.sleep(0.3)
+    assert rewarded and rewarded[0]["subject"] == "Bo, your Free drink is ready"

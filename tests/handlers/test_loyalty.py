@@ -1,0 +1,393 @@
+"""Loyalty handlers through the events Lambda receives, on moto."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from handlers.shared.aws import client
+from ops import harness
+
+MEMBERS, LEDGER, REVIEW, AUDIT = ("mainstreet-dev-loyalty-members", "mainstreet-dev-loyalty-ledger",
+                                  "mainstreet-dev-loyalty-review", "mainstreet-dev-loyalty-audit")
+RULES_BUCKET = "mainstreet-dev-loyalty-rules-123456789012"
+HOST = "loyalty.example.test"
+PHONE = "+6591234567"
+
+
+def signed(body: dict | str, secret: str = harness.TEST_POS_SECRET, at: int | None = None) -> tuple[str, dict]:
+    raw = body if isinstance(body, str) else json.dumps(body)
+    stamp = str(at if at is not None else int(time.time()))
+    signature = "sha256=" + hmac.new(secret.encode(), f"{stamp}.{raw}".encode(), hashlib.sha256).hexdigest()
+    return raw, {"x-timestamp": stamp, "x-signature": signature, "content-type": "application/json"}
+
+
+def sale(sale_id: str = "S-1001", total: str = "12.50", phone: str = PHONE, items=None) -> dict:
+    return {"sale_id": sale_id, "phone": phone, "total": total, "items": items or [{"sku": "LATTE", "qty": 2, "price": "6.25"}],
+            "occurred_at": "2026-11-22T09:15:00+08:00"}
+
+
+@pytest.fixture
+def pos(function, lambda_invokes):
+    webhook = function("loyalty-pos-webhook")
+
+    def post(body, **kw):
+        raw, headers = signed(body, **kw)
+        return webhook.request("POST", "/api/pos/sales", body=raw, headers=headers, host=HOST)
+
+    post.client = webhook
+    return post
+
+
+@pytest.fixture
+def desk(function):
+    return function("loyalty-redeem")
+
+
+def member(phone: str = PHONE) -> dict:
+    return client("dynamodb").get_item(TableName=MEMBERS, Key={"phone": {"S": phone}}, ConsistentRead=True).get("Item", {})
+
+
+def ledger(phone: str = PHONE) -> list[dict]:
+    return client("dynamodb").query(TableName=LEDGER, KeyConditionExpression="phone = :p",
+                                    ExpressionAttributeValues={":p": {"S": phone}}, ConsistentRead=True)["Items"]
+
+
+def balance_and_sum(phone: str = PHONE) -> tuple[int, int]:
+    return int(member(phone)["balance"]["N"]), sum(int(r["points_change"]["N"]) for r in ledger(phone))
+
+
+# -- the POS signature ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", ["wrong secret", "stale", "future", "missing", "body altered", "bad timestamp"])
+def test_a_bad_signature_is_401_and_nothing_is_written(pos, case):
+    raw, headers = signed(sale(), secret="not-the-secret" if case == "wrong secret" else harness.TEST_POS_SECRET,
+                          at=int(time.time()) - 301 if case == "stale" else int(time.time()) + 301 if case == "future" else None)
+    if case == "missing":
+        headers = {"content-type": "application/json"}
+    if case == "body altered":
+        raw = raw.replace("12.50", "1250.00")
+    if case == "bad timestamp":
+        headers["x-timestamp"] = "yesterday"
+    reply = pos.client.request("POST", "/api/pos/sales", body=raw, headers=headers, host=HOST)
+    assert reply.status == 401
+    assert member() == {} and ledger() == []
+
+
+def test_a_signed_sale_with_bad_fields_is_422_and_writes_nothing(pos):
+    reply = pos({**sale(), "phone": "91234567", "total": "-3"})
+    assert reply.status == 422 and {"phone", "total"} <= set(reply.json()["fields"])
+    assert member("+6591234567") == {}
+
+
+# -- earn: the four outcomes -----------------------------------------------------------------
+
+def test_a_sale_adds_points_once_however_often_the_till_retries(pos):
+    first = pos(sale(total="12.50"))
+    assert first.status == 200
+    assert first.json() == {"member_id": PHONE, "decision": "add", "points_added": 12, "balance": 12}
+    again = pos(sale(total="12.50"))
+    assert again.json() == first.json()
+    assert balance_and_sum() == (12, 12) and len(ledger()) == 1
+    assert int(member()["visit_count"]["N"]) == 1
+
+
+def test_bonus_items_and_a_reward_crossing(pos, sent_mail):
+    pos(sale("S-1", "80.00"))
+    reply = pos(sale("S-2", "5.00", items=[{"sku": "BEANS-1KG", "qty": 1, "price": "5.00"}]))
+    assert reply.json() == {"member_id": PHONE, "decision": "add_and_reward", "points_added": 30, "balance": 110}
+    assert member()["tier"]["S"] == "free-drink"
+    assert balance_and_sum() == (110, 110)
+
+
+def test_a_large_sale_is_held_for_review_and_adds_nothing(pos):
+    reply = pos(sale("S-BIG", "450.00"))
+    assert reply.json()["decision"] == "hold_for_review" and reply.json()["points_added"] == 0
+    held = client("dynamodb").get_item(TableName=REVIEW, Key={"phone": {"S": PHONE}, "sale_id": {"S": "S-BIG"}})["Item"]
+    assert held["computed_points"]["N"] == "450" and held["status"]["S"] == "open"
+    assert balance_and_sum() == (0, 0)
+
+
+def test_a_small_sale_is_ignored(pos):
+    reply = pos(sale("S-SMALL", "2.00"))
+    assert reply.json() == {"member_id": PHONE, "decision": "ignore", "points_added": 0, "balance": 0}
+    assert ledger() == []
+
+
+def test_broken_rules_keep_the_last_good_ones_and_never_fail_a_sale(pos, caplog):
+    s3 = client("s3")
+    assert pos(sale("S-1", "10.00")).json()["points_added"] == 10  # good rules loaded
+    s3.put_object(Bucket=RULES_BUCKET, Key="rules.txt", Body=b"points per dollar: many\n")
+    from handlers.loyalty import rulebook
+
+    rulebook._state.clear()  # a cold start: nothing in memory, so the versioned bucket is the fallback
+    reply = pos(sale("S-2", "10.00"))
+    assert reply.status == 200 and reply.json()["points_added"] == 10
+    assert "rules invalid" in caplog.text
+
+
+def test_the_usual_earn_is_two_calls(pos, function, calls):
+    earn = function("loyalty-earn")
+    earn.invoke(sale("S-0", "10.00"))  # warm: rules cached
+    calls.clear()
+    earn.invoke(sale("S-1", "10.00"))
+    assert [op for _, op in calls.log] == ["GetItem", "TransactWriteItems"]
+
+
+# -- the desk ----------------------------------------------------------------------------------
+
+def test_the_desk_sees_balance_tier_and_claimable_rewards(pos, desk, staff_cookie):
+    pos(sale("S-1", "150.00"))
+    assert desk.get(f"/api/members/{PHONE}", host=HOST).status == 401
+    reply = desk.get(f"/api/members/{PHONE}", headers={"cookie": staff_cookie}, host=HOST)
+    data = reply.json()
+    assert (data["balance"], data["tier"]) == (150, "free-drink")
+    assert [(r["id"], r["claimable"]) for r in data["rewards"]] == [("free-drink", True), ("free-pastry-pair", False), ("beans-bag", False)]
+    assert desk.get("/api/members/+6500000000", headers={"cookie": staff_cookie}, host=HOST).status == 404
+    assert desk.get("/api/members/12", headers={"cookie": staff_cookie}, host=HOST).status == 422
+
+
+def redeem(desk, cookie, reward="free-drink", request_id=None):
+    body = {"phone": PHONE, "reward_id": reward, **({"request_id": request_id} if request_id else {})}
+    return desk.post("/api/redeem", body, headers={"cookie": cookie}, host=HOST)
+
+
+def test_redeem_subtracts_only_what_the_balance_covers(pos, desk, staff_cookie):
+    pos(sale("S-1", "150.00"))
+    first = redeem(desk, staff_cookie)
+    assert first.status == 200 and first.json()["balance"] == 50
+    second = redeem(desk, staff_cookie)
+    assert second.status == 409 and second.json()["error"] == "insufficient_points"
+    assert balance_and_sum() == (50, 50)
+    assert redeem(desk, staff_cookie, reward="nope").status == 422
+
+
+def test_a_repeated_press_redeems_once(pos, desk, staff_cookie):
+    pos(sale("S-1", "250.00"))
+    assert redeem(desk, staff_cookie, request_id="press-0000001").status == 200
+    again = redeem(desk, staff_cookie, request_id="press-0000001")
+    assert again.status == 409 and again.json()["error"] == "already_redeemed"
+    assert balance_and_sum() == (150, 150)
+
+
+def test_reverse_puts_points_back_once_with_a_ledger_row_and_an_audit_row(pos, desk, staff_cookie):
+    pos(sale("S-1", "150.00"))
+    redemption = redeem(desk, staff_cookie).json()["redemption_id"]
+    reply = desk.post(f"/api/redemptions/{redemption}/reverse", {"reason": "wrong member"}, headers={"cookie": staff_cookie}, host=HOST)
+    assert reply.status == 200 and reply.json()["balance"] == 150
+    again = desk.post(f"/api/redemptions/{redemption}/reverse", {"reason": "twice"}, headers={"cookie": staff_cookie}, host=HOST)
+    assert again.status == 409 and again.json()["error"] == "already_reversed"
+    assert balance_and_sum() == (150, 150)
+    assert sorted(r["reason"]["S"] for r in ledger()) == ["earn", "reversed", "reward-redeem"]
+    audit = client("dynamodb").query(TableName=AUDIT, KeyConditionExpression="phone = :p", ExpressionAttributeValues={":p": {"S": PHONE}})["Items"]
+    assert [a["action"]["S"] for a in audit] == ["reverse"] and audit[0]["reason"]["S"] == "wrong member"
+    assert desk.post("/api/redemptions/Rnope/reverse", {"reason": "x y z"}, headers={"cookie": staff_cookie}, host=HOST).status == 404
+    assert desk.post(f"/api/redemptions/{redemption}/reverse", {"reason": ""}, headers={"cookie": staff_cookie}, host=HOST).status == 422
+
+
+def test_a_redeem_is_one_write(pos, desk, staff_cookie, calls):
+    pos(sale("S-1", "300.00"))
+    redeem(desk, staff_cookie, reward="free-drink")
+    calls.clear()
+    redeem(desk, staff_cookie, reward="free-drink")
+    assert calls.writes() == ["TransactWriteItems"]
+
+
+# -- signing up, confirming, unsubscribing -------------------------------------------------------
+
+@pytest.fixture
+def signup(function):
+    return function("loyalty-signup")
+
+
+def token_from(mail, marker: str) -> str:
+    return mail.body.split(marker)[1].split()[0].split('"')[0]
+
+
+def test_sign_up_confirm_and_unsubscribe(signup, sent_mail):
+    reply = signup.post("/api/members", {"phone": "+65 9123 4567", "name": "Ana", "email": "Ana@Example.com"}, host=HOST)
+    assert reply.status == 201 and reply.json()["member_id"] == PHONE
+    assert member()["opted_in"]["BOOL"] is False and member()["balance"]["N"] == "0"
+    [mail] = sent_mail()
+    assert mail.destinations["ToAddresses"] == ["ana@example.com"]
+    token = token_from(mail, f"https://{HOST}/confirm/#t=")
+    assert signup.post("/api/confirm", {"token": token}, host=HOST).status == 200
+    assert member()["opted_in"]["BOOL"] is True
+    assert signup.post("/api/confirm", {"token": token[:-2] + "xx"}, host=HOST).status == 400
+    again = signup.post("/api/members", {"phone": PHONE, "name": "Ana Lim"}, host=HOST)
+    assert again.status == 200 and member()["name"]["S"] == "Ana Lim" and member()["opted_in"]["BOOL"] is True
+
+
+@pytest.mark.parametrize("body, field", [({"phone": "12345", "name": "A"}, "phone"), ({"phone": PHONE, "name": ""}, "name"),
+                                         ({"phone": PHONE, "name": "A", "email": "nope"}, "email")])
+def test_bad_sign_ups_name_the_field_and_write_nothing(signup, body, field):
+    reply = signup.post("/api/members", body, host=HOST)
+    assert reply.status == 422 and field in reply.json()["fields"] and member() == {}
+
+
+def test_one_click_unsubscribe_is_a_post_with_the_token_in_the_url(signup, function):
+    from handlers.loyalty import tokens
+    from handlers.shared.secrets import secret_value
+
+    signup.post("/api/members", {"phone": PHONE, "name": "Ana", "email": "ana@example.com"}, host=HOST)
+    client("dynamodb").update_item(TableName=MEMBERS, Key={"phone": {"S": PHONE}}, UpdateExpression="SET opted_in = :t",
+                                   ExpressionAttributeValues={":t": {"BOOL": True}})
+    token = tokens.sign(secret_value(signup.env["MEMBER_TOKEN_KEY_SECRET"]), "unsubscribe", PHONE, "ana@example.com")
+    reply = signup.request("POST", "/api/unsubscribe", query={"t": token}, body="List-Unsubscribe=One-Click",
+                           headers={"content-type": "application/x-www-form-urlencoded"}, host=HOST)
+    assert reply.status == 200 and member()["opted_in"]["BOOL"] is False
+    assert signup.request("POST", "/api/unsubscribe", query={"t": "forged"}, host=HOST).status == 400
+
+
+# -- mail in the shop's voice ----------------------------------------------------------------------
+
+@pytest.fixture
+def dispatch(function):
+    return function("loyalty-email-dispatch")
+
+
+def a_member(opted_in: bool, email="ana@example.com", balance=120):
+    client("dynamodb").put_item(TableName=MEMBERS, Item={
+        "phone": {"S": PHONE}, "name": {"S": "Ana Lim"}, "email": {"S": email}, "opted_in": {"BOOL": opted_in},
+        "balance": {"N": str(balance)}, "status": {"S": "active"}, "last_seen": {"S": "2026-11-01T00:00:00Z"}})
+
+
+def bus_event(kind: str, **detail) -> dict:
+    return {"version": "0", "id": "e1", "detail-type": kind, "source": "mainstreet.loyalty", "detail": {"phone": PHONE, **detail}}
+
+
+@pytest.fixture
+def daytime(monkeypatch):
+    """Noon in Los Angeles: outside quiet hours."""
+    monkeypatch.setattr("handlers.loyalty.email_dispatch.now_utc", lambda: datetime(2026, 7, 1, 19, 0, tzinfo=timezone.utc))
+
+
+def test_reward_mail_is_transactional_and_goes_even_without_marketing_consent(dispatch, sent_mail, daytime):
+    a_member(opted_in=False)
+    assert dispatch.invoke(bus_event("reward_earned", reward_id="free-drink", balance=120)) == {"outcome": "sent"}
+    [mail] = sent_mail()
+    assert mail.subject == "Ana, your Free drink is ready" and "120 points" in mail.body
+    assert [r["reason"]["S"] for r in ledger()] == ["mail:reward_earned"] and ledger()[0]["points_change"]["N"] == "0"
+
+
+def test_marketing_mail_needs_consent_and_carries_one_click_unsubscribe(dispatch, sent_mail, daytime, monkeypatch):
+    a_member(opted_in=False)
+    assert dispatch.invoke(bus_event("nightly_email")) == {"outcome": "not_opted_in"}
+    a_member(opted_in=True)
+    sent_headers = []
+    from handlers.shared import mail
+
+    real = mail.send
+    monkeypatch.setattr(mail, "send", lambda **kw: sent_headers.append(kw["headers"]) or real(**kw))
+    assert dispatch.invoke(bus_event("nightly_email")) == {"outcome": "sent"}
+    [headers] = sent_headers
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert headers["List-Unsubscribe"].startswith("<https://") and "/api/unsubscribe?t=" in headers["List-Unsubscribe"]
+    assert "120 points; 60 more for a Two pastries" in sent_mail()[0].body
+
+
+def test_marketing_mail_in_quiet_hours_waits_on_a_self_deleting_one_off_schedule(dispatch, sent_mail, monkeypatch):
+    a_member(opted_in=True)
+    night = datetime(2026, 11, 1, 5, 0, tzinfo=timezone.utc)  # 22:00 in Los Angeles, the night the clocks go back
+    monkeypatch.setattr("handlers.loyalty.email_dispatch.now_utc", lambda: night)
+    assert dispatch.invoke(bus_event("winback_nudge")) == {"outcome": "deferred"}
+    assert dispatch.invoke(bus_event("winback_nudge")) == {"outcome": "deferred"}  # same schedule name: no second one
+    assert sent_mail() == []
+    schedules = client("scheduler").list_schedules()["Schedules"]
+    assert len(schedules) == 1
+    detail = client("scheduler").get_schedule(Name=schedules[0]["Name"])
+    assert detail["ScheduleExpression"] == "at(2026-11-01T08:00:00)"
+    assert detail["ScheduleExpressionTimezone"] == "America/Los_Angeles"
+    assert detail["ActionAfterCompletion"] == "DELETE"
+    assert json.loads(detail["Target"]["Input"])["deferred"] is True
+
+
+def test_transactional_mail_ignores_quiet_hours(dispatch, sent_mail, monkeypatch):
+    a_member(opted_in=False)
+    monkeypatch.setattr("handlers.loyalty.email_dispatch.now_utc", lambda: datetime(2026, 11, 1, 5, 0, tzinfo=timezone.utc))
+    assert dispatch.invoke(bus_event("reward_earned", reward_id="free-drink"))["outcome"] == "sent"
+
+
+def test_bounces_and_complaints_turn_mail_off(dispatch, sent_mail, daytime):
+    a_member(opted_in=True, email="ana@example.com")
+    notice = {"eventType": "Bounce", "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": "ana@example.com"}]}}
+    assert dispatch.invoke({"Records": [{"EventSource": "aws:sns", "Sns": {"Message": json.dumps(notice)}}]}) == {"mail_off": 1}
+    assert member()["opted_in"]["BOOL"] is False and member()["mail_off"]["S"] == "bounce"
+    assert dispatch.invoke(bus_event("reward_earned", reward_id="free-drink")) == {"outcome": "no_address"}
+    assert sent_mail() == []
+
+
+# -- the schedules ---------------------------------------------------------------------------
+
+def test_nightly_balance_queues_a_mail_for_each_member_whose_balance_changed_today(pos, function, monkeypatch):
+    pos(sale("S-1", "10.00"))
+    pos(sale("S-2", "10.00", phone="+6598765432"))
+    pos(sale("S-3", "2.00", phone="+6511111111"))  # ignored: no change
+    put = []
+    from handlers.shared.aws import client as make_client
+
+    events = make_client("events")
+    monkeypatch.setattr(events, "put_events", lambda **kw: put.extend(kw["Entries"]) or {"FailedEntryCount": 0, "Entries": []})
+    result = function("loyalty-nightly-balance").invoke({"schedule": "loyalty-nightly-balance"})
+    assert result["members"] == 2
+    assert sorted(json.loads(e["Detail"])["phone"] for e in put) == ["+6591234567", "+6598765432"]
+    assert {e["DetailType"] for e in put} == {"nightly_email"}
+
+
+def test_the_lapsing_sweep_nudges_regulars_who_stopped_coming_at_most_max_nudges_times(function):
+    for phone, visits, seen in (("+6510000001", 5, "2026-01-01T00:00:00Z"), ("+6510000002", 1, "2026-01-01T00:00:00Z"),
+                                ("+6510000003", 5, "2099-01-01T00:00:00Z")):
+        client("dynamodb").put_item(TableName=MEMBERS, Item={"phone": {"S": phone}, "status": {"S": "active"}, "last_seen": {"S": seen},
+                                                             "visit_count": {"N": str(visits)}, "balance": {"N": "0"}})
+    sweep = function("loyalty-lapsing-sweep")
+    assert sweep.invoke({}) == {"nudged": 1}  # only the regular who stayed away
+    assert sweep.invoke({}) == {"nudged": 0}  # lapsing now: not nudged again until they come back
+    for round_ in range(3):
+        client("dynamodb").update_item(TableName=MEMBERS, Key={"phone": {"S": "+6510000001"}}, UpdateExpression="SET #s = :a",
+                                       ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":a": {"S": "active"}})
+        sweep.invoke({})
+    nudges = int(member("+6510000001")["nudge_count"]["N"])
+    assert nudges == 2  # loyaltyMaxNudges
+
+
+def test_the_monthly_summary_writes_from_the_template_when_bedrock_is_off(pos, function, sent_mail):
+    pos(sale("S-1", "150.00"))
+    day = datetime.now(timezone.utc).astimezone().date()
+    next_month = (day.replace(day=28) + __import__("datetime").timedelta(days=5)).replace(day=3)
+    result = function("loyalty-summary").invoke({"today": next_month.isoformat()})
+    assert result["author"] == "template" and result["sales_credited"] == 1 and result["points_earned"] == 150
+    [mail] = sent_mail()
+    assert mail.destinations["ToAddresses"] == ["owner@example.com"] and "1 sale earned 150 points" in mail.body
+
+
+def test_the_summary_asks_haiku_through_converse_when_bedrock_is_on(pos, function, sent_mail, monkeypatch):
+    summary = function("loyalty-summary")
+    summary.module.settings = summary.module.settings.replace(bedrock_model="global.anthropic.claude-haiku-4-5-20251001-v1:0")
+    asked = []
+
+    class FakeBedrock:
+        def converse(self, **kw):
+            asked.append(kw)
+            return {"output": {"message": {"content": [{"text": "A fine month."}]}}}
+
+    monkeypatch.setattr(summary.module, "client", lambda service: FakeBedrock() if service == "bedrock-runtime" else client(service))
+    result = summary.invoke({"today": "2026-12-07"})
+    assert result["author"] == "bedrock" and asked[0]["modelId"].startswith("global.anthropic.claude-haiku-4-5")
+    assert "A fine month.</body>" in sent_mail()[0].body
+
+
+def test_the_daily_backup_writes_members_and_ledger(pos, function):
+    pos(sale("S-1", "10.00"))
+    result = function("loyalty-drive-sync").invoke({"task": "backup"})
+    assert result["members"] == 1 and result["ledger"] == 1
+    keys = [o["Key"] for o in client("s3").list_objects_v2(Bucket="mainstreet-dev-loyalty-backups-123456789012")["Contents"]]
+    assert sorted(k.split("/")[0] for k in keys) == ["ledger", "members"]
+
+
+def test_drive_sync_is_off_unless_configured(function):
+    assert function("loyalty-drive-sync").invoke({"task": "sync"}) == {"synced": [], "why": "Drive is not configured"}
