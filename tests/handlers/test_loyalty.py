@@ -391,3 +391,34 @@ def test_the_daily_backup_writes_members_and_ledger(pos, function):
 
 def test_drive_sync_is_off_unless_configured(function):
     assert function("loyalty-drive-sync").invoke({"task": "sync"}) == {"synced": [], "why": "Drive is not configured"}
+
+
+def test_drive_sync_exports_the_owners_docs_into_the_rules_bucket_when_they_changed(function, monkeypatch):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    account = {"client_email": "sync@shop.iam.gserviceaccount.com", "token_uri": "https://oauth2.example/token",
+               "private_key": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                serialization.NoEncryption()).decode()}
+    client("secretsmanager").create_secret(Name="/mainstreet/dev/drive-sa", SecretString=json.dumps(account))
+    sync = function("loyalty-drive-sync")
+    sync.module.settings = sync.module.settings.replace(drive_files=json.dumps({"rules.txt": "DOC-RULES"}),
+                                                        drive_secret="/mainstreet/dev/drive-sa")
+    new_rules = (sync.module.__file__.rsplit("/", 1)[0] + "/defaults/rules.txt")
+    exported = open(new_rules, "rb").read().replace(b"points per dollar: 1", b"points per dollar: 2")
+    requests = []
+
+    def fake_http(url, data=None, headers=None):
+        requests.append((url, headers or {}))
+        if url == account["token_uri"]:
+            assertion = dict(pair.split("=", 1) for pair in data.decode().split("&"))["assertion"]
+            assert assertion.count(".") == 2  # a signed JWT
+            return json.dumps({"access_token": "drive-token"}).encode()
+        assert url.endswith("/files/DOC-RULES/export?mimeType=text/plain") and headers["Authorization"] == "Bearer drive-token"
+        return exported
+
+    monkeypatch.setattr(sync.module, "http", fake_http)
+    assert sync.invoke({"task": "sync"}) == {"synced": ["rules.txt"]}
+    assert client("s3").get_object(Bucket=RULES_BUCKET, Key="rules.txt")["Body"].read() == exported
+    assert sync.invoke({"task": "sync"}) == {"synced": []}  # unchanged: not written again
