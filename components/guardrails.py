@@ -53,6 +53,23 @@ class Guardrails(pulumi.ComponentResource):
             opts=child,
         )
 
+    def _alarm(self, name: str, description: str, threshold: float, statistic: str = "Sum", **metric) -> None:
+        """An hourly alarm to the alarm topic; a quiet hour is not an alarm."""
+        aws.cloudwatch.MetricAlarm(
+            name,
+            name=self.ctx.naming(name, "alarm"),
+            alarm_description=description,
+            statistic=statistic,
+            period=3600,
+            evaluation_periods=1,
+            threshold=threshold,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[self.topic.arn],
+            opts=pulumi.ResourceOptions(parent=self),
+            **metric,
+        )
+
     def log_alarm(self, name: str, function: Function, pattern: str, threshold: int, description: str) -> None:
         """An alarm on a count of log lines matching `pattern` in one function's log group."""
         namespace = f"Mainstreet/{self.ctx.naming.stack}"
@@ -66,56 +83,16 @@ class Guardrails(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.cloudwatch.MetricAlarm(
-            name,
-            name=self.ctx.naming(name, "alarm"),
-            alarm_description=description,
-            namespace=namespace,
-            metric_name=name,
-            statistic="Sum",
-            period=3600,
-            evaluation_periods=1,
-            threshold=threshold,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=[self.topic.arn],
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        self._alarm(name, description, threshold, namespace=namespace, metric_name=name)
 
     def bounce_rate_alarm(self, limit: float) -> None:
         """SES's own reputation metric: above `limit`, sending is at risk."""
-        aws.cloudwatch.MetricAlarm(
-            "ses-bounce-rate",
-            name=self.ctx.naming("ses-bounce-rate", "alarm"),
-            alarm_description=f"Bounce rate over {limit:.0%}: protect the sender's reputation",
-            namespace="AWS/SES",
-            metric_name="Reputation.BounceRate",
-            statistic="Maximum",
-            period=3600,
-            evaluation_periods=1,
-            threshold=limit,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=[self.topic.arn],
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        self._alarm("ses-bounce-rate", f"Bounce rate over {limit:.0%}: protect the sender's reputation", limit,
+                    statistic="Maximum", namespace="AWS/SES", metric_name="Reputation.BounceRate")
 
     def watch(self, functions: Sequence[Function]) -> None:
         """An alarm per function: any error in an hour is worth a look (a dropped sale, a lost click)."""
         for fn in functions:
-            aws.cloudwatch.MetricAlarm(
-                f"{fn.logical_name}-errors",
-                name=self.ctx.naming(f"{fn.logical_name}-errors", "alarm"),
-                namespace="AWS/Lambda",
-                metric_name="Errors",
-                dimensions={"FunctionName": fn.name},
-                statistic="Sum",
-                period=3600,
-                evaluation_periods=1,
-                threshold=0,
-                comparison_operator="GreaterThanThreshold",
-                treat_missing_data="notBreaching",
-                alarm_actions=[self.topic.arn],
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+            self._alarm(f"{fn.logical_name}-errors", f"{fn.logical_name} failed in the last hour", 0,
+                        namespace="AWS/Lambda", metric_name="Errors", dimensions={"FunctionName": fn.name})
         self.register_outputs({"topic": self.topic.arn})

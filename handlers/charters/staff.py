@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from handlers.charters import events, storage
-from handlers.shared.auth import require_staff
+from handlers.shared import auth
 from handlers.shared.errors import ApiError, not_found
 from handlers.shared.http import json_response, logger, make_api, public_base_url
 from handlers.shared.secrets import secret_value
@@ -40,9 +40,7 @@ settings = StaffSettings.load()
 app = make_api(settings.origin_verify_secret)
 
 
-def staff_only(app_, next_middleware):
-    require_staff(app_, settings.session_key_secret)
-    return next_middleware(app_)
+staff_only = auth.staff_only(settings.session_key_secret)
 
 
 def _event_or_404(event_id: str) -> tuple[dict, list[dict]]:

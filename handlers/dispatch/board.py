@@ -8,7 +8,7 @@ POST /api/jobs/{job_id}/status   {from, to}: 409 if it is no longer in `from`, 4
 from __future__ import annotations
 
 from handlers.dispatch import flow, jobs, storage
-from handlers.shared.auth import require_staff
+from handlers.shared import auth
 from handlers.shared.errors import ApiError
 from handlers.shared.http import body, json_response, logger, make_api, public_base_url
 from handlers.shared.settings import Settings, link
@@ -28,9 +28,7 @@ settings = BoardSettings.load()
 app = make_api(settings.origin_verify_secret)
 
 
-def staff_only(app_, next_middleware):
-    require_staff(app_, settings.session_key_secret)
-    return next_middleware(app_)
+staff_only = auth.staff_only(settings.session_key_secret)
 
 
 def card(job: dict) -> dict:

@@ -15,28 +15,13 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from handlers.shared.aws import client
+from handlers.shared.dynamo import plain as _plain
+from handlers.shared.dynamo import s as _s
+from handlers.shared.dynamo import typed as _typed
 
 BY_STATUS = "by-status"
 REQUEST_TTL_S = 86400
 PUBLIC = ("status", "preferred_date", "window", "updated_at")
-
-
-def _s(value: str) -> dict:
-    return {"S": value}
-
-
-def _plain(item: dict) -> dict:
-    from boto3.dynamodb.types import TypeDeserializer
-
-    deserializer = TypeDeserializer()
-    return {k: deserializer.deserialize(v) for k, v in item.items()}
-
-
-def _typed(record: dict) -> dict:
-    from boto3.dynamodb.types import TypeSerializer
-
-    serializer = TypeSerializer()
-    return {k: serializer.serialize(v) for k, v in record.items() if v is not None}
 
 
 class Conflict(Exception):

@@ -13,7 +13,7 @@ from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from handlers.loyalty import rulebook, storage
-from handlers.shared.auth import require_staff
+from handlers.shared import auth
 from handlers.shared.errors import ApiError, not_found
 from handlers.shared.http import body, json_response, logger, make_api
 from handlers.shared.settings import Settings, link
@@ -35,9 +35,7 @@ settings = RedeemSettings.load()
 app = make_api(settings.origin_verify_secret)
 
 
-def staff_only(app_, next_middleware):
-    require_staff(app_, settings.session_key_secret)
-    return next_middleware(app_)
+staff_only = auth.staff_only(settings.session_key_secret)
 
 
 def stamp() -> tuple[str, str]:

@@ -19,28 +19,10 @@ import secrets
 from typing import Any, Optional
 
 from handlers.shared.aws import client
-
-
-def _typed(record: dict) -> dict:
-    from boto3.dynamodb.types import TypeSerializer
-
-    serializer = TypeSerializer()
-    return {k: serializer.serialize(v) for k, v in record.items() if v is not None}
-
-
-def _plain(item: dict) -> dict:
-    from boto3.dynamodb.types import TypeDeserializer
-
-    deserializer = TypeDeserializer()
-    return {k: deserializer.deserialize(v) for k, v in item.items()}
-
-
-def _s(value: str) -> dict:
-    return {"S": value}
-
-
-def _n(value: int) -> dict:
-    return {"N": str(value)}
+from handlers.shared.dynamo import n as _n
+from handlers.shared.dynamo import plain as _plain
+from handlers.shared.dynamo import s as _s
+from handlers.shared.dynamo import typed as _typed
 
 
 class Refused(Exception):

@@ -16,8 +16,7 @@ from datetime import datetime, timezone
 
 from handlers.referrals import storage
 from handlers.referrals.stats import vendor_stats
-from handlers.shared import mail
-from handlers.shared.auth import require_staff
+from handlers.shared import auth, mail
 from handlers.shared.errors import ApiError, not_found
 from handlers.shared.http import body, html_response, json_response, logger, make_api, public_base_url
 from handlers.shared.settings import Settings, link
@@ -40,9 +39,7 @@ settings = ReferralApiSettings.load()
 app = make_api(settings.origin_verify_secret)
 
 
-def staff_only(app_, next_middleware):
-    require_staff(app_, settings.session_key_secret)
-    return next_middleware(app_)
+staff_only = auth.staff_only(settings.session_key_secret)
 
 
 def now_iso() -> str:

@@ -15,17 +15,11 @@ from __future__ import annotations
 from typing import Any, Iterable, NamedTuple
 
 from handlers.shared.aws import client
+from handlers.shared.dynamo import n as _n
+from handlers.shared.dynamo import s as _s
 
 ORPHAN = "_orphan"  # the counters of clicks on codes no vendor has
 CLICK_TTL_DAYS = 90
-
-
-def _s(value: str) -> dict:
-    return {"S": value}
-
-
-def _n(value: int | float) -> dict:
-    return {"N": str(value)}
 
 
 class Click(NamedTuple):

@@ -92,3 +92,13 @@ def require_staff(app, session_key_arn: str) -> None:
     token = cookie_value(cookies)
     if not token or not session_valid(token, secret_value(session_key_arn)):
         raise unauthorized()
+
+
+def staff_only(session_key_arn: str):
+    """Route middleware: the route answers 401 unless the caller is signed in as staff."""
+
+    def middleware(app, next_middleware):
+        require_staff(app, session_key_arn)
+        return next_middleware(app)
+
+    return middleware
