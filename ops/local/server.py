@@ -222,7 +222,7 @@ class LocalSystem:
         return f"http://localhost:{self.port}"
 
     def index(self) -> dict:
-        sites = {name: f"http://{name}.localhost:{self.port}/" for name in self.sites}
+        sites = {name: f"http://{name}.localhost:{self.port}/" for name in sorted(self.sites)}
         return {
             "stack": self.stack,
             "sites": sites,

@@ -76,3 +76,20 @@ def test_the_reward_mail_goes_out_through_the_bus(local):
             break
         time.sleep(0.3)
     assert rewarded and rewarded[0]["subject"] == "Bo, your Free drink is ready"
+
+
+def test_sign_up_and_the_desk_work_on_a_phone(local, phone):
+    phone.goto(local.url("loyalty", "/"))
+    phone.fill("#name", "Cy")
+    phone.fill("#phone", "+65 9555 6666")
+    phone.click("#signup button[type=submit]")
+    expect(phone.locator("#joined")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert pos_sale(local, "E2E-CY-1", "120.00", phone="+6595556666").status == 200
+    phone.goto(local.url("loyalty", "/desk/"))
+    phone.fill("#passcode", local.index["credentials"]["staff_passcode"])
+    phone.click("button[type=submit]")
+    phone.fill("#phone", "+6595556666")
+    phone.click("#lookup button")
+    expect(phone.locator("#balance")).to_have_text("120")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
