@@ -22,7 +22,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.bucket import Bucket, BucketArgs, Lifecycle
-from components.function import Function, FunctionArgs
+from components.function import FunctionArgs
 from components.iam import assume_role_policy
 from components.links import Link, Statement, default_bus, env_name, setting
 from components.platform import STAFF_FORWARD, Platform

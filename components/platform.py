@@ -3,8 +3,7 @@ the platform secrets, the mailer and the guardrails."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -99,7 +98,7 @@ class Platform(pulumi.ComponentResource):
 
     def finish(self) -> None:
         for site in self.sites.values():
-            if site._distribution is None:
+            if not site.finished:
                 site.finish()
         self.guardrails.watch(self.functions)
         self.register_outputs({})

@@ -121,6 +121,10 @@ class Site(pulumi.ComponentResource):
             raise ValueError(f"site {self.logical_name} already routes {path}")
         self.routes.append(Route(path, function, edge, forward, serves))
 
+    @property
+    def finished(self) -> bool:
+        return self._distribution is not None
+
     # -- what others link ----------------------------------------------------------------------
     def _require_finished(self) -> aws.cloudfront.Distribution:
         if self._distribution is None:

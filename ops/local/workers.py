@@ -4,7 +4,6 @@ an idle environment of its function, or a new one (up to a few), never to a busy
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading

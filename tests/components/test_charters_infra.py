@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 from components.cdn_policies import CACHE_POLICIES
 from handlers.charters.events import guest_object_key, new_guest_code

@@ -347,7 +347,7 @@ def test_the_lapsing_sweep_nudges_regulars_who_stopped_coming_at_most_max_nudges
     sweep = function("loyalty-lapsing-sweep")
     assert sweep.invoke({}) == {"nudged": 1}  # only the regular who stayed away
     assert sweep.invoke({}) == {"nudged": 0}  # lapsing now: not nudged again until they come back
-    for round_ in range(3):
+    for _ in range(3):
         client("dynamodb").update_item(TableName=MEMBERS, Key={"phone": {"S": "+6510000001"}}, UpdateExpression="SET #s = :a",
                                        ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":a": {"S": "active"}})
         sweep.invoke({})
