@@ -176,13 +176,15 @@ class LocalSystem:
         return keys
 
     def _restore_objects(self) -> None:
+        """Put back the objects handlers wrote in an earlier --persist run (guest pages, backups)."""
         root = self.state / "s3"
-        for path in root.rglob("*") if root.exists() else []:
-            if path.is_file():
-                bucket, key = path.relative_to(root).parts[0], "/".join(path.relative_to(root).parts[1:])
-                meta = json.loads(path.with_suffix(path.suffix + ".meta").read_text()) if path.with_suffix(path.suffix + ".meta").exists() else {}
-                if not path.name.endswith(".meta"):
-                    self.s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), **meta)
+        for path in sorted(root.rglob("*")) if root.exists() else []:
+            if not path.is_file() or path.name.endswith(".meta"):
+                continue
+            bucket, *key = path.relative_to(root).parts
+            meta_file = path.with_name(path.name + ".meta")
+            meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}
+            self.s3.put_object(Bucket=bucket, Key="/".join(key), Body=path.read_bytes(), **meta)
 
     def _save_objects(self) -> None:
         root = self.state / "s3"
@@ -197,7 +199,7 @@ class LocalSystem:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(found["Body"].read())
                 meta = {k: found[k] for k in ("ContentType", "CacheControl") if found.get(k)}
-                target.with_suffix(target.suffix + ".meta").write_text(json.dumps(meta))
+                target.with_name(target.name + ".meta").write_text(json.dumps(meta))
 
     # -- running --------------------------------------------------------------------------------
     def invoke(self, function: str, event: dict):

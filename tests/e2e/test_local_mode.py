@@ -125,6 +125,9 @@ def test_persist_keeps_data_mail_and_credentials_across_restarts(tmp_path):
         assert first.request("ops", "GET", "/ref/puesto").status == 302
         assert first.request(None, "POST", "/_local/schedules/referral-digest/run").status == 200
         passcode = first.index["credentials"]["staff_passcode"]
+        from tests.e2e.test_charter_pages import post_booking
+
+        guest_path = "/g/" + post_booking(first, "BS-PERSIST").json()["guest_code"]  # an object a handler wrote
     finally:
         assert stop_local(first) == 0
     second = start_local(tmp_path, "--persist", "--state-dir", str(state))
@@ -132,5 +135,6 @@ def test_persist_keeps_data_mail_and_credentials_across_restarts(tmp_path):
         assert second.index["credentials"]["staff_passcode"] == passcode
         assert stats_row(second, "puesto")["clicks"] == 1
         assert [m["subject"] for m in second.outbox()][0].startswith("Referrals, week to")
+        assert second.request("brand", "GET", guest_path).status == 200
     finally:
         assert stop_local(second) == 0
