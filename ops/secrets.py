@@ -71,21 +71,21 @@ def main(args, run: Runner = _run) -> int:
             return 1
         set_secret(args.stack, key, hash_passcode(passcode), run)
         print(f"{key} set for stack {args.stack} (only the hash is stored).")
-    if runs(args.stack, "loyalty"):
-        key = "posHmacSecret"
-        if configured(args.stack, key, run) and not getattr(args, "new_pos_secret", False):
-            print(f"{key} is already set for {args.stack}; pass --new-pos-secret to replace it.")
-        else:
-            pos_secret = secrets.token_hex(32)
-            set_secret(args.stack, key, pos_secret, run)
-            print(f"New POS webhook secret (shown once; enter it in the POS's webhook settings):\n  {pos_secret}")
-    if runs(args.stack, "charters"):
-        key = "serviceKeyHash"
-        if configured(args.stack, key, run) and not getattr(args, "new_service_key", False):
-            print(f"{key} is already set for {args.stack}; pass --new-service-key to replace it.")
-        else:
-            service_key = secrets.token_urlsafe(32)
-            set_secret(args.stack, key, hash_service_key(service_key), run)
-            print(f"New service key for the marketplace (shown once, only its hash is kept):\n  {service_key}")
+    # (system, key, flag that replaces it, generator, what is stored, what the user is told)
+    generated = (
+        ("loyalty", "posHmacSecret", "new_pos_secret", lambda: secrets.token_hex(32), lambda v: v,
+         "New POS webhook secret (shown once; enter it in the POS's webhook settings)"),
+        ("charters", "serviceKeyHash", "new_service_key", lambda: secrets.token_urlsafe(32), hash_service_key,
+         "New service key for the marketplace (shown once, only its hash is kept)"),
+    )
+    for system, key, flag, make, stored, announce in generated:
+        if not runs(args.stack, system):
+            continue
+        if configured(args.stack, key, run) and not getattr(args, flag, False):
+            print(f"{key} is already set for {args.stack}; pass --{flag.replace('_', '-')} to replace it.")
+            continue
+        value = make()
+        set_secret(args.stack, key, stored(value), run)
+        print(f"{announce}:\n  {value}")
     print("Run `pulumi up` to apply.")
     return 0
