@@ -9,6 +9,7 @@ POST /api/crew/checklist    {item, done}
 from __future__ import annotations
 
 from handlers.charters import events, storage, tokens
+from handlers.shared.clock import utc_stamp
 from handlers.shared.errors import ApiError
 from handlers.shared.http import body, header, json_response, logger, make_api
 from handlers.shared.secrets import secret_value
@@ -57,7 +58,7 @@ def show():
 def acknowledge():
     crew_link = current_link()
     assignment(crew_link)
-    storage.acknowledge(settings.charters_table, crew_link.event_id, crew_link.crew_id, crew_link.version, events.now_iso())
+    storage.acknowledge(settings.charters_table, crew_link.event_id, crew_link.crew_id, crew_link.version, utc_stamp())
     return json_response(200, view(crew_link))
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.charters import storage, tokens
 from handlers.shared import mail
+from handlers.shared.clock import utc_stamp
 
 if TYPE_CHECKING:  # the models load in the routes that use them: pydantic costs a cold start dearly
     from handlers.charters.models import CharterBooking, CrewView, GuestView
@@ -30,10 +31,6 @@ def new_event_id() -> str:
 def guest_object_key(code: str) -> str:
     """The one flat object edge/guest.js serves /g/{CODE} from (never a folder's index)."""
     return f"g/{code.lower()}.html"
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def link_expiry(day: str, days_after: int, zone: str) -> int:
@@ -88,7 +85,7 @@ def crew_view(event: dict, me: dict, crew: list[dict], checklist: list[str], exp
 
 def records(request: "CharterBooking", event_id: str, guest_code: str, meeting_point: str, answer: dict) -> tuple:
     """The BOOKING, EVENT, CREW and calendar items of a new booking."""
-    created = now_iso()
+    created = utc_stamp()
     event = {
         "pk": f"EVENT#{event_id}", "sk": "EVENT", "event_id": event_id, "guest_code": guest_code,
         "source": request.source, "external_id": request.external_id, "created_at": created,
@@ -140,7 +137,7 @@ def mail_crew(settings, key: str, event: dict, member: dict, ops_base_url: str) 
 def once(settings, event: dict, flag: str, step: Callable[[], Any]) -> None:
     """Run a fan-out step unless an earlier try already did; a failed step is left to the retry."""
     key = {"pk": f"EVENT#{event['event_id']}", "sk": "EVENT"}
-    if not storage.claim(settings.charters_table, key, flag, now_iso()):
+    if not storage.claim(settings.charters_table, key, flag, utc_stamp()):
         return
     try:
         step()

@@ -10,11 +10,9 @@ POST /api/charters/events/{event_id}/crew/{crew_id}/reissue revoke, and mail a n
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
-
 from handlers.charters import events, storage
 from handlers.shared import auth
+from handlers.shared.clock import business_date
 from handlers.shared.errors import ApiError, not_found
 from handlers.shared.http import json_response, logger, make_api, public_base_url
 from handlers.shared.secrets import secret_value
@@ -52,7 +50,7 @@ def _event_or_404(event_id: str) -> tuple[dict, list[dict]]:
 
 @app.get("/api/charters/events", middlewares=[staff_only])
 def calendar():
-    month = app.current_event.get_query_string_value("month") or datetime.now(timezone.utc).astimezone(ZoneInfo(settings.time_zone)).strftime("%Y-%m")
+    month = app.current_event.get_query_string_value("month") or business_date(settings.time_zone).strftime("%Y-%m")
     if not MONTH.match(month):
         raise ApiError(422, "validation_failed", "month: use YYYY-MM.", {"month": "use YYYY-MM"})
     return json_response(200, {"month": month, "events": storage.calendar(settings.charters_table, [month])})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from handlers.dispatch import flow, jobs, storage
 from handlers.shared import auth
+from handlers.shared.clock import business_date
 from handlers.shared.errors import ApiError
 from handlers.shared.http import body, json_response, logger, make_api, public_base_url
 from handlers.shared.settings import Settings, link
@@ -51,14 +52,11 @@ def list_jobs():
 
 @app.post("/api/jobs", middlewares=[staff_only])
 def create_job():
-    from datetime import datetime, timezone
-    from zoneinfo import ZoneInfo
-
     from handlers.dispatch.models import StaffJob
 
     request = body(app, StaffJob)
-    today = datetime.now(timezone.utc).astimezone(ZoneInfo(settings.time_zone)).date()
-    booked = jobs.book(settings.jobs_table, request, today, source="staff", price_cents=request.price_cents)
+    booked = jobs.book(settings.jobs_table, request, business_date(settings.time_zone), source="staff",
+                       price_cents=request.price_cents)
     return json_response(201, {"job": card(storage.get_job(settings.jobs_table, booked["job_id"]))})
 
 

@@ -4,6 +4,7 @@ written unless the whole booking is valid; a resubmitted form (same request_id) 
 from __future__ import annotations
 
 from handlers.dispatch import jobs
+from handlers.shared.clock import business_date
 from handlers.shared.http import body, json_response, logger, make_api, public_base_url
 from handlers.shared.settings import Settings, link
 
@@ -18,19 +19,12 @@ settings = BookingSettings.load()
 app = make_api(settings.origin_verify_secret)
 
 
-def today():
-    from datetime import datetime, timezone
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(timezone.utc).astimezone(ZoneInfo(settings.time_zone)).date()
-
-
 @app.post("/api/bookings")
 def create_booking():
     from handlers.dispatch.models import Booking
 
     booking = body(app, Booking)
-    booked = jobs.book(settings.jobs_table, booking, today(), source="web")
+    booked = jobs.book(settings.jobs_table, booking, business_date(settings.time_zone), source="web")
     logger.info("booking", extra={"job_id": booked["job_id"], "repeated": booked["repeated"]})
     return json_response(
         200 if booked["repeated"] else 201,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import secrets
 import time
-from datetime import datetime, timezone
 from typing import Optional
 
 from handlers.dispatch import flow, storage
+from handlers.shared.clock import utc_stamp
 from handlers.shared.errors import ApiError, conflict, not_found
 
 JOB_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L: read out over the phone
@@ -22,15 +22,11 @@ def new_tracking_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def book(table: str, booking, today, source: str, price_cents: Optional[int] = None) -> dict:
     problem = booking.date_problem(today)
     if problem:
         raise ApiError(422, "validation_failed", f"preferred_date: {problem}.", {"preferred_date": problem})
-    now = now_iso()
+    now = utc_stamp()
     job = {
         "job_id": new_job_id(), "tracking_token": new_tracking_token(), "kind": "job",
         "job_status": flow.MAIN_PATH[0], "created_at": now, "updated_at": now, "source": source,
@@ -54,7 +50,7 @@ def move(table: str, job_id: str, from_status: str, to_status: str) -> dict:
     if job["job_status"] != from_status:
         raise _moved(job["job_status"])
     try:
-        return storage.change_status(table, job, to_status, from_status, now_iso())
+        return storage.change_status(table, job, to_status, from_status, utc_stamp())
     except storage.Conflict as exc:
         raise _moved(exc.current) from None
 

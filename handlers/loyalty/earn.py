@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from decimal import ROUND_FLOOR
-from zoneinfo import ZoneInfo
 
 from handlers.loyalty import rulebook, storage
 from handlers.loyalty.rules import Rules
 from handlers.shared.aws import client
+from handlers.shared.clock import business_date, utc_stamp
 from handlers.shared.log import logger
 from handlers.shared.settings import Settings, link
 
@@ -74,8 +74,8 @@ def handler(event, context):
         logger.info("sale ignored", extra={"sale_id": sale.sale_id, "why": reason})
         return answer
     now = datetime.now(timezone.utc)
-    stamp = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    day = now.astimezone(ZoneInfo(settings.time_zone)).date().isoformat()
+    stamp = utc_stamp(now, "milliseconds")
+    day = business_date(settings.time_zone, now).isoformat()
     if decision == "hold_for_review":
         held = {"total": str(sale.total), "computed_points": points, "flag_reason": reason, "status": "open", "held_at": stamp}
         first = storage.record_sale(settings.members_table, settings.ledger_table, settings.review_table, sale.phone,

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from handlers.loyalty import knobs, quiet, rulebook, storage, tokens, voice
 from handlers.shared import mail
 from handlers.shared.aws import client
+from handlers.shared.clock import business_date, utc_stamp
 from handlers.shared.log import logger
 from handlers.shared.params import parameter
 from handlers.shared.secrets import secret_value
@@ -106,8 +107,7 @@ def send(event: dict, target_arn: str) -> str:
               subject=voice.fill(template.subject, values), text=text,
               html=mail.render("loyalty", "voice.html.j2", text=text), headers=headers)
     now = now_utc()
-    storage.record_mail(settings.ledger_table, member["phone"], section, now.isoformat(timespec="seconds").replace("+00:00", "Z"),
-                        now.astimezone(ZoneInfo(zone)).date().isoformat())
+    storage.record_mail(settings.ledger_table, member["phone"], section, utc_stamp(now), business_date(zone, now).isoformat())
     return "sent"
 
 

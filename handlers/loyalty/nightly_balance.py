@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
-
 from handlers.loyalty import storage
 from handlers.shared.aws import client
+from handlers.shared.clock import business_date
 from handlers.shared.log import logger
 from handlers.shared.settings import Settings, link
 
@@ -31,7 +29,7 @@ def changed_today(day: str) -> list[str]:
 
 @logger.inject_lambda_context
 def handler(event, context):
-    day = event.get("day") or datetime.now(timezone.utc).astimezone(ZoneInfo(settings.time_zone)).date().isoformat()
+    day = event.get("day") or business_date(settings.time_zone).isoformat()
     phones = changed_today(day)
     entries = [{"Source": "mainstreet.loyalty", "DetailType": "nightly_email", "EventBusName": settings.event_bus,
                 "Detail": json.dumps({"phone": phone, "day": day})} for phone in phones]

@@ -10,10 +10,10 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timezone
 from urllib.parse import unquote
-from zoneinfo import ZoneInfo
 
 from handlers.loyalty import rulebook, storage
 from handlers.shared import auth
+from handlers.shared.clock import business_date, utc_stamp
 from handlers.shared.errors import ApiError, not_found
 from handlers.shared.http import body, json_response, logger, make_api
 from handlers.shared.settings import Settings, link
@@ -40,7 +40,7 @@ staff_only = auth.staff_only(settings.session_key_secret)
 
 def stamp() -> tuple[str, str]:
     now = datetime.now(timezone.utc)
-    return now.isoformat(timespec="milliseconds").replace("+00:00", "Z"), now.astimezone(ZoneInfo(settings.time_zone)).date().isoformat()
+    return utc_stamp(now, "milliseconds"), business_date(settings.time_zone, now).isoformat()
 
 
 @app.get("/api/members/<phone>", middlewares=[staff_only])

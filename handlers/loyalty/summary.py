@@ -5,12 +5,12 @@ Haiku through Bedrock's Converse API when Bedrock is on; from a plain template w
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from handlers.loyalty import storage
 from handlers.shared import mail
 from handlers.shared.aws import client
+from handlers.shared.clock import business_date
 from handlers.shared.log import logger
 from handlers.shared.settings import Settings, link
 
@@ -87,7 +87,7 @@ def narrative(numbers: dict) -> tuple[str, str]:
 
 @logger.inject_lambda_context
 def handler(event, context):
-    today = date.fromisoformat(event["today"]) if event.get("today") else datetime.now(timezone.utc).astimezone(ZoneInfo(settings.time_zone)).date()
+    today = date.fromisoformat(event["today"]) if event.get("today") else business_date(settings.time_zone)
     start, end = last_month(today)
     numbers = figures(start, end)
     paragraph, author = narrative(numbers)

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from handlers.referrals import storage
 from handlers.referrals.stats import vendor_stats
 from handlers.shared import auth, mail
+from handlers.shared.clock import utc_stamp
 from handlers.shared.errors import ApiError, not_found
 from handlers.shared.http import body, html_response, json_response, logger, make_api, public_base_url
 from handlers.shared.settings import Settings, link
@@ -40,10 +41,6 @@ app = make_api(settings.origin_verify_secret)
 
 
 staff_only = auth.staff_only(settings.session_key_secret)
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _days(raw: str | None) -> int:
@@ -92,7 +89,7 @@ def create_batch():
         raise ApiError(422, "validation_failed", "There are no vendors to write to.", {"vendor_codes": "no vendors"})
     mails = outreach.render_mails(request, vendors, settings.business_name, public_base_url(app))
     now = datetime.now(timezone.utc)
-    batch = {"id": outreach.new_batch_id(now), "status": "pending_review", "created_at": now_iso(),
+    batch = {"id": outreach.new_batch_id(now), "status": "pending_review", "created_at": utc_stamp(now),
              "subject": request.subject, "mail_count": len(mails)}
     storage.put_batch(settings.outreach_table, batch, [m.model_dump() for m in mails])
     logger.info("outreach batch created", extra={"batch": batch["id"], "mails": len(mails)})
@@ -115,7 +112,7 @@ def preview(batch_id: str):
 @app.post("/api/referrals/outreach/<batch_id>/approve", middlewares=[staff_only])
 def approve(batch_id: str):
     batch = _batch_or_404(batch_id)
-    if not storage.approve(settings.outreach_table, batch_id, now_iso()):
+    if not storage.approve(settings.outreach_table, batch_id, utc_stamp()):
         raise ApiError(409, "already_approved", f"This batch was already approved; it is {batch['status'].replace('_', ' ')}.")
     failed = 0
     for item in storage.batch_mails(settings.outreach_table, batch_id):

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from handlers.referrals import storage
-
-
-def today(time_zone: str) -> date:
-    return datetime.now(timezone.utc).astimezone(ZoneInfo(time_zone)).date()
+from handlers.shared.clock import business_date
 
 
 def vendor_stats(table: str, days: int, time_zone: str) -> dict:
     """{"since", "until", "days", "vendors": [row per vendor, then the orphan row]}."""
-    until = today(time_zone)
+    until = business_date(time_zone)
     since = (until - timedelta(days=days - 1)).isoformat()
     totals = storage.totals(table)
     orphan = {"code": storage.ORPHAN, "name": "Unknown codes", "email": None, "contact": None}
