@@ -5,12 +5,12 @@ Reads and validates the stack config, builds the shared platform, then each enab
 
 import pulumi
 
-from components import config
-from components.charters import Charters, ChartersArgs
-from components.dispatch import Dispatch, DispatchArgs
-from components.loyalty import Loyalty, LoyaltyArgs
-from components.platform import Platform
-from components.referrals import Referrals, ReferralsArgs
+from components.stack import config
+from components.systems.charters import Charters, ChartersArgs
+from components.systems.dispatch import Dispatch, DispatchArgs
+from components.systems.loyalty import Loyalty, LoyaltyArgs
+from components.systems.platform import Platform
+from components.systems.referrals import Referrals, ReferralsArgs
 
 loaded = config.from_pulumi()
 cfg = loaded.settings

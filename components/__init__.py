@@ -1,1 +1,2 @@
-"""Pulumi ComponentResources: one concept per module, one module per system composing them."""
+"""Pulumi ComponentResources, read in order: `stack/` (config, naming, stage policy), `blocks/`
+(one AWS concept each), `systems/` (one business capability each, composing blocks)."""

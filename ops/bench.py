@@ -49,7 +49,7 @@ def cold_imports(graph: harness.Graph) -> list[tuple[str, float, float, float]]:
 
 
 def artifact_sizes(graph: harness.Graph) -> list[tuple[str, int]]:
-    from components.packaging import zipped_size
+    from components.stack.packaging import zipped_size
 
     rows = []
     for fn in graph.of_type("aws:lambda/function:Function"):

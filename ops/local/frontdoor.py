@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
-from components.cdn_policies import ORIGIN_REQUEST_POLICIES
+from components.stack.cdn_policies import ORIGIN_REQUEST_POLICIES
 from ops import edge
 from ops.harness import Graph
 from ops.local.events import function_url_event, response_parts

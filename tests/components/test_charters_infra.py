@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from components.cdn_policies import CACHE_POLICIES
+from components.stack.cdn_policies import CACHE_POLICIES
 from handlers.charters.events import guest_object_key, new_guest_code
 from ops import edge
 from tests.components.test_program import behaviour_for, policy_of, request_policy

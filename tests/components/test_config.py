@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from components import config
+from components.stack import config
 from ops import harness
 
 DECLARED = yaml.safe_load((harness.ROOT / "Pulumi.yaml").read_text())["config"]

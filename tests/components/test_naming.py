@@ -1,4 +1,4 @@
-from components.naming import LIMITS, Naming, physical_name
+from components.stack.naming import LIMITS, Naming, physical_name
 
 
 def test_names_come_from_project_stack_and_name():

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from components.cdn_policies import CACHE_POLICIES
-from components.function import PLATFORM_ENV
+from components.stack.cdn_policies import CACHE_POLICIES
+from components.blocks.function import PLATFORM_ENV
 
 LAMBDA = "aws:lambda/function:Function"
 POLICY = "aws:iam/rolePolicy:RolePolicy"

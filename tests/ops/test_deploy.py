@@ -198,7 +198,7 @@ def test_viewer_paths_and_collapsing():
 
 
 def test_site_content_types():
-    from components.site import content_type
+    from components.blocks.site import content_type
 
     assert content_type("index.html") == "text/html; charset=utf-8"
     assert content_type("assets/app.js") == "text/javascript; charset=utf-8"

@@ -67,12 +67,12 @@ MISCONFIGURED = textwrap.dedent(
     """
     # The seed's mistake, made on purpose: the staff API behaviour forgets to forward the cookie.
     import runpy
-    import components.platform, components.referrals
-    from components.site import Forward
+    import components.systems.platform, components.systems.referrals
+    from components.blocks.site import Forward
 
     forgetful = Forward(headers=("Origin", "Content-Type"))
-    components.platform.STAFF_FORWARD = forgetful
-    components.referrals.STAFF_FORWARD = forgetful
+    components.systems.platform.STAFF_FORWARD = forgetful
+    components.systems.referrals.STAFF_FORWARD = forgetful
     runpy.run_path({main!r}, run_name="__main__")
     """
 )
@@ -85,12 +85,12 @@ def misconfigured_graph(tmp_path):
     try:
         yield harness.run("dev", program=program)
     finally:
-        import components.platform
-        import components.referrals
-        from components.site import Forward
+        import components.systems.platform
+        import components.systems.referrals
+        from components.blocks.site import Forward
 
         restored = Forward(headers=("Origin", "Content-Type"), cookies=("ms_staff",))
-        components.platform.STAFF_FORWARD = components.referrals.STAFF_FORWARD = restored
+        components.systems.platform.STAFF_FORWARD = components.systems.referrals.STAFF_FORWARD = restored
 
 
 def test_a_behaviour_that_drops_a_header_fails_locally_as_on_aws(misconfigured_graph):
@@ -131,10 +131,10 @@ FORGOT_THE_KEY = textwrap.dedent(
     """
     # Seed 001's incident, made on purpose: the booking API behaviour does not forward X-Api-Key.
     import runpy
-    import components.charters
-    from components.site import Forward
+    import components.systems.charters
+    from components.blocks.site import Forward
 
-    components.charters.SERVICE_FORWARD = Forward(headers=("Content-Type",))
+    components.systems.charters.SERVICE_FORWARD = Forward(headers=("Content-Type",))
     runpy.run_path({main!r}, run_name="__main__")
     """
 )
@@ -150,10 +150,10 @@ def test_a_booking_api_that_drops_the_service_key_fails_locally_as_on_aws(dev_gr
     try:
         broken = harness.run("dev", program=program)
     finally:
-        import components.charters
-        from components.site import Forward
+        import components.systems.charters
+        from components.blocks.site import Forward
 
-        components.charters.SERVICE_FORWARD = Forward(headers=("X-Api-Key", "Content-Type"))
+        components.systems.charters.SERVICE_FORWARD = Forward(headers=("X-Api-Key", "Content-Type"))
     door, recorder = front(broken)
     door.handle("ops", request("/api/bookings", method="POST"))
     assert "x-api-key" not in recorder.events[-1][1]["headers"]

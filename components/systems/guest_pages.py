@@ -4,7 +4,7 @@ before the brand site is finished, since the intake needs the brand distribution
 
 from __future__ import annotations
 
-from components.site import Site
+from components.blocks.site import Site
 
 GUEST_PREFIX = "g/"
 

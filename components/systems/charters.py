@@ -15,13 +15,13 @@ from typing import Sequence
 
 import pulumi
 
-from components.function import FunctionArgs
-from components.guest_pages import GUEST_PREFIX
-from components.links import setting
-from components.platform import STAFF_FORWARD, Platform
-from components.secret import Secret
-from components.site import Forward
-from components.table import Table, TableArgs
+from components.blocks.function import FunctionArgs
+from components.systems.guest_pages import GUEST_PREFIX
+from components.blocks.links import setting
+from components.systems.platform import STAFF_FORWARD, Platform
+from components.blocks.secret import Secret
+from components.blocks.site import Forward
+from components.blocks.table import Table, TableArgs
 
 # Incident 1: CloudFront stripped X-Api-Key; this behaviour forwards it, and the infra and
 # local-mode tests hold it to that.

@@ -13,9 +13,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.context import Context
-from components.function import Function
-from components.iam import assume_role_policy
+from components.stack.context import Context
+from components.blocks.function import Function
+from components.blocks.iam import assume_role_policy
 
 
 @dataclass

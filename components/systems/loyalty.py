@@ -21,15 +21,15 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.bucket import Bucket, BucketArgs, Lifecycle
-from components.function import FunctionArgs
-from components.iam import assume_role_policy
-from components.links import Link, Statement, default_bus, env_name, setting
-from components.platform import STAFF_FORWARD, Platform
-from components.schedule import Schedule, ScheduleArgs
-from components.secret import Secret
-from components.site import Forward
-from components.table import Index, Table, TableArgs
+from components.blocks.bucket import Bucket, BucketArgs, Lifecycle
+from components.blocks.function import FunctionArgs
+from components.blocks.iam import assume_role_policy
+from components.blocks.links import Link, Statement, default_bus, env_name, setting
+from components.systems.platform import STAFF_FORWARD, Platform
+from components.blocks.schedule import Schedule, ScheduleArgs
+from components.blocks.secret import Secret
+from components.blocks.site import Forward
+from components.blocks.table import Index, Table, TableArgs
 
 HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0"
 HAIKU_PROFILE = f"global.{HAIKU}"

@@ -8,9 +8,9 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.context import Context
-from components.function import Function
-from components.iam import publish_policy
+from components.stack.context import Context
+from components.blocks.function import Function
+from components.blocks.iam import publish_policy
 
 
 class Guardrails(pulumi.ComponentResource):

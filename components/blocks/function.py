@@ -8,10 +8,10 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.context import Context
-from components.iam import assume_role_policy
-from components.links import Link, Statement, env_name, merge_env, policy_document
-from components.packaging import code_archive
+from components.stack.context import Context
+from components.blocks.iam import assume_role_policy
+from components.blocks.links import Link, Statement, env_name, merge_env, policy_document
+from components.stack.packaging import code_archive
 
 RUNTIME = "python3.13"
 ARCHITECTURE = "arm64"

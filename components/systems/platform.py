@@ -8,16 +8,16 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.config import PROJECT, StackConfig
-from components.context import Context
-from components.function import Function, FunctionArgs
-from components.guardrails import Guardrails
-from components.guest_pages import serve_guest_pages
-from components.mailer import Mailer
-from components.naming import Naming
-from components.secret import Secret
-from components.site import Forward, Site, SiteArgs
-from components.stage import POLICIES
+from components.stack.config import PROJECT, StackConfig
+from components.stack.context import Context
+from components.blocks.function import Function, FunctionArgs
+from components.blocks.guardrails import Guardrails
+from components.systems.guest_pages import serve_guest_pages
+from components.blocks.mailer import Mailer
+from components.stack.naming import Naming
+from components.blocks.secret import Secret
+from components.blocks.site import Forward, Site, SiteArgs
+from components.stack.stage import POLICIES
 
 STAFF_COOKIE = "ms_staff"
 # What a staff API needs from the viewer: its session cookie, and Origin to tell local from live.

@@ -12,7 +12,7 @@ from typing import Iterator, Sequence
 
 import pulumi
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HANDLERS = ROOT / "handlers"
 SKIP_DIRS = {"__pycache__"}
 SKIP_SUFFIXES = {".pyc", ".so", ".pyd", ".dylib"}

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.function import FunctionArgs
-from components.links import setting
-from components.platform import STAFF_FORWARD, Platform
-from components.site import Forward
-from components.stream_trigger import StreamTrigger
-from components.table import Index, Table, TableArgs
+from components.blocks.function import FunctionArgs
+from components.blocks.links import setting
+from components.systems.platform import STAFF_FORWARD, Platform
+from components.blocks.site import Forward
+from components.blocks.stream_trigger import StreamTrigger
+from components.blocks.table import Index, Table, TableArgs
 
 PUBLIC_FORWARD = Forward(headers=("Content-Type",))
 

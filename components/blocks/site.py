@@ -17,14 +17,14 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.bucket import Bucket, BucketArgs
-from components.cdn_policies import CACHE_POLICIES
-from components.context import Context
-from components.function import Function
-from components.links import Link, Statement, env_name
-from components.secret import Secret
+from components.blocks.bucket import Bucket, BucketArgs
+from components.stack.cdn_policies import CACHE_POLICIES
+from components.stack.context import Context
+from components.blocks.function import Function
+from components.blocks.links import Link, Statement, env_name
+from components.blocks.secret import Secret
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = ROOT / "site"
 EDGE = ROOT / "edge"
 SHARED_PAGES = "_shared"  # site/_shared/ is published at /shared/ on every site

@@ -9,8 +9,8 @@ from typing import Literal, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.context import Context
-from components.links import Link, Statement, env_name
+from components.stack.context import Context
+from components.blocks.links import Link, Statement, env_name
 
 READ = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem")
 WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.context import Context
-from components.iam import publish_policy
-from components.links import Link, Statement
+from components.stack.context import Context
+from components.blocks.iam import publish_policy
+from components.blocks.links import Link, Statement
 
 
 class Mailer(pulumi.ComponentResource):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.naming import Naming
-from components.stage import StagePolicy
+from components.stack.naming import Naming
+from components.stack.stage import StagePolicy
 
 
 @dataclass(frozen=True)

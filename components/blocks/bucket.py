@@ -8,8 +8,8 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.context import Context
-from components.links import Link, Statement, env_name
+from components.stack.context import Context
+from components.blocks.links import Link, Statement, env_name
 
 
 @dataclass(frozen=True)

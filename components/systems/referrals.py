@@ -15,14 +15,14 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.config import Vendor
-from components.function import FunctionArgs
-from components.links import setting
-from components.platform import STAFF_FORWARD, Platform
-from components.schedule import Schedule, ScheduleArgs
-from components.secret import Secret
-from components.site import Forward
-from components.table import Table, TableArgs
+from components.stack.config import Vendor
+from components.blocks.function import FunctionArgs
+from components.blocks.links import setting
+from components.systems.platform import STAFF_FORWARD, Platform
+from components.blocks.schedule import Schedule, ScheduleArgs
+from components.blocks.secret import Secret
+from components.blocks.site import Forward
+from components.blocks.table import Table, TableArgs
 
 # The click handler needs the viewer's address (unique visitors) and user agent (bots).
 CLICK_FORWARD = Forward(headers=("CloudFront-Viewer-Address", "User-Agent"))

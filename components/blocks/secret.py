@@ -6,8 +6,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.context import Context
-from components.links import Link, Statement, env_name
+from components.stack.context import Context
+from components.blocks.links import Link, Statement, env_name
 
 
 class Secret(pulumi.ComponentResource):

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.context import Context
-from components.function import Function
-from components.table import Table
+from components.stack.context import Context
+from components.blocks.function import Function
+from components.blocks.table import Table
 
 
 class StreamTrigger(pulumi.ComponentResource):

@@ -1,0 +1,1 @@
+"""What every block needs to know about the stack: its config, names, stage policy and context."""

@@ -1,0 +1,1 @@
+"""The systems: each composes blocks into one business capability, and nothing else."""
