@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -78,13 +79,39 @@ def test_a_booking_creates_a_job_and_a_tracking_link(public):
     assert keys == ["JOB", "TRACK"]
 
 
-def test_tracking_tokens_are_unguessable_and_unique():
+def test_tracking_tokens_come_from_the_os_csprng_and_carry_at_least_128_bits(monkeypatch):
+    import base64
+    import secrets
+
     from handlers.dispatch.jobs import new_tracking_token
 
-    tokens = {new_tracking_token() for _ in range(2000)}
-    assert len(tokens) == 2000
+    asked: list[int] = []
+
+    def marked_bytes(n: int) -> bytes:  # stands in for os.urandom behind `secrets`: known, distinct bytes
+        asked.append(n)
+        return bytes((7 * i + 3) % 256 for i in range(n))
+
+    monkeypatch.setattr(secrets, "token_bytes", marked_bytes)
+    token = new_tracking_token()
+    [n] = asked  # the token is drawn from `secrets`, in one draw...
+    assert n * 8 >= 128  # ...of at least 128 random bits...
+    assert token == base64.urlsafe_b64encode(marked_bytes(n)).rstrip(b"=").decode()  # ...and is those bits, nothing else
+    assert TOKEN.match(token)
+
+
+def test_tracking_tokens_are_unique_and_evenly_spread_over_many_draws():
+    from handlers.dispatch.jobs import new_tracking_token
+
+    draws = 10_000
+    tokens = [new_tracking_token() for _ in range(draws)]
+    assert len(set(tokens)) == draws
     assert all(TOKEN.match(t) for t in tokens)
-    assert len(next(iter(tokens))) * 6 >= 128  # 32 URL-safe characters carry 192 bits
+    alphabet = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    for position in range(32):  # no fixed or narrowed position (a prefix, a counter, a timestamp)
+        assert {t[position] for t in tokens} == alphabet, position
+    counts = Counter("".join(tokens))
+    expected = draws * 32 / 64  # 5,000 of each character; one standard deviation is about 70
+    assert all(abs(counts[c] - expected) < 0.2 * expected for c in alphabet), counts.most_common(3)
 
 
 def test_a_resubmitted_form_books_once(public):
@@ -184,8 +211,8 @@ def test_unknown_jobs_and_statuses(board, staff_cookie):
 def test_a_status_change_is_two_calls_and_tracking_one(public, track, board, staff_cookie, calls):
     booked = book(public)
     calls.clear()
-    move(board, staff_cookie, booked["job_id"], "pending_pickup", "ready_for_pickup")
-    assert len(calls.of("dynamodb")) <= 2
+    assert move(board, staff_cookie, booked["job_id"], "pending_pickup", "ready_for_pickup").status == 200
+    assert len(calls.of("dynamodb")) <= 2 and calls.writes() == ["TransactWriteItems"]  # the job and its tracking copy, together
     calls.clear()
     track.get(f"/api/track/{booked['tracking_token']}", host=HOST)
     assert calls.of("dynamodb") == ["GetItem"]
@@ -235,7 +262,8 @@ def test_no_mail_without_an_address_or_without_a_status_change(public, function,
     book(public, email=None)
     notify = function("dispatch-notify")
     job = job_item()
-    notify.invoke({"Records": [stream_record("INSERT", job), stream_record("MODIFY", job, job, "2")]})
+    handled = {"batchItemFailures": []}  # skipped on purpose, not failed (a failure would be retried and mailed later)
+    assert notify.invoke({"Records": [stream_record("INSERT", job), stream_record("MODIFY", job, job, "2")]}) == handled
     track_item = next(i for i in items() if i["pk"]["S"].startswith("TRACK#"))
-    notify.invoke({"Records": [stream_record("INSERT", track_item, None, "3")]})
+    assert notify.invoke({"Records": [stream_record("INSERT", track_item, None, "3")]}) == handled
     assert sent_mail() == []

@@ -7,6 +7,7 @@ import hmac
 import json
 import time
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import pytest
 
@@ -64,19 +65,43 @@ def balance_and_sum(phone: str = PHONE) -> tuple[int, int]:
 
 # -- the POS signature ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("case", ["wrong secret", "stale", "future", "missing", "body altered", "bad timestamp"])
-def test_a_bad_signature_is_401_and_nothing_is_written(pos, case):
+NOW = 1_795_000_000  # a fixed "now" (2026-11-18T11:06:40Z) for the freshness window
+
+
+@pytest.fixture
+def frozen_pos(pos, monkeypatch):
+    """The webhook with its clock stopped at NOW: the window's edges are exact, however slow the machine."""
+    monkeypatch.setattr(pos.client.module, "time", SimpleNamespace(time=lambda: float(NOW)))
+    return pos
+
+
+@pytest.mark.parametrize("case, error", [("wrong secret", "wrong_signature"), ("stale", "stale_signature"),
+                                         ("future", "stale_signature"), ("missing", "missing_signature"),
+                                         ("body altered", "wrong_signature"), ("bad timestamp", "bad_timestamp")])
+def test_a_bad_signature_is_401_and_nothing_is_written(frozen_pos, case, error):
     raw, headers = signed(sale(), secret="not-the-secret" if case == "wrong secret" else harness.TEST_POS_SECRET,
-                          at=int(time.time()) - 301 if case == "stale" else int(time.time()) + 301 if case == "future" else None)
+                          at=NOW - 301 if case == "stale" else NOW + 301 if case == "future" else NOW)
     if case == "missing":
         headers = {"content-type": "application/json"}
     if case == "body altered":
         raw = raw.replace("12.50", "1250.00")
     if case == "bad timestamp":
         headers["x-timestamp"] = "yesterday"
-    reply = pos.client.request("POST", "/api/pos/sales", body=raw, headers=headers, host=HOST)
-    assert reply.status == 401
+    reply = frozen_pos.client.request("POST", "/api/pos/sales", body=raw, headers=headers, host=HOST)
+    assert reply.status == 401 and reply.json()["error"] == error
     assert member() == {} and ledger() == []
+
+
+@pytest.mark.parametrize("offset", [-3600, -301, -300, -150, 0, 150, 300, 301, 3600])
+def test_a_signature_is_fresh_for_five_minutes_either_side_of_now(frozen_pos, offset):
+    """Sent `offset` seconds from the webhook's now: up to 300 s old or ahead (the till's clock may
+    run fast) is accepted, a second more on either side is refused."""
+    reply = frozen_pos(sale(), at=NOW + offset)
+    if abs(offset) <= 300:
+        assert reply.status == 200 and reply.json()["points_added"] == 12
+    else:
+        assert reply.status == 401 and reply.json()["error"] == "stale_signature"
+        assert member() == {} and ledger() == []
 
 
 def test_a_signed_sale_with_bad_fields_is_422_and_writes_nothing(pos):
@@ -97,12 +122,51 @@ def test_a_sale_adds_points_once_however_often_the_till_retries(pos):
     assert int(member()["visit_count"]["N"]) == 1
 
 
-def test_bonus_items_and_a_reward_crossing(pos, sent_mail):
+@pytest.fixture
+def bus_entries(aws):
+    """The entries handlers put on the bus (they still reach moto), in order."""
+    from handlers.shared import aws as handler_aws
+
+    put: list[dict] = []
+    hooks = handler_aws.session().events
+    hooks.register("before-parameter-build.eventbridge.PutEvents", lambda params, **_: put.extend(params["Entries"]),
+                   unique_id="tests.bus_entries")
+    handler_aws.client.cache_clear()  # clients copy the session's hooks when they are made
+    yield put
+    hooks.unregister("before-parameter-build.eventbridge.PutEvents", unique_id="tests.bus_entries")
+    handler_aws.client.cache_clear()
+
+
+def deliver(graph, function, entries: list[dict]) -> list[tuple[str, dict]]:
+    """Each entry to the functions the program's bus rules route it to, as EventBridge would."""
+    from ops.local.bus import Bus
+
+    answers = []
+    Bus(graph, lambda name, event: answers.append((name, function(name).invoke(event))), lambda _: None,
+        "us-west-2", "123456789012").put(entries)
+    return answers
+
+
+def test_bonus_items_and_a_reward_crossing(pos, signup, aws, function, bus_entries, sent_mail):
+    assert signup.post("/api/members", {"phone": PHONE, "name": "Ana Lim", "email": "ana@example.com"}, host=HOST).status == 201
+    mailed_before = len(sent_mail())  # the confirmation
     pos(sale("S-1", "80.00"))
-    reply = pos(sale("S-2", "5.00", items=[{"sku": "BEANS-1KG", "qty": 1, "price": "5.00"}]))
+    assert bus_entries == []  # 80 points: no reward yet
+    bonus_sale = sale("S-2", "5.00", items=[{"sku": "BEANS-1KG", "qty": 1, "price": "5.00"}])
+    reply = pos(bonus_sale)
     assert reply.json() == {"member_id": PHONE, "decision": "add_and_reward", "points_added": 30, "balance": 110}
     assert member()["tier"]["S"] == "free-drink"
     assert balance_and_sum() == (110, 110)
+    assert pos(bonus_sale).json() == reply.json()  # the till retries: no second reward
+    [entry] = bus_entries
+    assert (entry["Source"], entry["DetailType"]) == ("mainstreet.loyalty", "reward_earned")
+    assert json.loads(entry["Detail"]) == {"phone": PHONE, "reward_id": "free-drink", "balance": 110}
+
+    # The program's bus rule hands the event to the mail function, which mails the member once.
+    assert deliver(aws, function, bus_entries) == [("loyalty-email-dispatch", {"outcome": "sent"})]
+    [mail] = sent_mail()[mailed_before:]
+    assert mail.destinations["ToAddresses"] == ["ana@example.com"]
+    assert mail.subject == "Ana, your Free drink is ready" and "You have 110 points, enough for a Free drink" in mail.body
 
 
 def test_a_large_sale_is_held_for_review_and_adds_nothing(pos):
@@ -311,6 +375,9 @@ def test_transactional_mail_ignores_quiet_hours(dispatch, sent_mail, monkeypatch
     a_member(opted_in=False)
     monkeypatch.setattr("handlers.loyalty.email_dispatch.now_utc", lambda: datetime(2026, 11, 1, 5, 0, tzinfo=timezone.utc))
     assert dispatch.invoke(bus_event("reward_earned", reward_id="free-drink"))["outcome"] == "sent"
+    [mail] = sent_mail()  # sent now, not deferred to the end of quiet hours
+    assert mail.destinations["ToAddresses"] == ["ana@example.com"] and mail.subject == "Ana, your Free drink is ready"
+    assert client("scheduler").list_schedules()["Schedules"] == []
 
 
 def test_bounces_and_complaints_turn_mail_off(dispatch, sent_mail, daytime):
