@@ -12,7 +12,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import pytest
 
@@ -20,6 +20,12 @@ from ops import harness
 from ops.local.dynamodb_local import free_port
 
 CHROMIUM = "/usr/bin/chromium"
+# How long a page, a request or a mail may take before a browser test gives up. Generous on
+# purpose: on a busy machine (a parallel build, two test runs) a first page load or a handler's cold
+# start takes seconds, and a wait that is only long enough on an idle machine makes a flaky test.
+# Every wait uses it: Playwright actions and navigations, every expect(), and outbox polling.
+SLOW_MS = 30_000
+SLOW_S = SLOW_MS / 1000
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 Safari/537.36"
 
 
@@ -65,6 +71,18 @@ class Local:
 
     def outbox(self) -> list[dict]:
         return self.request(None, "GET", "/_local/outbox.json").json()
+
+    def mails(self, matching: Callable[[dict], bool], count: int = 1) -> list[dict]:
+        """The outbox's mails `matching`, once there are at least `count` of them (mail may go out
+        after the response: through the bus, a stream, a worker). Fails after SLOW_S without them."""
+        deadline = time.monotonic() + SLOW_S
+        while True:
+            found = [m for m in self.outbox() if matching(m)]
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(found)} of {count} expected mails after {SLOW_S:.0f} s: {found}")
+            time.sleep(0.2)  # the interval between looks, not a wait for anything
 
     def logs(self) -> str:
         return self.log.read_text()
@@ -113,7 +131,9 @@ def local(tmp_path_factory) -> Local:
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=SLOW_MS)  # Playwright's own default is 5 s
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
@@ -126,22 +146,31 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    opened = context.new_page()
-    opened.set_default_timeout(20000)
+def new_page(browser):
+    """new_page(**context_options) → a page in a context of its own (its own cookies: another
+    person), with SLOW_MS for every action and navigation; closed after the test."""
+    contexts = []
+
+    def opened(**options):
+        context = browser.new_context(**options)
+        context.set_default_timeout(SLOW_MS)
+        contexts.append(context)
+        return context.new_page()
+
     yield opened
-    context.close()
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture
-def phone(browser):
+def page(new_page):
+    return new_page(viewport={"width": 1280, "height": 900})
+
+
+@pytest.fixture
+def phone(new_page):
     """A small touch screen, for pages staff and customers use on a phone."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    opened = context.new_page()
-    opened.set_default_timeout(20000)
-    yield opened
-    context.close()
+    return new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
 
 
 def pytest_collection_modifyitems(items):

@@ -27,7 +27,7 @@ def post_booking(local, external_id: str, key: str | None = None):
 
 
 def crew_link(local, external_id: str) -> str:
-    mail = [m for m in local.outbox() if m["to"] == f"sam+{external_id.lower()}@crew.example"][-1]
+    mail = local.mails(lambda m: m["to"] == f"sam+{external_id.lower()}@crew.example")[-1]
     return re.search(r"http://ops\.localhost:\d+/crew/#t=\S+", mail["text"]).group(0)
 
 

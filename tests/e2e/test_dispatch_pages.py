@@ -4,7 +4,6 @@ page change, and find the customer's mails in the outbox."""
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -37,38 +36,27 @@ def sign_in(local, page, path="/dashboard/"):
     page.click("button[type=submit]")
 
 
-def mails_to(local, address: str, timeout: float = 15) -> list[dict]:
-    deadline = time.time() + timeout
-    while True:
-        found = [m for m in local.outbox() if m["to"] == address]
-        if len(found) >= 2 or time.time() > deadline:
-            return found
-        time.sleep(0.3)
-
-
-def test_book_track_drag_and_watch_the_tracking_page_change(local, browser):
-    customer, tracker, dispatcher = (browser.new_page() for _ in range(3))
-    for opened in (customer, tracker, dispatcher):
-        opened.set_default_timeout(20000)
+def test_book_track_drag_and_watch_the_tracking_page_change(local, new_page):
+    customer, tracker, dispatcher = (new_page() for _ in range(3))
     job_id, tracking_url = book_in_browser(local, customer, email="watch@example.com")
     assert re.match(rf"^http://dispatch\.localhost:{local.port}/track/[A-Za-z0-9_-]{{32}}$", tracking_url)
 
     tracker.goto(tracking_url)
     expect(tracker.locator("#status")).to_have_text("Booked")
-    assert tracker.locator(".steps li.current").inner_text() == "Booked"
+    expect(tracker.locator(".steps li.current")).to_have_text("Booked")
 
     sign_in(local, dispatcher)
     card = dispatcher.locator(f'.job[data-job="{job_id}"]')
     expect(card).to_be_visible()
-    assert card.locator("xpath=ancestor::section").get_attribute("data-status") == "pending_pickup"
+    expect(card.locator("xpath=ancestor::section")).to_have_attribute("data-status", "pending_pickup")
     dispatcher.drag_and_drop(f'.job[data-job="{job_id}"]', '.column[data-status="ready_for_pickup"]')
     expect(dispatcher.locator(f'.column[data-status="ready_for_pickup"] .job[data-job="{job_id}"]')).to_be_visible()
 
     # The open tracking page updates itself, no reload.
-    expect(tracker.locator("#status")).to_have_text("Ready for pickup", timeout=15000)
-    assert tracker.locator(".steps li.done").inner_text() == "Booked"
+    expect(tracker.locator("#status")).to_have_text("Ready for pickup")
+    expect(tracker.locator(".steps li.done")).to_have_text("Booked")
 
-    mails = mails_to(local, "watch@example.com")
+    mails = local.mails(lambda m: m["to"] == "watch@example.com", count=2)
     assert [m["subject"] for m in mails] == [f"Your pickup is booked ({job_id})", f"Your pickup {job_id}: Ready for pickup"]
     assert all(tracking_url in m["text"] for m in mails)
     # The mail's link opens the tracking page.
@@ -76,12 +64,12 @@ def test_book_track_drag_and_watch_the_tracking_page_change(local, browser):
     link = customer.locator("article.mail", has_text=f"{job_id}: Ready for pickup").locator("pre.text a").first
     link.scroll_into_view_if_needed()  # the mails' frames settle the layout as they load
     link.click()
-    customer.wait_for_url(tracking_url)
+    expect(customer).to_have_url(tracking_url)
     expect(customer.locator("#status")).to_have_text("Ready for pickup")
 
 
-def test_the_dispatcher_who_lost_the_race_is_told(local, browser):
-    customer, dispatcher = browser.new_page(), browser.new_page()
+def test_the_dispatcher_who_lost_the_race_is_told(local, new_page):
+    customer, dispatcher = new_page(), new_page()
     job_id, _ = book_in_browser(local, customer, email="race@example.com")
     sign_in(local, dispatcher)
     expect(dispatcher.locator(f'.job[data-job="{job_id}"]')).to_be_visible()
@@ -105,7 +93,7 @@ def test_the_booking_form_shows_each_field_error_from_the_api(local, page):
     expect(page.locator('[data-error-for="email"]')).to_contain_text("e-mail")
     expect(page.locator('[data-error-for="address"]')).to_be_visible()
     expect(page.locator('[data-error-for="name"]')).to_be_hidden()
-    assert page.locator("#phone").get_attribute("aria-invalid") == "true"
+    expect(page.locator("#phone")).to_have_attribute("aria-invalid", "true")
 
 
 def test_a_bad_tracking_link_says_so(local, page):
@@ -121,8 +109,8 @@ def test_booking_and_tracking_work_on_a_phone(local, phone):
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
 
 
-def test_the_board_moves_cards_on_a_phone_with_the_card_menu(local, phone, browser):
-    customer = browser.new_page()
+def test_the_board_moves_cards_on_a_phone_with_the_card_menu(local, phone, new_page):
+    customer = new_page()
     job_id, _ = book_in_browser(local, customer, email="menu@example.com")
     sign_in(local, phone)
     card = phone.locator(f'.job[data-job="{job_id}"]')

@@ -68,9 +68,9 @@ def test_the_stats_page_in_a_browser(local, page):
     page.fill("#passcode", local.index["credentials"]["staff_passcode"])
     page.click("button[type=submit]")
     row = page.locator('tr[data-code="smallgoods"]')
-    row.wait_for()
+    expect(row).to_be_visible()
     assert int(row.locator('[data-field="clicks"]').inner_text()) >= 1  # counted by the click just made
-    assert page.locator('tr[data-code="_orphan"]').count() == 1
+    expect(page.locator('tr[data-code="_orphan"]')).to_have_count(1)
 
 
 def test_a_wrong_passcode_is_shown_on_the_page(local, page):
@@ -92,25 +92,24 @@ def test_a_schedule_fired_by_hand_runs_its_function_and_its_mail_reaches_the_out
     link = page.locator("pre.text a", has_text="/referrals/").first
     link.scroll_into_view_if_needed()  # the mails' frames settle the layout as they load
     link.click()
-    page.wait_for_url(local.url("ops", "/referrals/"))
+    expect(page).to_have_url(local.url("ops", "/referrals/"))
 
 
 def test_outreach_is_reviewed_then_sent_once_from_the_browser(local, page):
     page.goto(local.url("ops", "/referrals/outreach/"))
     page.fill("#passcode", local.index["credentials"]["staff_passcode"])
     page.click("button[type=submit]")
-    page.locator("#new-batch").wait_for()
+    expect(page.locator("#new-batch")).to_be_visible()
     for code in ("whole-foods", "total-wine"):
         page.uncheck(f'input[value="{code}"]')
     page.fill("#subject", "Your link to Queen of San Diego")
     page.click("#new-batch button[type=submit]")
     frame = page.frame_locator("iframe.preview-frame")
-    frame.locator("article.mail").first.wait_for()
-    assert frame.locator("article.mail").count() == 5
+    expect(frame.locator("article.mail")).to_have_count(5)
     sent_before = len(local.outbox())
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#approve")
-    page.locator("#batch-status", has_text="sent").wait_for()
+    expect(page.locator("#batch-status", has_text="sent")).to_be_visible()
     mails = local.outbox()[sent_before:]
     assert len(mails) == 5 and all(m["subject"] == "Your link to Queen of San Diego" for m in mails)
     assert any(local.url("ops", "/ref/solare") in m["text"] for m in mails)
