@@ -23,9 +23,17 @@ ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "mainstreet"
 REGION_DEFAULT = "us-west-2"
 ACCOUNT_ID = "123456789012"  # moto's account, so ARNs line up in local mode
-TEST_PASSCODE = "harness-passcode"
-TEST_SERVICE_KEY = "harness-service-key-0123456789abcdef"
-TEST_POS_SECRET = "harness-pos-secret-0123456789abcdef"
+# The plain secrets of runs that are not a real deployment (tests, plan), by credential name
+# (components/stack/secrets.py says which config key each becomes, and how).
+TEST_CREDENTIALS = {
+    "staff_passcode": "harness-passcode",
+    "service_key": "harness-service-key-0123456789abcdef",
+    "pos_hmac_secret": "harness-pos-secret-0123456789abcdef",
+}
+TEST_PASSCODE = TEST_CREDENTIALS["staff_passcode"]
+TEST_SERVICE_KEY = TEST_CREDENTIALS["service_key"]
+TEST_POS_SECRET = TEST_CREDENTIALS["pos_hmac_secret"]
+TEST_SALT = b"harness-salt-000"  # a fixed salt: the same stored hash, so the same graph, every run
 
 # materializer(type, logical name, inputs, outputs so far) → output overrides (or None)
 Materializer = Callable[[str, str, dict, dict], Optional[dict]]
@@ -70,11 +78,9 @@ class Graph:
 
 def test_secrets() -> dict[str, str]:
     """Secret config for runs that are not a real deployment (tests, plan)."""
-    from handlers.shared.auth import hash_passcode, hash_service_key
+    from components.stack.secrets import stored
 
-    return {"staffPasscodeHash": hash_passcode(TEST_PASSCODE, salt=b"harness-salt-000"),
-            "serviceKeyHash": hash_service_key(TEST_SERVICE_KEY),
-            "posHmacSecret": TEST_POS_SECRET}
+    return stored(TEST_CREDENTIALS, salt=TEST_SALT)
 
 
 def _read_yaml(path: Path) -> dict:

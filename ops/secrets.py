@@ -1,13 +1,16 @@
 """`python -m ops secrets --stack S`: set the secrets a stack needs and does not have yet.
 
+Which secrets, when each is needed and how it is made come from one table,
+`components/stack/secrets.py`:
 - staffPasscodeHash: the staff passcode is asked for (or given with --passcode); only its scrypt
   hash is stored.
 - serviceKeyHash (when the stack runs charters): a new service key is generated and shown once,
   for the marketplace's webhook settings; only its SHA-256 hash is stored.
 - posHmacSecret (when the stack runs loyalty): a new secret, shown once for the POS's webhook
   settings; the program needs it whole (it checks signatures), so it is stored encrypted.
+- driveServiceAccount is given by hand (`pulumi config set --secret driveServiceAccount < key.json`).
 
-Both go in as Pulumi secrets (`pulumi config set --secret`), so the stack file holds ciphertext
+All go in as Pulumi secrets (`pulumi config set --secret`), so the stack file holds ciphertext
 of a hash. Keys the program generates itself (session signing, origin verification, crew links)
 need nothing here.
 """
@@ -15,11 +18,10 @@ need nothing here.
 from __future__ import annotations
 
 import getpass
-import secrets
 import subprocess
 from typing import Callable, Sequence
 
-from handlers.shared.auth import hash_passcode, hash_service_key
+from components.stack.secrets import SECRETS, SecretSpec
 
 MIN_PASSCODE = 10
 
@@ -60,32 +62,34 @@ def runs(stack: str, system: str) -> bool:
     return system in config.get("mainstreet:systems", "")
 
 
-def main(args, run: Runner = _run) -> int:
-    key = "staffPasscodeHash"
-    if configured(args.stack, key, run) and not args.passcode:
-        print(f"{key} is already set for {args.stack}; pass --passcode to replace it.")
-    else:
-        passcode = args.passcode or ask_passcode()
-        if len(passcode) < MIN_PASSCODE:
+def _set(spec: SecretSpec, args, run: Runner) -> bool:
+    """Set one secret unless it is set already and not to be replaced; False if refused."""
+    replace = getattr(args, spec.replace_flag.replace("-", "_"), None)
+    if configured(args.stack, spec.key, run) and not replace:
+        print(f"{spec.key} is already set for {args.stack}; pass --{spec.replace_flag} to replace it.")
+        return True
+    if spec.making.asked:
+        plain = args.passcode or ask_passcode()
+        if len(plain) < MIN_PASSCODE:
             print(f"The passcode needs at least {MIN_PASSCODE} characters.")
+            return False
+    else:
+        plain = spec.making.new()
+    set_secret(args.stack, spec.key, spec.making.store(plain), run)
+    if spec.making.shown_once:
+        print(f"{spec.announce}:\n  {plain}")
+    else:
+        print(f"{spec.key} set for stack {args.stack} (only the hash is stored).")
+    return True
+
+
+def main(args, run: Runner = _run) -> int:
+    for spec in SECRETS:
+        if spec.making.new is None and not spec.making.asked:
+            continue  # given by hand; config validation says when it is missing
+        if spec.systems and not any(runs(args.stack, system) for system in spec.systems):
+            continue
+        if not _set(spec, args, run):
             return 1
-        set_secret(args.stack, key, hash_passcode(passcode), run)
-        print(f"{key} set for stack {args.stack} (only the hash is stored).")
-    # (system, key, flag that replaces it, generator, what is stored, what the user is told)
-    generated = (
-        ("loyalty", "posHmacSecret", "new_pos_secret", lambda: secrets.token_hex(32), lambda v: v,
-         "New POS webhook secret (shown once; enter it in the POS's webhook settings)"),
-        ("charters", "serviceKeyHash", "new_service_key", lambda: secrets.token_urlsafe(32), hash_service_key,
-         "New service key for the marketplace (shown once, only its hash is kept)"),
-    )
-    for system, key, flag, make, stored, announce in generated:
-        if not runs(args.stack, system):
-            continue
-        if configured(args.stack, key, run) and not getattr(args, flag, False):
-            print(f"{key} is already set for {args.stack}; pass --{flag.replace('_', '-')} to replace it.")
-            continue
-        value = make()
-        set_secret(args.stack, key, stored(value), run)
-        print(f"{announce}:\n  {value}")
     print("Run `pulumi up` to apply.")
     return 0

@@ -14,6 +14,8 @@ import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from components.stack.secrets import KEYS as SECRET_KEYS, SECRETS
+
 PROJECT = "mainstreet"
 SYSTEMS = ("referrals", "charters", "dispatch", "loyalty")
 SITES = ("brand", "ops", "dispatch", "loyalty")
@@ -141,16 +143,6 @@ class StackConfig(BaseModel):
         return system in self.systems
 
 
-# Secrets the program needs, by key, with the systems that need them (empty: always).
-SECRETS: dict[str, tuple[str, ...]] = {
-    "staffPasscodeHash": (),
-    "serviceKeyHash": ("charters",),
-    "posHmacSecret": ("loyalty",),
-}
-# Secrets that only some settings call for: key → the setting that needs it.
-OPTIONAL_SECRETS = {"driveServiceAccount": "drive_rules_doc_id"}
-
-
 class ConfigError(Exception):
     def __init__(self, problems: list[str]):
         self.problems = problems
@@ -213,15 +205,10 @@ def load(raw: dict[str, Optional[str]], secrets: dict[str, Optional[Any]]) -> Lo
                 problems.append(f"{_key_path(error['loc'])}: {error['msg']}")
             else:
                 problems.append(error["msg"].removeprefix("Value error, "))
-    for key, needed_by in OPTIONAL_SECRETS.items():
-        if settings is not None and (getattr(settings, needed_by) or settings.drive_voice_doc_id) and secrets.get(key) is None:
-            problems.append(f"{PROJECT}:{key}: Drive sync is configured, so set the service account's JSON key as a secret")
-    for key, systems in SECRETS.items():
-        needed = not systems or (settings is not None and any(settings.enabled(s) for s in systems))
-        if needed and secrets.get(key) is None:
-            problems.append(
-                f"{PROJECT}:{key}: missing secret; run `python -m ops secrets --stack {pulumi_stack()}`"
-            )
+    for spec in SECRETS:
+        if spec.needed(settings) and secrets.get(spec.key) is None:
+            problem = spec.if_missing or f"missing secret; run `python -m ops secrets --stack {pulumi_stack()}`"
+            problems.append(f"{PROJECT}:{spec.key}: {problem}")
     if problems or settings is None:
         raise ConfigError(problems)
     return Loaded(settings=settings, secrets={k: v for k, v in secrets.items() if v is not None})
@@ -244,7 +231,7 @@ def from_pulumi() -> Loaded:
 
     for full_key in {*runtime_config.CONFIG.get(), *runtime_config.get_config_env()}:
         namespace, _, key = full_key.partition(":")
-        if namespace == PROJECT and key not in raw and key not in SECRETS and key not in OPTIONAL_SECRETS:
+        if namespace == PROJECT and key not in raw and key not in SECRET_KEYS:
             raw[key] = config.get(key)
-    secrets = {key: config.get_secret(key) for key in [*SECRETS, *OPTIONAL_SECRETS]}
+    secrets = {spec.key: config.get_secret(spec.key) for spec in SECRETS}
     return load(raw, secrets)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -25,7 +24,7 @@ from urllib.request import urlopen
 
 import boto3
 
-from handlers.shared.auth import hash_passcode, hash_service_key
+from components.stack import secrets as stack_secrets
 from ops import generated, harness
 from ops.local import bus as bus_module
 from ops.local import scheduler as scheduler_module
@@ -37,7 +36,6 @@ from ops.local.outbox import Outbox
 from ops.local.workers import FunctionSpec, Pool
 
 DEFAULT_STATE = harness.ROOT / ".local"
-CREDENTIALS = ("staff_passcode", "service_key", "pos_hmac_secret")
 
 
 class MotoServer:
@@ -61,22 +59,6 @@ class MotoServer:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
-
-
-def new_credentials() -> dict[str, str]:
-    """Generated for this machine's local runs only; never used anywhere else."""
-    return {
-        "staff_passcode": f"local-{secrets.token_hex(4)}",
-        "service_key": secrets.token_urlsafe(32),
-        "pos_hmac_secret": secrets.token_hex(32),
-    }
-
-
-def stack_secrets(credentials: dict[str, str]) -> dict[str, str]:
-    """The secret config the program expects, made from the local credentials."""
-    return {"staffPasscodeHash": hash_passcode(credentials["staff_passcode"]),
-            "serviceKeyHash": hash_service_key(credentials["service_key"]),
-            "posHmacSecret": credentials["pos_hmac_secret"]}
 
 
 class LocalSystem:
@@ -122,7 +104,7 @@ class LocalSystem:
             return clients[service]
 
         self.materializer = Materializer(cached, generate_secrets=True, local_port=self.port)
-        self.graph = harness.run(self.stack, secrets=stack_secrets(self.credentials), materializer=self.materializer,
+        self.graph = harness.run(self.stack, secrets=stack_secrets.stored(self.credentials), materializer=self.materializer,
                                  program=self.program)
         self.s3 = cached("s3")
         self._publish_generated_pages()
@@ -152,7 +134,8 @@ class LocalSystem:
         path = self.state / "credentials.json"
         if self.persist and path.exists():
             return json.loads(path.read_text())
-        credentials = new_credentials()
+        # Generated for this machine's local runs only; never used anywhere else.
+        credentials = stack_secrets.new_credentials()
         if self.persist:
             path.write_text(json.dumps(credentials, indent=1))
         return credentials

@@ -49,3 +49,13 @@ def test_a_loyalty_stack_gets_a_pos_secret_shown_once(capsys):
     command, stdin = next(c for c in pulumi.calls if "posHmacSecret" in c[0] and c[0][2] == "set")
     shown = capsys.readouterr().out.split("webhook settings):")[1].split()[0]
     assert stdin == shown and len(shown) == 64
+
+
+def test_one_table_gives_the_harness_and_local_mode_every_secret_a_machine_can_make():
+    from components.stack.secrets import SECRETS, new_credentials, stored
+    from ops import harness
+
+    made = {spec.key for spec in SECRETS if spec.credential}
+    assert set(harness.test_secrets()) == made == set(stored(new_credentials()))
+    assert set(new_credentials()) == set(harness.TEST_CREDENTIALS) == {spec.credential for spec in SECRETS if spec.credential}
+    assert harness.test_secrets() == harness.test_secrets()  # a fixed salt: the same graph every run
