@@ -6,9 +6,7 @@ from __future__ import annotations
 from components.stack.cdn_policies import CACHE_POLICIES
 from handlers.charters.events import guest_object_key, new_guest_code
 from ops import edge
-from tests.components.test_program import behaviour_for, policy_of, request_policy
-
-LAMBDA = "aws:lambda/function:Function"
+from tests.components.graphs import LAMBDA, behaviour_for, policy_of, request_policy
 
 
 def test_the_booking_api_behaviour_forwards_the_service_key_and_is_never_cached(graph):
@@ -57,10 +55,8 @@ def test_the_brand_site_rewrites_guest_codes_to_the_flat_objects_the_intake_writ
     assert [r["ok"]["uri"] for r in results] == [f"/{guest_object_key(code)}" for code in codes]
 
 
-def test_crew_links_read_only_event_items_and_only_staff_see_the_calendar(graph):
-    crew_statements = policy_of(graph, "charter-crew")["Statement"]
-    dynamo = [s for s in crew_statements if any(a.startswith("dynamodb:") for a in s["Action"])]
-    assert dynamo[0]["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["EVENT#*"]}}
+def test_crew_routes_take_the_crew_token_and_never_the_staff_cookie(graph):
+    """That crew links reach only EVENT# items, never the calendar, is in test_permissions.py's table."""
     assert behaviour_for(graph, "ops", "/api/crew/*")["targetOriginId"] == "fn-charter-crew"
     headers = request_policy(graph, behaviour_for(graph, "ops", "/api/crew/*")["originRequestPolicyId"])["headersConfig"]["headers"]["items"]
     assert "X-Crew-Token" in headers and "Cookie" not in headers

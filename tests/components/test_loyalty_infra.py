@@ -1,90 +1,21 @@
-"""Loyalty over the whole graph: the nine roles hold exactly their permissions, the tables,
-buckets, schedules, knobs, budget and alarms of the build sheet."""
+"""Loyalty over the whole graph: the tables, buckets, schedules, knobs, budget and alarms of the
+build sheet. What each of the nine roles may do is in test_permissions.py's table."""
 
 from __future__ import annotations
 
 import json
 
-import pytest
-
 from ops import harness
-from tests.components.test_program import LAMBDA, behaviour_for, policy_of, request_policy
-
-TABLE_ACTIONS = ("dynamodb:",)
-
-# function → {resource kind: actions}; the kind is the table, bucket or service a statement names.
-EXPECTED = {
-    "loyalty-pos-webhook": {"secret:origin-verify": {"secretsmanager:GetSecretValue"}, "secret:pos-hmac": {"secretsmanager:GetSecretValue"},
-                            "function:loyalty-earn": {"lambda:InvokeFunction"}},
-    "loyalty-earn": {"table:loyalty-members": {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"},
-                     "table:loyalty-ledger": {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"},
-                     "table:loyalty-review": {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"},
-                     "bucket:loyalty-rules": {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucketVersions"},
-                     "events": {"events:PutEvents"}},
-    "loyalty-signup": {"secret:origin-verify": {"secretsmanager:GetSecretValue"}, "secret:member-token-key": {"secretsmanager:GetSecretValue"},
-                       "table:loyalty-members": {"dynamodb:PutItem", "dynamodb:UpdateItem"}, "ses": {"ses:SendEmail"}},
-    "loyalty-redeem": {"secret:origin-verify": {"secretsmanager:GetSecretValue"}, "secret:session-key": {"secretsmanager:GetSecretValue"},
-                       "table:loyalty-members": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
-                       "table:loyalty-ledger": {"dynamodb:PutItem", "dynamodb:Query"}, "table:loyalty-audit": {"dynamodb:PutItem"},
-                       "bucket:loyalty-rules": {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucketVersions"}},
-    "loyalty-email-dispatch": {"table:loyalty-members": {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"},
-                               "table:loyalty-ledger": {"dynamodb:PutItem"},
-                               "bucket:loyalty-rules": {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucketVersions"},
-                               "secret:member-token-key": {"secretsmanager:GetSecretValue"}, "ses": {"ses:SendEmail"},
-                               "ssm": {"ssm:GetParametersByPath", "ssm:GetParameter"}, "scheduler": {"scheduler:CreateSchedule"},
-                               "iam": {"iam:PassRole"}},
-    "loyalty-nightly-balance": {"table:loyalty-ledger": {"dynamodb:Query"}, "events": {"events:PutEvents"}},
-    "loyalty-lapsing-sweep": {"table:loyalty-members": {"dynamodb:Query", "dynamodb:UpdateItem"},
-                              "table:loyalty-lapsing": {"dynamodb:PutItem"}, "events": {"events:PutEvents"},
-                              "ssm": {"ssm:GetParametersByPath"}},
-    "loyalty-summary": {"table:loyalty-members": {"dynamodb:Query"}, "table:loyalty-ledger": {"dynamodb:Query"},
-                        "table:loyalty-audit": {"dynamodb:Query"}, "ses": {"ses:SendEmail"}},
-    "loyalty-drive-sync": {"table:loyalty-members": {"dynamodb:Scan"}, "table:loyalty-ledger": {"dynamodb:Scan"},
-                           "bucket:loyalty-rules": {"s3:PutObject", "s3:GetObject"}, "bucket:loyalty-backups": {"s3:PutObject"}},
-}
+from tests.components.graphs import LAMBDA, behaviour_for, request_policy
 
 
-def kind_of(resource: str) -> str:
-    service = resource.split(":")[2]
-    if service == "dynamodb":
-        return "table:" + resource.split("table/")[1].split("/")[0].removeprefix("mainstreet-dev-").removeprefix("mainstreet-prod-")
-    if service == "s3":
-        name = resource.split(":::")[1].split("/")[0]
-        return "bucket:" + name.split("-", 2)[2].rsplit("-", 1)[0]
-    if service == "secretsmanager":
-        return "secret:" + resource.split("secret:")[1].split("/")[-1].rsplit("-", 1)[0]
-    if service == "lambda":
-        return "function:" + resource.split("function:")[1].split("-", 2)[2]
-    if service == "logs":
-        return "logs"
-    return service
+def test_the_summary_is_written_by_haiku_in_prod_and_by_the_plain_template_in_dev(dev_graph, prod_graph):
+    """Who may invoke the model, in which stack, is in test_permissions.py's table."""
+    assert summary_env(prod_graph)["BEDROCK_MODEL_SETTING"].startswith("global.anthropic.claude-haiku")
+    assert summary_env(dev_graph)["BEDROCK_MODEL_SETTING"] == "off"
 
 
-def actions_by_kind(graph, function: str) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
-    for statement in policy_of(graph, function)["Statement"]:
-        for resource in statement["Resource"]:
-            found.setdefault(kind_of(resource), set()).update(statement["Action"])
-    found.pop("logs")
-    return found
-
-
-@pytest.mark.parametrize("function", sorted(EXPECTED))
-def test_each_loyalty_role_holds_exactly_its_permissions(dev_graph, function):
-    assert actions_by_kind(dev_graph, function) == EXPECTED[function]
-
-
-def test_with_bedrock_on_only_the_summary_may_invoke_haiku(prod_graph):
-    for function in EXPECTED:
-        bedrock = actions_by_kind(prod_graph, function).get("bedrock")
-        assert bedrock == ({"bedrock:InvokeModel"} if function == "loyalty-summary" else None), function
-    resources = [r for s in policy_of(prod_graph, "loyalty-summary")["Statement"] for r in s["Resource"] if ":bedrock:" in r]
-    assert any("inference-profile/global.anthropic.claude-haiku-4-5" in r for r in resources)
-    assert prod_graph.named(LAMBDA, "loyalty-summary").inputs["environment"]["variables"]["BEDROCK_MODEL_SETTING"].startswith("global.anthropic.claude-haiku")
-    assert dev_graph_env(harness.run("dev"))["BEDROCK_MODEL_SETTING"] == "off"
-
-
-def dev_graph_env(graph):
+def summary_env(graph):
     return graph.named(LAMBDA, "loyalty-summary").inputs["environment"]["variables"]
 
 

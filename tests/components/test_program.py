@@ -12,19 +12,8 @@ import pytest
 from components.stack.cdn_policies import CACHE_POLICIES
 from components.blocks.function import PLATFORM_ENV
 
-LAMBDA = "aws:lambda/function:Function"
-POLICY = "aws:iam/rolePolicy:RolePolicy"
-TABLE = "aws:dynamodb/table:Table"
-BUCKET = "aws:s3/bucket:Bucket"
-DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
-
-
-def functions(graph):
-    return graph.of_type(LAMBDA)
-
-
-def policy_of(graph, function_name: str) -> dict:
-    return json.loads(graph.named(POLICY, function_name).inputs["policy"])
+from tests.components.graphs import (BUCKET, DISTRIBUTION, LAMBDA, POLICY, TABLE, behaviour_for, behaviours,
+                                     functions, request_policy)
 
 
 def test_every_function_is_arm64_on_a_current_python_with_the_powertools_layer(graph):
@@ -132,10 +121,6 @@ def test_site_buckets_are_read_only_by_their_own_distribution(graph):
         assert allow[0]["Condition"]["StringEquals"]["AWS:SourceArn"] == distribution.outputs["arn"]
 
 
-def behaviours(distribution) -> list[dict]:
-    return [distribution.inputs["defaultCacheBehavior"], *distribution.inputs.get("orderedCacheBehaviors", [])]
-
-
 def test_every_behaviour_is_https_only(graph):
     for distribution in graph.of_type(DISTRIBUTION):
         for behaviour in behaviours(distribution):
@@ -150,19 +135,6 @@ def test_every_behaviour_sends_the_security_headers(graph):
             headers = policies[behaviour["responseHeadersPolicyId"]]["securityHeadersConfig"]
             assert headers["strictTransportSecurity"]["accessControlMaxAgeSec"] >= 31536000
             assert "frame-ancestors" in headers["contentSecurityPolicy"]["contentSecurityPolicy"]
-
-
-def request_policy(graph, policy_id: str) -> dict:
-    matches = [r for r in graph.of_type("aws:cloudfront/originRequestPolicy:OriginRequestPolicy") if r.id == policy_id]
-    assert len(matches) == 1, policy_id
-    return matches[0].inputs
-
-
-def behaviour_for(graph, site: str, path: str) -> dict:
-    distribution = graph.named(DISTRIBUTION, site)
-    matches = [b for b in distribution.inputs.get("orderedCacheBehaviors", []) if b["pathPattern"] == path]
-    assert len(matches) == 1, (site, path)
-    return matches[0]
 
 
 def test_referral_links_are_never_cached_and_reach_the_handler_with_ip_and_user_agent(graph):

@@ -1,0 +1,240 @@
+"""Every function's permissions, exactly: one table for both stacks.
+
+Each row allows some actions on some resources, under a condition if any. The table and the
+program's policies are compared as sets of (action, resource, condition) triples per function:
+how a policy groups its statements does not matter, every triple does. Resources are named
+symbolically (`tests/components/graphs.py` reads the names off the graph): `table:jobs`,
+`table:jobs/index/by-status`, `bucket:brand-site/g/*`, `secret:origin-verify`,
+`parameter:/sites/ops/url` (under the stack's path), `log-group:self:*` (the function's own),
+`bus:default`, `schedule:defer-*` (under the stack's prefix), AWS-provided ARNs with `{region}`
+and `{account}` for the stack's own.
+
+Where the stacks differ, a row says so with `stacks=`; a function whose rows all name one stack
+exists only in that stack.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import NamedTuple
+
+import pytest
+
+from tests.components.graphs import Grant, Names, document_grants, grants, policy_documents
+
+STACKS = ("dev", "prod")
+PROD = ("prod",)
+
+
+class Row(NamedTuple):
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    condition: str
+    stacks: tuple[str, ...]
+
+
+def allow(actions: str, *resources: str, when: str = "", stacks: tuple[str, ...] = STACKS) -> Row:
+    """`actions` space-separated; `when` the compact condition (`LeadingKeys=JOB#*,TRACK#*`)."""
+    assert resources and set(stacks) <= set(STACKS), (actions, resources, stacks)
+    return Row(tuple(actions.split()), resources, when, stacks)
+
+
+def secrets(*names: str) -> Row:
+    return allow("secretsmanager:GetSecretValue", *(f"secret:{name}" for name in names))
+
+
+LOGS = allow("logs:CreateLogStream logs:PutLogEvents", "log-group:self:*")
+MAIL = allow("ses:SendEmail", "mail-configuration-set:mailer", "mail-identity:mailer")
+
+# A table's grants name its indexes too (issue 11: item actions and LeadingKeys on index ARNs).
+JOBS = ("table:jobs", "table:jobs/index/by-status")
+MEMBERS = ("table:loyalty-members", "table:loyalty-members/index/by-email",
+           "table:loyalty-members/index/by-joined", "table:loyalty-members/index/by-status")
+LEDGER = ("table:loyalty-ledger", "table:loyalty-ledger/index/by-day", "table:loyalty-ledger/index/by-ref")
+AUDIT = ("table:loyalty-audit", "table:loyalty-audit/index/by-day")
+RULES = allow("s3:ListBucketVersions", "bucket:loyalty-rules")
+HAIKU = ("arn:aws:bedrock:{region}:{account}:inference-profile/global.anthropic.claude-haiku-4-5-20251001-v1:0",
+         "arn:aws:bedrock:{region}::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0",
+         "arn:aws:bedrock:::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0")
+
+EXPECTED: dict[str, list[Row]] = {
+    # platform
+    "staff-session": [LOGS, secrets("origin-verify", "session-key", "staff-passcode")],
+    # referrals
+    "referral-click": [
+        LOGS, secrets("origin-verify", "visitor-salt"),
+        allow("dynamodb:ConditionCheckItem dynamodb:UpdateItem", "table:referral-stats"),
+        allow("dynamodb:PutItem", "table:referral-clicks"),
+    ],
+    "referral-api": [
+        LOGS, secrets("origin-verify", "session-key"), MAIL,
+        allow("dynamodb:Query", "table:referral-stats"),
+        allow("dynamodb:GetItem dynamodb:PutItem dynamodb:Query dynamodb:UpdateItem", "table:outreach"),
+    ],
+    "referral-digest": [
+        LOGS, MAIL,
+        allow("dynamodb:Query", "table:referral-stats"),
+        allow("ssm:GetParameter", "parameter:/sites/ops/url"),
+    ],
+    # charters
+    "charter-intake": [
+        LOGS, secrets("origin-verify", "service-key", "crew-link-key"), MAIL,
+        allow("dynamodb:GetItem dynamodb:PutItem dynamodb:Query dynamodb:UpdateItem", "table:charters"),
+        allow("s3:PutObject", "bucket:brand-site/g/*"),
+        allow("cloudfront:CreateInvalidation", "distribution:brand"),
+        allow("ssm:GetParameter", "parameter:/sites/brand/url"),
+    ],
+    "charter-staff": [
+        LOGS, secrets("origin-verify", "session-key", "crew-link-key"), MAIL,
+        allow("dynamodb:Query dynamodb:UpdateItem", "table:charters", when="LeadingKeys=CAL#*,EVENT#*"),
+    ],
+    "charter-crew": [
+        LOGS, secrets("origin-verify", "crew-link-key"),
+        allow("dynamodb:Query dynamodb:UpdateItem", "table:charters", when="LeadingKeys=EVENT#*"),
+    ],
+    # dispatch
+    "dispatch-booking": [
+        LOGS, secrets("origin-verify"),
+        allow("dynamodb:GetItem dynamodb:PutItem", *JOBS, when="LeadingKeys=JOB#*,REQ#*,TRACK#*"),
+    ],
+    "dispatch-track": [
+        LOGS, secrets("origin-verify"),
+        allow("dynamodb:GetItem", *JOBS, when="LeadingKeys=TRACK#*"),  # never a customer's JOB# row
+    ],
+    "dispatch-board": [
+        LOGS, secrets("origin-verify", "session-key"),
+        allow("dynamodb:GetItem dynamodb:PutItem dynamodb:Query dynamodb:UpdateItem", *JOBS, when="LeadingKeys=JOB#*,TRACK#*"),
+    ],
+    "dispatch-notify": [
+        LOGS, MAIL,
+        allow("dynamodb:PutItem dynamodb:DeleteItem", *JOBS, when="LeadingKeys=MAIL#*"),
+        allow("dynamodb:DescribeStream dynamodb:GetRecords dynamodb:GetShardIterator dynamodb:ListStreams", "table:jobs/stream/*"),
+        allow("ssm:GetParameter", "parameter:/sites/dispatch/url"),
+    ],
+    # loyalty
+    "loyalty-pos-webhook": [
+        LOGS, secrets("origin-verify", "pos-hmac"),
+        allow("lambda:InvokeFunction", "function:loyalty-earn"),
+    ],
+    "loyalty-earn": [
+        LOGS, RULES,
+        allow("dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem", *MEMBERS, *LEDGER, "table:loyalty-review"),
+        allow("s3:GetObject s3:GetObjectVersion", "bucket:loyalty-rules/rules.txt"),
+        allow("events:PutEvents", "bus:default"),
+    ],
+    "loyalty-signup": [
+        LOGS, secrets("origin-verify", "member-token-key"), MAIL,
+        allow("dynamodb:PutItem dynamodb:UpdateItem", *MEMBERS),
+    ],
+    "loyalty-redeem": [
+        LOGS, secrets("origin-verify", "session-key"), RULES,
+        allow("dynamodb:GetItem dynamodb:UpdateItem", *MEMBERS),
+        allow("dynamodb:PutItem dynamodb:Query", *LEDGER),
+        allow("dynamodb:PutItem", *AUDIT),
+        allow("s3:GetObject s3:GetObjectVersion", "bucket:loyalty-rules/rules.txt"),
+    ],
+    "loyalty-email-dispatch": [
+        LOGS, secrets("member-token-key"), MAIL, RULES,
+        allow("dynamodb:GetItem dynamodb:Query dynamodb:UpdateItem", *MEMBERS),
+        allow("dynamodb:PutItem", *LEDGER),
+        allow("s3:GetObject s3:GetObjectVersion", "bucket:loyalty-rules/rules.txt", "bucket:loyalty-rules/voice.txt"),
+        allow("ssm:GetParametersByPath", "parameter:/loyalty"),
+        allow("ssm:GetParameter", "parameter:/sites/loyalty/url"),
+        allow("scheduler:CreateSchedule", "schedule:defer-*"),
+        allow("iam:PassRole", "role:loyalty-deferred-mail"),
+    ],
+    "loyalty-nightly-balance": [
+        LOGS,
+        allow("dynamodb:Query", *LEDGER),
+        allow("events:PutEvents", "bus:default"),
+    ],
+    "loyalty-lapsing-sweep": [
+        LOGS,
+        allow("dynamodb:Query dynamodb:UpdateItem", *MEMBERS),
+        allow("dynamodb:PutItem", "table:loyalty-lapsing"),
+        allow("events:PutEvents", "bus:default"),
+        allow("ssm:GetParametersByPath", "parameter:/loyalty"),
+    ],
+    "loyalty-summary": [
+        LOGS, MAIL,
+        allow("dynamodb:Query", *MEMBERS, *LEDGER, *AUDIT),
+        allow("bedrock:InvokeModel", *HAIKU, stacks=PROD),  # bedrockEnabled is on in Pulumi.prod.yaml only
+    ],
+    "loyalty-drive-sync": [
+        LOGS,
+        allow("dynamodb:Scan", *MEMBERS, *LEDGER),
+        allow("s3:GetObject s3:PutObject", "bucket:loyalty-rules/*"),
+        allow("s3:PutObject", "bucket:loyalty-backups/*"),
+    ],
+}
+
+
+def expected_for(stack: str) -> dict[str, set[Grant]]:
+    table: dict[str, set[Grant]] = {}
+    for function, rows in EXPECTED.items():
+        for actions, resources, condition, stacks in rows:
+            if stack in stacks:
+                table.setdefault(function, set()).update(
+                    Grant(action, resource, condition) for action in actions for resource in resources)
+    return table
+
+
+def differences(stack: str, expected: dict[str, set[Grant]], actual: dict[str, set[Grant]]) -> str:
+    """A reviewer's diff: per function, `+` granted but not in the table, `-` in the table but not granted."""
+    lines = []
+    if extra := sorted(set(actual) - set(expected)):
+        lines.append(f"  functions in the {stack} stack but not in the table: {', '.join(extra)}")
+    if missing := sorted(set(expected) - set(actual)):
+        lines.append(f"  functions in the table but not in the {stack} stack: {', '.join(missing)}")
+    for function in sorted(set(actual) | set(expected)):
+        granted, listed = actual.get(function, set()), expected.get(function, set())
+        if granted != listed:
+            lines.append(f"  {function}:")
+            lines += [f"    + {grant}" for grant in sorted(granted - listed)]
+            lines += [f"    - {grant}" for grant in sorted(listed - granted)]
+    if not lines:
+        return ""
+    return "\n".join([f"permissions in the {stack} stack differ from EXPECTED in tests/components/test_permissions.py "
+                      "(+ granted, not in the table; - in the table, not granted):", *lines])
+
+
+def test_every_function_holds_exactly_the_grants_in_the_table(graph):
+    report = differences(graph.stack, expected_for(graph.stack), grants(graph))
+    if report:
+        pytest.fail(report, pytrace=False)
+
+
+def test_widening_dispatch_track_to_customer_rows_fails_the_table(dev_graph):
+    """The issue's example: `dispatch-track` reading `JOB#*` rows must not pass unnoticed."""
+    documents = copy.deepcopy(policy_documents(dev_graph))
+    widened = 0
+    for document in documents["dispatch-track"]:
+        for statement in document["Statement"]:
+            keys = statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+            if keys == ["TRACK#*"]:
+                keys.append("JOB#*")
+                widened += 1
+    assert widened == 1, "dispatch-track no longer has exactly one statement limited to TRACK#* rows"
+    report = differences("dev", expected_for("dev"), grants(dev_graph, documents))
+    assert "  dispatch-track:\n" in report
+    assert "    + dynamodb:GetItem  table:jobs  if LeadingKeys=JOB#*,TRACK#*" in report
+    assert "    - dynamodb:GetItem  table:jobs  if LeadingKeys=TRACK#*" in report
+    assert report.count(":\n    ") == 1  # no other function differs
+
+
+def test_how_statements_group_actions_and_resources_does_not_matter_but_each_triple_does(dev_graph):
+    names = Names(dev_graph)
+    jobs = dev_graph.named("aws:dynamodb/table:Table", "jobs").outputs["arn"]
+    keys = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TRACK#*", "JOB#*"]}}
+    grouped = {"Statement": [{"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query"],
+                              "Resource": [jobs, f"{jobs}/index/by-status"], "Condition": keys}]}
+    split = {"Statement": [{"Effect": "Allow", "Action": action, "Resource": resource, "Condition": keys}
+                           for action in ("dynamodb:Query", "dynamodb:GetItem") for resource in (f"{jobs}/index/by-status", jobs)]}
+    assert document_grants(grouped, names) == document_grants(split, names)
+    assert Grant("dynamodb:Query", "table:jobs/index/by-status", "LeadingKeys=JOB#*,TRACK#*") in document_grants(split, names)
+    unconditional = json.loads(json.dumps(split))
+    del unconditional["Statement"][0]["Condition"]
+    assert document_grants(unconditional, names) != document_grants(split, names)
+    with pytest.raises(AssertionError, match="NotResource"):
+        document_grants({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "NotResource": jobs}]}, names)
