@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.stack.context import Context
-from components.blocks.links import Link, Statement, env_name
+from components.blocks.links import Link, env_name, grant
 
 
 @dataclass(frozen=True)
@@ -102,16 +102,23 @@ class Bucket(pulumi.ComponentResource):
     def objects(self, prefix: str = "") -> pulumi.Output[str]:
         return self.arn.apply(lambda arn: f"{arn}/{prefix}*")
 
-    def _link(self, verb: str, actions: tuple[str, ...], prefix: str) -> Link:
-        where = f" {prefix}*" if prefix else ""
-        return Link(
-            target=f"bucket {self.logical_name}{where} ({verb})",
-            env={env_name(self.logical_name, "bucket"): self.name},
-            statements=(Statement(actions, (self.objects(prefix),)),),
-        )
+    def grant(self, *grants: str, keys: Sequence[str] = ("",)) -> Link:
+        """These grants (see links.ACTIONS["bucket"]) on the objects under each prefix in `keys`."""
+        return grant("bucket", self.logical_name, grants, [self.objects(prefix) for prefix in keys], resource=self,
+                     env={env_name(self.logical_name, "bucket"): self.name})
 
     def read(self, prefix: str = "") -> Link:
-        return self._link("read", ("s3:GetObject",), prefix)
+        return self.grant("read", keys=(prefix,))
 
     def write(self, prefix: str = "") -> Link:
-        return self._link("write", ("s3:PutObject",), prefix)
+        return self.grant("write", keys=(prefix,))
+
+    def read_versions(self, *keys: str) -> Link:
+        """Read these objects and their earlier versions (a fallback to the last good one)."""
+        return grant("bucket", self.logical_name, ["read_versions"], [self.arn.apply(lambda a, k=k: f"{a}/{k}") for k in keys],
+                     resource=self, env={env_name(self.logical_name, "bucket"): self.name})
+
+    @property
+    def list_versions(self) -> Link:
+        return grant("bucket", self.logical_name, ["list_versions"], [self.arn], resource=self,
+                     env={env_name(self.logical_name, "bucket"): self.name})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 import pulumi
@@ -10,13 +10,16 @@ import pulumi_aws as aws
 
 from components.stack.context import Context
 from components.blocks.iam import assume_role_policy
-from components.blocks.links import Link, Statement, env_name, merge_env, policy_document
+from components.blocks.links import Link, Statement, env_name, grant, merge_env, policy_document
 from components.stack.packaging import code_archive
 
 RUNTIME = "python3.13"
 ARCHITECTURE = "arm64"
-# Set on every function by the platform, not by links: names the service in structured logs.
-PLATFORM_ENV = ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL", "STAGE")
+
+
+def platform_env(name: str, stage: str) -> dict[str, str]:
+    """What every function gets besides its links: names the service in structured logs."""
+    return {"POWERTOOLS_SERVICE_NAME": name, "POWERTOOLS_LOG_LEVEL": "INFO", "STAGE": stage}
 
 
 @dataclass
@@ -28,7 +31,6 @@ class FunctionArgs:
     url: bool = False  # a Function URL, reached only through CloudFront (see Site)
     bundle: Sequence[str] = ()  # pure-Python libraries to ship with the code, e.g. ("jinja2",)
     description: str = ""
-    extra_statements: Sequence[Statement] = field(default_factory=tuple)
 
     @property
     def package(self) -> str:
@@ -62,7 +64,7 @@ class Function(pulumi.ComponentResource):
             ("logs:CreateLogStream", "logs:PutLogEvents"),
             (self.log_group.arn.apply(lambda arn: f"{arn}:*"),),
         )
-        statements = [logging, *args.extra_statements, *(s for link in self.links for s in link.statements)]
+        statements = [logging, *(s for link in self.links for s in link.statements)]
         self.policy = aws.iam.RolePolicy(
             name,
             name=ctx.naming(name, "policy"),
@@ -70,12 +72,7 @@ class Function(pulumi.ComponentResource):
             policy=policy_document(statements),
             opts=child,
         )
-        environment = {
-            "POWERTOOLS_SERVICE_NAME": name,
-            "POWERTOOLS_LOG_LEVEL": "INFO",
-            "STAGE": ctx.stage.name,
-            **merge_env(self.links),
-        }
+        environment = {**platform_env(name, ctx.stage.name), **merge_env(self.links)}
         self.function = aws.lambda_.Function(
             name,
             name=physical,
@@ -122,9 +119,6 @@ class Function(pulumi.ComponentResource):
 
     @property
     def invoke(self) -> Link:
-        """Lets another function (or a schedule's role) invoke this one."""
-        return Link(
-            target=f"function {self.logical_name} (invoke)",
-            env={env_name(self.logical_name, "function"): self.name},
-            statements=(Statement(("lambda:InvokeFunction",), (self.arn,)),),
-        )
+        """Lets another function invoke this one."""
+        return grant("function", self.logical_name, ["invoke"], [self.arn], resource=self,
+                     env={env_name(self.logical_name, "function"): self.name})

@@ -1,19 +1,61 @@
 """Linking: one declaration gives a function both its IAM statements and its environment.
 
-A resource offers links (`table.write`, `bucket.read("g/")`, `secret.read`); a function lists the
-links it uses. From that list, and nothing else, come the function's least-privilege policy
-(exact ARNs) and the environment variables that tell the handler where each resource is. A
-function therefore cannot use a resource it did not declare, nor lack the variable for one it did.
+A block offers named grants (`jobs.read(keys=["TRACK#*"])`, `ledger.append()`,
+`bucket.write("g/")`, `secret.read`, `fn.invoke`), each built from one table of actions per
+resource kind (like CDK's grants); a function lists the links it uses. From that list, and
+nothing else, come the function's least-privilege policy (exact ARNs) and the environment
+variables that tell the handler where each resource is, named by the same rule the handler's
+settings use (`handlers/shared/settings.py`). A function therefore cannot use a resource it did
+not declare, nor lack the variable for one it did.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
+
+from handlers.shared.settings import env_name
+
+# What each grant of each kind of resource allows. Grants name intent; a block offers them.
+ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "table": {
+        "get": ("dynamodb:GetItem",),
+        "query": ("dynamodb:Query",),
+        "scan": ("dynamodb:Scan",),  # backups only: no request path scans
+        "put": ("dynamodb:PutItem",),
+        "append": ("dynamodb:PutItem",),  # new rows only; the handler's condition keeps them new
+        "update": ("dynamodb:UpdateItem",),
+        "delete": ("dynamodb:DeleteItem",),
+        "check": ("dynamodb:ConditionCheckItem",),
+    },
+    "stream": {"read": ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams")},
+    "bucket": {
+        "read": ("s3:GetObject",),
+        "read_versions": ("s3:GetObject", "s3:GetObjectVersion"),
+        "list_versions": ("s3:ListBucketVersions",),
+        "write": ("s3:PutObject",),
+    },
+    "secret": {"read": ("secretsmanager:GetSecretValue",)},
+    "parameter": {"read": ("ssm:GetParameter",), "read_path": ("ssm:GetParametersByPath",)},
+    "function": {"invoke": ("lambda:InvokeFunction",)},
+    "distribution": {"invalidate": ("cloudfront:CreateInvalidation",)},
+    "bus": {"put": ("events:PutEvents",)},
+    "mailer": {"send": ("ses:SendEmail",)},
+    "schedules": {"create": ("scheduler:CreateSchedule",)},
+    "role": {"pass": ("iam:PassRole",)},
+    "model": {"invoke": ("bedrock:InvokeModel",)},
+}
+
+
+def actions(kind: str, *grants: str) -> tuple[str, ...]:
+    table = ACTIONS[kind]
+    unknown = [g for g in grants if g not in table]
+    if unknown:
+        raise ValueError(f"a {kind} offers no grant {unknown}; it offers {sorted(table)}")
+    return tuple(dict.fromkeys(a for g in grants for a in table[g]))
 
 
 @dataclass(frozen=True)
@@ -25,19 +67,43 @@ class Statement:
 
 @dataclass(frozen=True)
 class Link:
-    target: str  # what is linked, for people: "table referral-stats (write)"
+    kind: str  # the kind of resource linked: a key of ACTIONS, or "setting"
+    name: str  # the linked resource's logical name
+    grants: tuple[str, ...] = ()
     env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     statements: tuple[Statement, ...] = ()
+    resource: Any = field(default=None, compare=False)  # the block linked, for checks between blocks
+
+    @property
+    def target(self) -> str:
+        """For people: `table jobs (get+put)`."""
+        return f"{self.kind} {self.name}" + (f" ({'+'.join(self.grants)})" if self.grants else "")
 
 
-def env_name(name: str, kind: str) -> str:
-    """`clicks`, `table` → `CLICKS_TABLE`: the variable a handler's settings field is aliased to."""
-    return f"{re.sub(r'[^A-Za-z0-9]', '_', name).upper()}_{kind.upper()}"
+def grant(
+    kind: str,
+    name: str,
+    grants: Sequence[str],
+    resources: Sequence[pulumi.Input[str]],
+    *,
+    env: Mapping[str, pulumi.Input[str]] | None = None,
+    condition: dict | None = None,
+    resource: Any = None,
+) -> Link:
+    """A link allowing `grants` (from ACTIONS[kind]) on `resources`."""
+    statement = Statement(actions(kind, *grants), tuple(resources), json.dumps(condition, sort_keys=True) if condition else None)
+    return Link(kind, name, tuple(grants), dict(env or {}), (statement,), resource)
 
 
 def setting(name: str, value: pulumi.Input[str]) -> Link:
     """A plain, non-secret value the handler needs (a URL, a campaign name): env only, no IAM."""
-    return Link(target=f"setting {name}", env={env_name(name, "setting"): value})
+    return Link("setting", name, env={env_name(name, "setting"): value})
+
+
+def default_bus(region: str, account_id: str) -> Link:
+    """Put events on the account's default EventBridge bus."""
+    return grant("bus", "default", ["put"], [f"arn:aws:events:{region}:{account_id}:event-bus/default"],
+                 env={env_name("default", "bus"): "default"})
 
 
 def merge_env(links: Sequence[Link]) -> dict[str, pulumi.Input[str]]:
@@ -51,31 +117,25 @@ def merge_env(links: Sequence[Link]) -> dict[str, pulumi.Input[str]]:
 
 
 def policy_document(statements: Sequence[Statement]) -> pulumi.Output[str]:
-    """An IAM policy with one statement per (actions, resources) pair, resources resolved."""
-    grouped: dict[tuple, list[pulumi.Input[str]]] = {}
-    for statement in statements:
-        key = (tuple(sorted(set(statement.actions))), statement.condition)
-        grouped.setdefault(key, []).extend(statement.resources)
-    keys = list(grouped)
+    """An IAM policy: statements on the same resources and condition share one entry, then
+    entries with the same actions and condition share one, so the document stays small."""
+    resolved = pulumi.Output.all(*[pulumi.Output.all(*s.resources) for s in statements])
 
-    def render(resolved: list[list[str]]) -> str:
+    def render(resource_lists: list[list[str]]) -> str:
+        by_scope: dict[tuple, set[str]] = {}
+        for statement, resources in zip(statements, resource_lists):
+            scope = (tuple(sorted(set(resources))), statement.condition)
+            by_scope.setdefault(scope, set()).update(statement.actions)
+        by_actions: dict[tuple, set[str]] = {}
+        for (resources, condition), acts in by_scope.items():
+            by_actions.setdefault((tuple(sorted(acts)), condition), set()).update(resources)
         body = []
-        for (actions, condition), resources in zip(keys, resolved):
-            entry = {"Effect": "Allow", "Action": list(actions), "Resource": sorted(set(resources))}
+        for (acts, condition), resources in by_actions.items():
+            entry: dict = {"Effect": "Allow", "Action": list(acts), "Resource": sorted(resources)}
             if condition:
                 entry["Condition"] = json.loads(condition)
             body.append(entry)
+        body.sort(key=lambda e: json.dumps(e, sort_keys=True))
         return json.dumps({"Version": "2012-10-17", "Statement": body}, sort_keys=True)
 
-    return pulumi.Output.all(*[pulumi.Output.all(*grouped[k]) for k in keys]).apply(
-        lambda resolved: render([list(r) for r in resolved])
-    )
-
-
-def default_bus(region: str, account_id: str) -> Link:
-    """Put events on the account's default EventBridge bus."""
-    return Link(
-        target="default event bus (put)",
-        env={"DEFAULT_BUS": "default"},
-        statements=(Statement(("events:PutEvents",), (f"arn:aws:events:{region}:{account_id}:event-bus/default",)),),
-    )
+    return resolved.apply(lambda lists: render([list(r) for r in lists]))

@@ -7,7 +7,7 @@ import pulumi_aws as aws
 
 from components.stack.context import Context
 from components.blocks.iam import publish_policy
-from components.blocks.links import Link, Statement
+from components.blocks.links import Link, env_name, grant
 
 
 class Mailer(pulumi.ComponentResource):
@@ -60,10 +60,6 @@ class Mailer(pulumi.ComponentResource):
 
     @property
     def send(self) -> Link:
-        return Link(
-            target="mailer (send)",
-            env={"MAIL_SENDER": self.sender, "MAIL_CONFIGURATION_SET": self.configuration_set.configuration_set_name},
-            statements=(
-                Statement(("ses:SendEmail",), (self.identity.arn, self.configuration_set.arn)),
-            ),
-        )
+        return grant("mailer", "mail", ["send"], [self.identity.arn, self.configuration_set.arn], resource=self,
+                     env={env_name("mail", "sender"): self.sender,
+                          env_name("mail", "configuration set"): self.configuration_set.configuration_set_name})

@@ -7,7 +7,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.stack.context import Context
-from components.blocks.links import Link, Statement, env_name
+from components.blocks.links import Link, env_name, grant
 
 
 class Secret(pulumi.ComponentResource):
@@ -42,9 +42,6 @@ class Secret(pulumi.ComponentResource):
 
     @property
     def read(self) -> Link:
-        return Link(
-            target=f"secret {self.logical_name} (read)",
-            # The name, not the ARN: stable, and enough for GetSecretValue; IAM still names the ARN.
-            env={env_name(self.logical_name, "secret"): self.name},
-            statements=(Statement(("secretsmanager:GetSecretValue",), (self.arn,)),),
-        )
+        # The name, not the ARN: stable, and enough for GetSecretValue; IAM still names the ARN.
+        return grant("secret", self.logical_name, ["read"], [self.arn], resource=self,
+                     env={env_name(self.logical_name, "secret"): self.name})

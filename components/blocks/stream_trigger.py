@@ -14,7 +14,7 @@ from components.blocks.table import Table
 class StreamTrigger(pulumi.ComponentResource):
     def __init__(self, name: str, table: Table, function: Function, ctx: Context, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mainstreet:compute:StreamTrigger", name, None, opts)
-        if not any("stream of table" in link.target for link in function.links):
+        if not any(link.kind == "stream" and link.resource is table for link in function.links):
             raise ValueError(f"{function.logical_name} must link {table.logical_name}.stream_read to read its stream")
         self.mapping = aws.lambda_.EventSourceMapping(
             name,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Literal, Optional, Sequence
 
@@ -10,10 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.stack.context import Context
-from components.blocks.links import Link, Statement, env_name
-
-READ = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem")
-WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
+from components.blocks.links import Link, env_name, grant
 
 
 @dataclass(frozen=True)
@@ -82,41 +78,30 @@ class Table(pulumi.ComponentResource):
         self.index_names = [index.name for index in args.indexes]
         self.register_outputs({"name": self.name, "arn": self.arn})
 
-    def link(self, *actions: str, leading_keys: Sequence[str] = ()) -> Link:
-        """Exactly these DynamoDB actions on this table and its indexes; with `leading_keys`
+    def grant(self, *grants: str, keys: Sequence[str] = ()) -> Link:
+        """These grants (see links.ACTIONS["table"]) on this table and its indexes; with `keys`
         (patterns such as "TRACK#*"), only on items whose partition key matches one."""
         resources = [self.arn, *(self.arn.apply(lambda arn, i=i: f"{arn}/index/{i}") for i in self.index_names)]
-        verbs = "+".join(a.split(":")[1] for a in actions)
-        condition = (
-            json.dumps({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(leading_keys)}}) if leading_keys else None
-        )
-        return Link(
-            target=f"table {self.logical_name} ({verbs}{' on ' + ', '.join(leading_keys) if leading_keys else ''})",
-            env={env_name(self.logical_name, "table"): self.name},
-            statements=(Statement(tuple(actions), tuple(resources), condition),),
-        )
+        condition = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(keys)}} if keys else None
+        return grant("table", self.logical_name, grants, resources, condition=condition, resource=self,
+                     env={env_name(self.logical_name, "table"): self.name})
+
+    def read(self, keys: Sequence[str] = ()) -> Link:
+        return self.grant("get", "query", keys=keys)
+
+    def get(self, keys: Sequence[str] = ()) -> Link:
+        return self.grant("get", keys=keys)
+
+    def query(self, keys: Sequence[str] = ()) -> Link:
+        return self.grant("query", keys=keys)
+
+    def append(self, keys: Sequence[str] = ()) -> Link:
+        return self.grant("append", keys=keys)
+
+    def update(self, keys: Sequence[str] = ()) -> Link:
+        return self.grant("update", keys=keys)
 
     @property
     def stream_read(self) -> Link:
         """What Lambda needs to read this table's stream for a function (no env: Lambda reads it)."""
-        return Link(
-            target=f"stream of table {self.logical_name}",
-            statements=(
-                Statement(
-                    ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"),
-                    (self.arn.apply(lambda arn: f"{arn}/stream/*"),),
-                ),
-            ),
-        )
-
-    @property
-    def read(self) -> Link:
-        return self.link(*READ)
-
-    @property
-    def write(self) -> Link:
-        return self.link(*WRITE)
-
-    @property
-    def read_write(self) -> Link:
-        return self.link(*READ, *WRITE)
+        return grant("stream", self.logical_name, ["read"], [self.arn.apply(lambda arn: f"{arn}/stream/*")], resource=self)

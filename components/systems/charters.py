@@ -16,7 +16,6 @@ from typing import Sequence
 import pulumi
 
 from components.blocks.function import FunctionArgs
-from components.systems.guest_pages import GUEST_PREFIX
 from components.blocks.links import setting
 from components.systems.platform import STAFF_FORWARD, Platform
 from components.blocks.secret import Secret
@@ -27,6 +26,7 @@ from components.blocks.table import Table, TableArgs
 # local-mode tests hold it to that.
 SERVICE_FORWARD = Forward(headers=("X-Api-Key", "Content-Type"))
 CREW_FORWARD = Forward(headers=("X-Crew-Token", "Content-Type"))
+GUEST_PREFIX = "g/"  # where guest pages live in the brand bucket
 
 
 @dataclass
@@ -62,7 +62,7 @@ class Charters(pulumi.ComponentResource):
                     platform.origin_secret.read,
                     self.service_key.read,
                     self.crew_link_key.read,
-                    self.table.link("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"),
+                    self.table.grant("put", "get", "query", "update"),
                     brand.bucket.write(GUEST_PREFIX),
                     brand.invalidate,
                     brand.address,
@@ -89,7 +89,7 @@ class Charters(pulumi.ComponentResource):
                 links=[
                     platform.origin_secret.read,
                     self.crew_link_key.read,
-                    self.table.link("dynamodb:Query", "dynamodb:UpdateItem", leading_keys=["EVENT#*"]),
+                    self.table.grant("query", "update", keys=["EVENT#*"]),
                     checklist,
                 ],
                 url=True,
@@ -106,7 +106,7 @@ class Charters(pulumi.ComponentResource):
                     platform.origin_secret.read,
                     platform.session_key.read,
                     self.crew_link_key.read,
-                    self.table.link("dynamodb:Query", "dynamodb:UpdateItem", leading_keys=["EVENT#*", "CAL#*"]),
+                    self.table.grant("query", "update", keys=["EVENT#*", "CAL#*"]),
                     platform.mailer.send,
                     link_days,
                     business,
@@ -118,6 +118,9 @@ class Charters(pulumi.ComponentResource):
             ),
             parent=self,
         )
+        # Guest pages: `/g/{CODE}` is served from the flat object `g/{code}.html` that the intake
+        # publishes; edge/guest.js does the rewrite (incidents 3 and 4).
+        brand.route("/g/*", edge="guest")
         ops.route("/api/bookings", self.intake, forward=SERVICE_FORWARD)
         ops.route("/api/crew/*", self.crew, forward=CREW_FORWARD)
         ops.route("/api/charters/*", self.staff, forward=STAFF_FORWARD)

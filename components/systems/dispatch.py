@@ -54,7 +54,7 @@ class Dispatch(pulumi.ComponentResource):
                 handler="handlers.dispatch.booking.handler",
                 links=[
                     platform.origin_secret.read,
-                    self.jobs.link("dynamodb:PutItem", "dynamodb:GetItem", leading_keys=["JOB#*", "TRACK#*", "REQ#*"]),
+                    self.jobs.grant("put", "get", keys=["JOB#*", "TRACK#*", "REQ#*"]),
                     time_zone,
                 ],
                 url=True,
@@ -66,7 +66,7 @@ class Dispatch(pulumi.ComponentResource):
             "dispatch-track",
             FunctionArgs(
                 handler="handlers.dispatch.track.handler",
-                links=[platform.origin_secret.read, self.jobs.link("dynamodb:GetItem", leading_keys=["TRACK#*"])],
+                links=[platform.origin_secret.read, self.jobs.get(keys=["TRACK#*"])],
                 url=True,
                 description="Public tracking view and the status flow",
             ),
@@ -79,8 +79,7 @@ class Dispatch(pulumi.ComponentResource):
                 links=[
                     platform.origin_secret.read,
                     platform.session_key.read,
-                    self.jobs.link("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
-                                   leading_keys=["JOB#*", "TRACK#*"]),
+                    self.jobs.grant("get", "query", "put", "update", keys=["JOB#*", "TRACK#*"]),
                     time_zone,
                 ],
                 url=True,
@@ -94,7 +93,7 @@ class Dispatch(pulumi.ComponentResource):
             FunctionArgs(
                 handler="handlers.dispatch.notify.handler",
                 links=[
-                    self.jobs.link("dynamodb:PutItem", "dynamodb:DeleteItem", leading_keys=["MAIL#*"]),
+                    self.jobs.grant("put", "delete", keys=["MAIL#*"]),
                     self.jobs.stream_read,
                     platform.mailer.send,
                     site.address,

@@ -19,24 +19,25 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import pulumi
-import pulumi_aws as aws
 
 from components.blocks.bucket import Bucket, BucketArgs, Lifecycle
 from components.blocks.function import FunctionArgs
-from components.blocks.iam import assume_role_policy
-from components.blocks.links import Link, Statement, default_bus, env_name, setting
-from components.systems.platform import STAFF_FORWARD, Platform
-from components.blocks.schedule import Schedule, ScheduleArgs
+from components.blocks.links import Link, default_bus, grant, setting
+from components.blocks.parameters import Parameters
+from components.blocks.schedule import OneOffSchedules, Schedule, ScheduleArgs
 from components.blocks.secret import Secret
+from components.blocks.seed import SeedObjects
 from components.blocks.site import Forward
+from components.blocks.subscriptions import EventSubscription, TopicSubscription
 from components.blocks.table import Index, Table, TableArgs
+from components.systems.platform import STAFF_FORWARD, Platform
 
 HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0"
 HAIKU_PROFILE = f"global.{HAIKU}"
 DEFAULTS = "handlers/loyalty/defaults"
 POS_FORWARD = Forward(headers=("X-Timestamp", "X-Signature", "Content-Type"))
 PUBLIC_FORWARD = Forward(headers=("Content-Type",))
-DEFERRED_PREFIX = "defer-"
+DEFERRED_PREFIX = "defer"
 
 
 @dataclass
@@ -80,25 +81,13 @@ class Loyalty(pulumi.ComponentResource):
         self.rules = Bucket("loyalty-rules", BucketArgs(versioned=True), ctx, child)
         self.backups = Bucket("loyalty-backups", BucketArgs(
             versioned=True, lifecycle=[Lifecycle(glacier_after_days=90, expire_after_days=7 * 365)]), ctx, child)
-        for key in ("rules.txt", "voice.txt"):
-            # The owner's files from here on: Pulumi writes the first version only.
-            aws.s3.BucketObjectv2(
-                f"loyalty-{key}", bucket=self.rules.bucket.id, key=key, source=pulumi.FileAsset(f"{DEFAULTS}/{key}"),
-                content_type="text/plain; charset=utf-8",
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["source", "content", "etag"]),
-            )
-
-        self.knobs_path = ctx.naming.path("loyalty") + "/"
-        for knob, value in (("time-zone", args.time_zone), ("quiet-hours", args.quiet_hours),
-                            ("lapsing-weeks", str(args.lapsing_weeks)), ("max-nudges", str(args.max_nudges)),
-                            ("regular-threshold", str(args.regular_threshold))):
-            aws.ssm.Parameter(f"loyalty-{knob}", name=f"{self.knobs_path}{knob}", type="String", value=value,
-                              description=f"Loyalty knob: {knob}", opts=child)
-        knobs = Link(
-            target="loyalty knobs (read)",
-            env={env_name("loyalty_knobs", "parameters"): self.knobs_path},
-            statements=(Statement(("ssm:GetParametersByPath",), (ctx.arn("ssm", f"parameter{self.knobs_path.rstrip('/')}"),)),),
-        )
+        # The owner's files from here on: Pulumi writes the first version only.
+        SeedObjects("loyalty", self.rules, {key: f"{DEFAULTS}/{key}" for key in ("rules.txt", "voice.txt")},
+                    "text/plain; charset=utf-8", moved_from=self, opts=child)
+        knobs = Parameters("loyalty", {
+            "time-zone": args.time_zone, "quiet-hours": args.quiet_hours, "lapsing-weeks": str(args.lapsing_weeks),
+            "max-nudges": str(args.max_nudges), "regular-threshold": str(args.regular_threshold),
+        }, ctx, "Loyalty knob", moved_from=self, opts=child).read
 
         self.pos_hmac = Secret("pos-hmac", args.pos_hmac_secret, ctx, "HMAC secret shared with the POS", child)
         self.member_tokens = Secret("member-token-key", None, ctx, "Signs confirm and unsubscribe links", child)
@@ -114,61 +103,50 @@ class Loyalty(pulumi.ComponentResource):
             name, FunctionArgs(handler=f"handlers.loyalty.{handler}.handler", links=links, **kw), parent=self)
 
         self.earn = fn("loyalty-earn", "earn", [
-            members.link("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"),
-            ledger.link("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"),
-            self.review.link("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"),
-            self.rules_read("rules.txt"), bus, zone,
+            members.grant("get", "update", "put"), ledger.grant("get", "update", "put"),
+            self.review.grant("get", "update", "put"),
+            *self.rules_read("rules.txt"), bus, zone,
         ], description="Points engine: four outcomes per sale, credited once")
         self.webhook = fn("loyalty-pos-webhook", "pos_webhook", [
             platform.origin_secret.read, self.pos_hmac.read, self.earn.invoke,
         ], url=True, description="POS sales, HMAC-signed, handed to earn")
         self.signup = fn("loyalty-signup", "signup", [
-            platform.origin_secret.read, members.link("dynamodb:PutItem", "dynamodb:UpdateItem"), self.member_tokens.read,
+            platform.origin_secret.read, members.grant("put", "update"), self.member_tokens.read,
             platform.mailer.send, business,
         ], url=True, bundle=("itsdangerous", "jinja2", "markupsafe"), description="Sign-up, double opt-in, unsubscribe")
         self.redeem = fn("loyalty-redeem", "redeem", [
             platform.origin_secret.read, platform.session_key.read,
-            members.link("dynamodb:GetItem", "dynamodb:UpdateItem"),
-            ledger.link("dynamodb:PutItem", "dynamodb:Query"),
-            self.audit.link("dynamodb:PutItem"), self.rules_read("rules.txt"), zone,
+            members.grant("get", "update"), ledger.grant("append", "query"), self.audit.append(),
+            *self.rules_read("rules.txt"), zone,
         ], url=True, bundle=("itsdangerous",), description="Redeem desk: look up, redeem, reverse")
 
-        defer_role = aws.iam.Role("loyalty-deferred-mail", name=ctx.naming("loyalty-deferred-mail", "role"),
-                                  assume_role_policy=assume_role_policy("scheduler.amazonaws.com", ctx.account_id), opts=child)
-        schedule_prefix = ctx.naming(DEFERRED_PREFIX.rstrip("-"), "schedule") + "-"
+        deferred = OneOffSchedules("loyalty-deferred-mail", "deferred-mail", DEFERRED_PREFIX, ctx, moved_from=self, opts=child)
         self.dispatch = fn("loyalty-email-dispatch", "email_dispatch", [
-            members.link("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"),
-            ledger.link("dynamodb:PutItem"),
-            self.rules_read("rules.txt", "voice.txt"),
-            self.member_tokens.read, platform.mailer.send, knobs, site.address, business,
-            Link(target="deferred-mail schedules (create)",
-                 env={env_name("deferred_mail", "role"): defer_role.arn, env_name("deferred_mail", "schedules"): schedule_prefix},
-                 statements=(Statement(("scheduler:CreateSchedule",), (ctx.arn("scheduler", f"schedule/default/{schedule_prefix}*"),)),
-                             Statement(("iam:PassRole",), (defer_role.arn,)))),
+            members.grant("get", "update", "query"), ledger.append(),
+            *self.rules_read("rules.txt", "voice.txt"),
+            self.member_tokens.read, platform.mailer.send, knobs, site.address, business, *deferred.create,
         ], bundle=("itsdangerous", "jinja2", "markupsafe"), timeout_s=30, description="Mail in the shop's voice, quiet hours, bounces")
-        aws.iam.RolePolicy("loyalty-deferred-mail", role=defer_role.id, opts=child, policy=self.dispatch.arn.apply(
-            lambda arn: json.dumps({"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": [arn]}]})))
+        deferred.invokes(self.dispatch)
 
-        self.nightly = fn("loyalty-nightly-balance", "nightly_balance", [ledger.link("dynamodb:Query"), bus, zone],
+        self.nightly = fn("loyalty-nightly-balance", "nightly_balance", [ledger.query(), bus, zone],
                           timeout_s=60, description="Queues tonight's balance mails")
         self.sweep = fn("loyalty-lapsing-sweep", "lapsing_sweep", [
-            members.link("dynamodb:Query", "dynamodb:UpdateItem"), self.lapsing.link("dynamodb:PutItem"), bus, knobs,
+            members.grant("query", "update"), self.lapsing.grant("put"), bus, knobs,
         ], timeout_s=60, description="Weekly: regulars who stopped coming get a win-back nudge")
         summary_links = [
-            members.link("dynamodb:Query"), ledger.link("dynamodb:Query"), self.audit.link("dynamodb:Query"),
+            members.query(), ledger.query(), self.audit.query(),
             platform.mailer.send, setting("owner email", args.owner_email),
             setting("bedrock model", HAIKU_PROFILE if args.bedrock else "off"), business, zone,
         ]
         if args.bedrock:
-            summary_links.append(Link(target="Claude Haiku on Bedrock (invoke)", statements=(Statement(("bedrock:InvokeModel",), (
+            summary_links.append(grant("model", "claude-haiku", ["invoke"], [
                 ctx.arn("bedrock", f"inference-profile/{HAIKU_PROFILE}"),
                 f"arn:aws:bedrock:{ctx.region}::foundation-model/{HAIKU}",
-                f"arn:aws:bedrock:::foundation-model/{HAIKU}")),)))
+                f"arn:aws:bedrock:::foundation-model/{HAIKU}"]))
         self.summary = fn("loyalty-summary", "summary", summary_links, memory_mb=512, timeout_s=120,
                           bundle=("jinja2", "markupsafe"), description="Monthly owner summary (Haiku, or a template)")
         sync_links = [
-            members.link("dynamodb:Scan"), ledger.link("dynamodb:Scan"),
+            members.grant("scan"), ledger.grant("scan"),
             self.rules.write(), self.rules.read(), self.backups.write(),
             setting("drive files", json.dumps(args.drive_files)),
         ]
@@ -177,16 +155,9 @@ class Loyalty(pulumi.ComponentResource):
         self.sync = fn("loyalty-drive-sync", "drive_sync", sync_links, timeout_s=60,
                        description="Drive sync of rules and voice (when configured); daily backups")
 
-        rule = aws.cloudwatch.EventRule("loyalty-mail", name=ctx.naming("loyalty-mail", "alarm"), opts=child,
-                                        event_pattern=json.dumps({"source": ["mainstreet.loyalty"],
-                                                                  "detail-type": ["reward_earned", "nightly_email", "winback_nudge"]}))
-        aws.cloudwatch.EventTarget("loyalty-mail", rule=rule.name, arn=self.dispatch.arn, opts=child)
-        aws.lambda_.Permission("loyalty-mail-events", action="lambda:InvokeFunction", function=self.dispatch.name,
-                               principal="events.amazonaws.com", source_arn=rule.arn, opts=child)
-        aws.sns.TopicSubscription("loyalty-bounces", topic=platform.mailer.events.arn, protocol="lambda",
-                                  endpoint=self.dispatch.arn, opts=child)
-        aws.lambda_.Permission("loyalty-bounces", action="lambda:InvokeFunction", function=self.dispatch.name,
-                               principal="sns.amazonaws.com", source_arn=platform.mailer.events.arn, opts=child)
+        EventSubscription("loyalty-mail", "mainstreet.loyalty", ["reward_earned", "nightly_email", "winback_nudge"],
+                          self.dispatch, ctx, moved_from=self, opts=child)
+        TopicSubscription("loyalty-bounces", platform.mailer.events, self.dispatch, moved_from=self, opts=child)
 
         for schedule, expression, target, payload in (
             ("loyalty-nightly-balance", "cron(0 19 * * ? *)", self.nightly, {}),
@@ -212,13 +183,6 @@ class Loyalty(pulumi.ComponentResource):
         site.route("/api/redemptions/*", self.redeem, forward=STAFF_FORWARD)
         self.register_outputs({"members": members.name, "ledger": ledger.name})
 
-    def rules_read(self, *keys: str) -> Link:
+    def rules_read(self, *keys: str) -> list[Link]:
         """Read these objects of the rules bucket, their earlier versions too (the fallback)."""
-        return Link(
-            target=f"bucket loyalty-rules {', '.join(keys)} (read)",
-            env={env_name("loyalty-rules", "bucket"): self.rules.name},
-            statements=(
-                Statement(("s3:GetObject", "s3:GetObjectVersion"), tuple(self.rules.arn.apply(lambda a, k=k: f"{a}/{k}") for k in keys)),
-                Statement(("s3:ListBucketVersions",), (self.rules.arn,)),
-            ),
-        )
+        return [self.rules.read_versions(*keys), self.rules.list_versions]

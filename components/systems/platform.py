@@ -12,7 +12,6 @@ from components.stack.config import PROJECT, StackConfig
 from components.stack.context import Context
 from components.blocks.function import Function, FunctionArgs
 from components.blocks.guardrails import Guardrails
-from components.systems.guest_pages import serve_guest_pages
 from components.blocks.mailer import Mailer
 from components.stack.naming import Naming
 from components.blocks.secret import Secret
@@ -20,8 +19,8 @@ from components.blocks.site import Forward, Site, SiteArgs
 from components.stack.stage import POLICIES
 
 STAFF_COOKIE = "ms_staff"
-# What a staff API needs from the viewer: its session cookie, and Origin to tell local from live.
-STAFF_FORWARD = Forward(headers=("Origin", "Content-Type"), cookies=(STAFF_COOKIE,))
+# What a staff API needs from the viewer: its session cookie and the body's type.
+STAFF_FORWARD = Forward(headers=("Content-Type",), cookies=(STAFF_COOKIE,))
 
 
 def stack_context(cfg: StackConfig) -> Context:
@@ -85,10 +84,6 @@ class Platform(pulumi.ComponentResource):
         )
         for site in self.sites.values():
             site.route("/api/session", session, forward=STAFF_FORWARD)
-        if cfg.enabled("charters"):
-            serve_guest_pages(self.sites["brand"])
-        # The brand site serves pages only, and systems link its distribution: finished first.
-        self.sites["brand"].finish()
 
     def function(self, name: str, args: FunctionArgs, parent: pulumi.Resource | None = None) -> Function:
         """A function of the stack; the guardrails watch every function made here."""
@@ -97,9 +92,9 @@ class Platform(pulumi.ComponentResource):
         return fn
 
     def finish(self) -> None:
+        """Called once, after every system has declared its routes: builds every site."""
         for site in self.sites.values():
-            if not site.finished:
-                site.finish()
+            site.finish()
         self.guardrails.watch(self.functions)
         self.register_outputs({})
 

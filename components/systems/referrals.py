@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import pulumi
-import pulumi_aws as aws
 
-from components.stack.config import Vendor
 from components.blocks.function import FunctionArgs
 from components.blocks.links import setting
-from components.systems.platform import STAFF_FORWARD, Platform
 from components.blocks.schedule import Schedule, ScheduleArgs
 from components.blocks.secret import Secret
+from components.blocks.seed import SeedItems
 from components.blocks.site import Forward
 from components.blocks.table import Table, TableArgs
+from components.stack.config import Vendor
+from components.systems.platform import STAFF_FORWARD, Platform
 
 # The click handler needs the viewer's address (unique visitors) and user agent (bots).
 CLICK_FORWARD = Forward(headers=("CloudFront-Viewer-Address", "User-Agent"))
@@ -54,18 +54,10 @@ class Referrals(pulumi.ComponentResource):
         self.outreach = Table("outreach", TableArgs(**keys), ctx, child)
         self.visitor_salt = Secret("visitor-salt", None, ctx, "Salts the daily visitor hashes", child)
 
-        for vendor in args.vendors:
-            aws.dynamodb.TableItem(
-                f"vendor-{vendor.code}",
-                table_name=self.stats.name,
-                hash_key="pk",
-                range_key="sk",
-                item=pulumi.Output.json_dumps(
-                    {"pk": {"S": "VENDOR"}, "sk": {"S": vendor.code}, "name": {"S": vendor.name},
-                     "email": {"S": vendor.email}, "contact": {"S": vendor.contact}}
-                ),
-                opts=child,
-            )
+        SeedItems("vendors", self.stats, {
+            f"vendor-{v.code}": {"pk": "VENDOR", "sk": v.code, "name": v.name, "email": v.email, "contact": v.contact}
+            for v in args.vendors
+        }, ("pk", "sk"), moved_from=self, opts=child)
 
         time_zone = setting("time zone", args.time_zone)
         self.click = platform.function(
@@ -74,8 +66,8 @@ class Referrals(pulumi.ComponentResource):
                 handler="handlers.referrals.click.handler",
                 links=[
                     platform.origin_secret.read,
-                    self.stats.link("dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
-                    self.clicks.link("dynamodb:PutItem"),
+                    self.stats.grant("update", "check"),
+                    self.clicks.append(),
                     self.visitor_salt.read,
                     setting("referral destination", args.destination),
                     setting("referral campaign", args.campaign),
@@ -93,10 +85,8 @@ class Referrals(pulumi.ComponentResource):
                 links=[
                     platform.origin_secret.read,
                     platform.session_key.read,
-                    self.stats.link("dynamodb:Query"),
-                    self.outreach.link(
-                        "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"
-                    ),
+                    self.stats.query(),
+                    self.outreach.grant("get", "query", "put", "update"),
                     platform.mailer.send,
                     setting("business name", args.business_name),
                     time_zone,
@@ -114,7 +104,7 @@ class Referrals(pulumi.ComponentResource):
             FunctionArgs(
                 handler="handlers.referrals.digest.handler",
                 links=[
-                    self.stats.link("dynamodb:Query"),
+                    self.stats.query(),
                     platform.mailer.send,
                     setting("ops email", args.ops_email),
                     ops.address,

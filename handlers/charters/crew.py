@@ -13,14 +13,13 @@ from handlers.shared.clock import utc_stamp
 from handlers.shared.errors import ApiError
 from handlers.shared.http import body, header, json_response, logger, make_api
 from handlers.shared.secrets import secret_value
-from handlers.shared.settings import Settings, link
+from handlers.shared.settings import HttpSettings, secret, setting, table
 
 
-class CrewSettings(Settings):
-    origin_verify_secret = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
-    crew_link_key_secret = link("CREW_LINK_KEY_SECRET", "the crew-link-key secret")
-    charters_table = link("CHARTERS_TABLE", "the charters table")
-    crew_checklist = link("CREW_CHECKLIST_SETTING", "the crew checklist setting")
+class CrewSettings(HttpSettings):
+    crew_link_key_secret = secret("crew-link-key")
+    charters_table = table("charters")
+    crew_checklist = setting("crew checklist")
 
 
 settings = CrewSettings.load()

@@ -18,26 +18,23 @@ from handlers.shared.errors import ApiError
 from handlers.shared.http import body, header, json_response, logger, make_api, public_base_url
 from handlers.shared.params import parameter
 from handlers.shared.secrets import secret_value
-from handlers.shared.settings import Settings, link
+from handlers.shared.settings import HttpSettings, MailSettings, bucket, distribution, secret, setting, site_url, table
 
 
-class IntakeSettings(Settings):
-    origin_verify_secret = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
-    service_key_secret = link("SERVICE_KEY_SECRET", "the service-key secret (its hash)")
-    crew_link_key_secret = link("CREW_LINK_KEY_SECRET", "the crew-link-key secret")
-    charters_table = link("CHARTERS_TABLE", "the charters table")
-    brand_bucket = link("BRAND_SITE_BUCKET", "the brand site's bucket")
-    brand_distribution = link("BRAND_SITE_DISTRIBUTION", "the brand site's distribution")
-    brand_url_parameter = link("BRAND_SITE_URL_PARAMETER", "the url of the brand site")
-    mail_sender = link("MAIL_SENDER", "the mailer")
-    mail_configuration_set = link("MAIL_CONFIGURATION_SET", "the mailer")
-    ops_email = link("OPS_EMAIL_SETTING", "the ops email setting")
-    meeting_point = link("MEETING_POINT_SETTING", "the meeting point setting")
-    crew_checklist = link("CREW_CHECKLIST_SETTING", "the crew checklist setting")
-    what_to_bring = link("WHAT_TO_BRING_SETTING", "the what to bring setting")
-    crew_link_days = link("CREW_LINK_DAYS_SETTING", "the crew link days setting")
-    business_name = link("BUSINESS_NAME_SETTING", "the business name setting")
-    time_zone = link("TIME_ZONE_SETTING", "the time zone setting")
+class IntakeSettings(HttpSettings, MailSettings):
+    service_key_secret = secret("service-key")
+    crew_link_key_secret = secret("crew-link-key")
+    charters_table = table("charters")
+    brand_bucket = bucket("brand-site")
+    brand_distribution = distribution("brand")
+    brand_url_parameter = site_url("brand")
+    ops_email = setting("ops email")
+    meeting_point = setting("meeting point")
+    crew_checklist = setting("crew checklist")
+    what_to_bring = setting("what to bring")
+    crew_link_days = setting("crew link days")
+    business_name = setting("business name")
+    time_zone = setting("time zone")
 
 
 settings = IntakeSettings.load()

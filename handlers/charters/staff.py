@@ -16,25 +16,21 @@ from handlers.shared.clock import business_date
 from handlers.shared.errors import ApiError, not_found
 from handlers.shared.http import json_response, logger, make_api, public_base_url
 from handlers.shared.secrets import secret_value
-from handlers.shared.settings import Settings, link
+from handlers.shared.settings import MailSettings, StaffSettings, secret, setting, table
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 CREW_FIELDS = ("crew_id", "name", "email", "role", "link_version", "acknowledged_at", "checklist")
 
 
-class StaffSettings(Settings):
-    origin_verify_secret = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
-    session_key_secret = link("SESSION_KEY_SECRET", "the session-key secret")
-    crew_link_key_secret = link("CREW_LINK_KEY_SECRET", "the crew-link-key secret")
-    charters_table = link("CHARTERS_TABLE", "the charters table")
-    mail_sender = link("MAIL_SENDER", "the mailer")
-    mail_configuration_set = link("MAIL_CONFIGURATION_SET", "the mailer")
-    crew_link_days = link("CREW_LINK_DAYS_SETTING", "the crew link days setting")
-    business_name = link("BUSINESS_NAME_SETTING", "the business name setting")
-    time_zone = link("TIME_ZONE_SETTING", "the time zone setting")
+class CharterStaffSettings(StaffSettings, MailSettings):
+    crew_link_key_secret = secret("crew-link-key")
+    charters_table = table("charters")
+    crew_link_days = setting("crew link days")
+    business_name = setting("business name")
+    time_zone = setting("time zone")
 
 
-settings = StaffSettings.load()
+settings = CharterStaffSettings.load()
 app = make_api(settings.origin_verify_secret)
 
 

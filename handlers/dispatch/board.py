@@ -12,17 +12,15 @@ from handlers.shared import auth
 from handlers.shared.clock import business_date
 from handlers.shared.errors import ApiError
 from handlers.shared.http import body, json_response, logger, make_api, public_base_url
-from handlers.shared.settings import Settings, link
+from handlers.shared.settings import StaffSettings, setting, table
 
 STAFF_FIELDS = ("job_id", "tracking_token", "job_status", "created_at", "updated_at", "source", "name", "phone", "email",
                 "address", "items", "preferred_date", "window", "notes", "price_cents")
 
 
-class BoardSettings(Settings):
-    origin_verify_secret = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
-    session_key_secret = link("SESSION_KEY_SECRET", "the session-key secret")
-    jobs_table = link("JOBS_TABLE", "the jobs table")
-    time_zone = link("TIME_ZONE_SETTING", "the time zone setting")
+class BoardSettings(StaffSettings):
+    jobs_table = table("jobs")
+    time_zone = setting("time zone")
 
 
 settings = BoardSettings.load()

@@ -6,13 +6,12 @@ from __future__ import annotations
 from handlers.dispatch import jobs
 from handlers.shared.clock import business_date
 from handlers.shared.http import body, json_response, logger, make_api, public_base_url
-from handlers.shared.settings import Settings, link
+from handlers.shared.settings import HttpSettings, setting, table
 
 
-class BookingSettings(Settings):
-    origin_verify_secret = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
-    jobs_table = link("JOBS_TABLE", "the jobs table")
-    time_zone = link("TIME_ZONE_SETTING", "the time zone setting")
+class BookingSettings(HttpSettings):
+    jobs_table = table("jobs")
+    time_zone = setting("time zone")
 
 
 settings = BookingSettings.load()

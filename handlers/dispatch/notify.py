@@ -13,17 +13,15 @@ from handlers.dispatch import flow, storage
 from handlers.shared import mail
 from handlers.shared.log import logger
 from handlers.shared.params import parameter
-from handlers.shared.settings import Settings, link
+from handlers.shared.settings import MailSettings, setting, site_url, table
 
 CLAIM_TTL_S = 30 * 86400
 
 
-class NotifySettings(Settings):
-    jobs_table = link("JOBS_TABLE", "the jobs table")
-    mail_sender = link("MAIL_SENDER", "the mailer")
-    mail_configuration_set = link("MAIL_CONFIGURATION_SET", "the mailer")
-    dispatch_site_url_parameter = link("DISPATCH_SITE_URL_PARAMETER", "the url of the dispatch site")
-    business_name = link("BUSINESS_NAME_SETTING", "the business name setting")
+class NotifySettings(MailSettings):
+    jobs_table = table("jobs")
+    dispatch_site_url_parameter = site_url("dispatch")
+    business_name = setting("business name")
 
 
 settings = NotifySettings.load()

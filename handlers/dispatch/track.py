@@ -8,14 +8,13 @@ import re
 from handlers.dispatch import flow, storage
 from handlers.shared.errors import not_found
 from handlers.shared.http import json_response, logger, make_api
-from handlers.shared.settings import Settings, link
+from handlers.shared.settings import HttpSettings, table
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
 
-class TrackSettings(Settings):
-    origin_verify_secret = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
-    jobs_table = link("JOBS_TABLE", "the jobs table")
+class TrackSettings(HttpSettings):
+    jobs_table = table("jobs")
 
 
 settings = TrackSettings.load()

@@ -22,19 +22,19 @@ from handlers.loyalty import storage
 from handlers.shared.aws import client
 from handlers.shared.log import logger
 from handlers.shared.secrets import secret_value
-from handlers.shared.settings import Settings, link
+from handlers.shared.settings import Settings, bucket, secret, setting, table
 
 DRIVE_EXPORT = "https://www.googleapis.com/drive/v3/files/{id}/export?mimeType=text/plain"
 SCOPE = "https://www.googleapis.com/auth/drive.readonly"
 
 
 class SyncSettings(Settings):
-    members_table = link("LOYALTY_MEMBERS_TABLE", "the loyalty-members table")
-    ledger_table = link("LOYALTY_LEDGER_TABLE", "the loyalty-ledger table")
-    rules_bucket = link("LOYALTY_RULES_BUCKET", "the loyalty-rules bucket")
-    backups_bucket = link("LOYALTY_BACKUPS_BUCKET", "the loyalty-backups bucket")
-    drive_files = link("DRIVE_FILES_SETTING", "the drive files setting")
-    drive_secret = link("DRIVE_SA_SECRET", "the drive-sa secret", default="")
+    members_table = table("loyalty-members")
+    ledger_table = table("loyalty-ledger")
+    rules_bucket = bucket("loyalty-rules")
+    backups_bucket = bucket("loyalty-backups")
+    drive_files = setting("drive files")
+    drive_secret = secret("drive-sa", default="")
 
 
 settings = SyncSettings.load()

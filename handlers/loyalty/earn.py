@@ -13,18 +13,18 @@ from handlers.loyalty.rules import Rules
 from handlers.shared.aws import client
 from handlers.shared.clock import business_date, utc_stamp
 from handlers.shared.log import logger
-from handlers.shared.settings import Settings, link
+from handlers.shared.settings import Settings, bucket, bus, setting, table
 
 SOURCE = "mainstreet.loyalty"
 
 
 class EarnSettings(Settings):
-    members_table = link("LOYALTY_MEMBERS_TABLE", "the loyalty-members table")
-    ledger_table = link("LOYALTY_LEDGER_TABLE", "the loyalty-ledger table")
-    review_table = link("LOYALTY_REVIEW_TABLE", "the loyalty-review table")
-    rules_bucket = link("LOYALTY_RULES_BUCKET", "the loyalty-rules bucket")
-    event_bus = link("DEFAULT_BUS", "the default event bus")
-    time_zone = link("TIME_ZONE_SETTING", "the time zone setting")
+    members_table = table("loyalty-members")
+    ledger_table = table("loyalty-ledger")
+    review_table = table("loyalty-review")
+    rules_bucket = bucket("loyalty-rules")
+    event_bus = bus()
+    time_zone = setting("time zone")
 
 
 settings = EarnSettings.load()

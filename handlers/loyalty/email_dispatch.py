@@ -21,24 +21,22 @@ from handlers.shared.clock import business_date, utc_stamp
 from handlers.shared.log import logger
 from handlers.shared.params import parameter
 from handlers.shared.secrets import secret_value
-from handlers.shared.settings import Settings, link
+from handlers.shared.settings import MailSettings, bucket, parameters, role, schedules, secret, setting, site_url, table
 
 KINDS = {"reward_earned": ("reward_earned", False), "nightly_email": ("nightly_balance", True),
          "winback_nudge": ("winback", True)}  # bus detail-type → (voice section, marketing?)
 
 
-class DispatchSettings(Settings):
-    members_table = link("LOYALTY_MEMBERS_TABLE", "the loyalty-members table")
-    ledger_table = link("LOYALTY_LEDGER_TABLE", "the loyalty-ledger table")
-    rules_bucket = link("LOYALTY_RULES_BUCKET", "the loyalty-rules bucket")
-    member_token_secret = link("MEMBER_TOKEN_KEY_SECRET", "the member-token-key secret")
-    mail_sender = link("MAIL_SENDER", "the mailer")
-    mail_configuration_set = link("MAIL_CONFIGURATION_SET", "the mailer")
-    knobs_path = link("LOYALTY_KNOBS_PARAMETERS", "the loyalty knobs in Parameter Store")
-    loyalty_site_url_parameter = link("LOYALTY_SITE_URL_PARAMETER", "the url of the loyalty site")
-    defer_role = link("DEFERRED_MAIL_ROLE", "the deferred-mail schedule role")
-    schedule_prefix = link("DEFERRED_MAIL_SCHEDULES", "the deferred-mail schedules")
-    business_name = link("BUSINESS_NAME_SETTING", "the business name setting")
+class DispatchSettings(MailSettings):
+    members_table = table("loyalty-members")
+    ledger_table = table("loyalty-ledger")
+    rules_bucket = bucket("loyalty-rules")
+    member_token_secret = secret("member-token-key")
+    knobs_path = parameters("loyalty knobs")
+    loyalty_site_url_parameter = site_url("loyalty")
+    defer_role = role("deferred-mail")
+    schedule_prefix = schedules("deferred-mail")
+    business_name = setting("business name")
 
 
 settings = DispatchSettings.load()

@@ -10,16 +10,16 @@ from datetime import datetime, timedelta, timezone
 from handlers.loyalty import knobs, storage
 from handlers.shared.aws import client
 from handlers.shared.log import logger
-from handlers.shared.settings import Settings, link
+from handlers.shared.settings import Settings, bus, parameters, table
 
 PAGE = 200
 
 
 class SweepSettings(Settings):
-    members_table = link("LOYALTY_MEMBERS_TABLE", "the loyalty-members table")
-    lapsing_table = link("LOYALTY_LAPSING_TABLE", "the loyalty-lapsing table")
-    event_bus = link("DEFAULT_BUS", "the default event bus")
-    knobs_path = link("LOYALTY_KNOBS_PARAMETERS", "the loyalty knobs in Parameter Store")
+    members_table = table("loyalty-members")
+    lapsing_table = table("loyalty-lapsing")
+    event_bus = bus()
+    knobs_path = parameters("loyalty knobs")
 
 
 settings = SweepSettings.load()

@@ -8,15 +8,15 @@ from handlers.loyalty import storage
 from handlers.shared.aws import client
 from handlers.shared.clock import business_date
 from handlers.shared.log import logger
-from handlers.shared.settings import Settings, link
+from handlers.shared.settings import Settings, bus, setting, table
 
 BATCH = 10  # PutEvents takes ten entries at a time
 
 
 class NightlySettings(Settings):
-    ledger_table = link("LOYALTY_LEDGER_TABLE", "the loyalty-ledger table")
-    event_bus = link("DEFAULT_BUS", "the default event bus")
-    time_zone = link("TIME_ZONE_SETTING", "the time zone setting")
+    ledger_table = table("loyalty-ledger")
+    event_bus = bus()
+    time_zone = setting("time zone")
 
 
 settings = NightlySettings.load()

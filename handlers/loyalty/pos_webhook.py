@@ -16,15 +16,14 @@ from handlers.shared.aws import client
 from handlers.shared.errors import ApiError
 from handlers.shared.http import header, json_body, json_response, logger, make_api, parse
 from handlers.shared.secrets import secret_value
-from handlers.shared.settings import Settings, link
+from handlers.shared.settings import HttpSettings, function, secret
 
 MAX_AGE_S = 300
 
 
-class WebhookSettings(Settings):
-    origin_verify_secret = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
-    pos_hmac_secret = link("POS_HMAC_SECRET", "the pos-hmac secret")
-    earn_function = link("LOYALTY_EARN_FUNCTION", "the loyalty-earn function")
+class WebhookSettings(HttpSettings):
+    pos_hmac_secret = secret("pos-hmac")
+    earn_function = function("loyalty-earn")
 
 
 settings = WebhookSettings.load()

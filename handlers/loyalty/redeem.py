@@ -16,19 +16,17 @@ from handlers.shared import auth
 from handlers.shared.clock import business_date, utc_stamp
 from handlers.shared.errors import ApiError, not_found
 from handlers.shared.http import body, json_response, logger, make_api
-from handlers.shared.settings import Settings, link
+from handlers.shared.settings import StaffSettings, bucket, setting, table
 
 RECENT = 10
 
 
-class RedeemSettings(Settings):
-    origin_verify_secret = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
-    session_key_secret = link("SESSION_KEY_SECRET", "the session-key secret")
-    members_table = link("LOYALTY_MEMBERS_TABLE", "the loyalty-members table")
-    ledger_table = link("LOYALTY_LEDGER_TABLE", "the loyalty-ledger table")
-    audit_table = link("LOYALTY_AUDIT_TABLE", "the loyalty-audit table")
-    rules_bucket = link("LOYALTY_RULES_BUCKET", "the loyalty-rules bucket")
-    time_zone = link("TIME_ZONE_SETTING", "the time zone setting")
+class RedeemSettings(StaffSettings):
+    members_table = table("loyalty-members")
+    ledger_table = table("loyalty-ledger")
+    audit_table = table("loyalty-audit")
+    rules_bucket = bucket("loyalty-rules")
+    time_zone = setting("time zone")
 
 
 settings = RedeemSettings.load()

@@ -15,16 +15,13 @@ from handlers.shared import mail
 from handlers.shared.errors import ApiError
 from handlers.shared.http import body, json_body, json_response, logger, make_api, public_base_url
 from handlers.shared.secrets import secret_value
-from handlers.shared.settings import Settings, link
+from handlers.shared.settings import HttpSettings, MailSettings, secret, setting, table
 
 
-class SignupSettings(Settings):
-    origin_verify_secret = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
-    members_table = link("LOYALTY_MEMBERS_TABLE", "the loyalty-members table")
-    member_token_secret = link("MEMBER_TOKEN_KEY_SECRET", "the member-token-key secret")
-    mail_sender = link("MAIL_SENDER", "the mailer")
-    mail_configuration_set = link("MAIL_CONFIGURATION_SET", "the mailer")
-    business_name = link("BUSINESS_NAME_SETTING", "the business name setting")
+class SignupSettings(HttpSettings, MailSettings):
+    members_table = table("loyalty-members")
+    member_token_secret = secret("member-token-key")
+    business_name = setting("business name")
 
 
 settings = SignupSettings.load()

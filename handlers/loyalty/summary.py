@@ -12,19 +12,17 @@ from handlers.shared import mail
 from handlers.shared.aws import client
 from handlers.shared.clock import business_date
 from handlers.shared.log import logger
-from handlers.shared.settings import Settings, link
+from handlers.shared.settings import MailSettings, setting, table
 
 
-class SummarySettings(Settings):
-    members_table = link("LOYALTY_MEMBERS_TABLE", "the loyalty-members table")
-    ledger_table = link("LOYALTY_LEDGER_TABLE", "the loyalty-ledger table")
-    audit_table = link("LOYALTY_AUDIT_TABLE", "the loyalty-audit table")
-    mail_sender = link("MAIL_SENDER", "the mailer")
-    mail_configuration_set = link("MAIL_CONFIGURATION_SET", "the mailer")
-    owner_email = link("OWNER_EMAIL_SETTING", "the owner email setting")
-    bedrock_model = link("BEDROCK_MODEL_SETTING", "the bedrock model setting")
-    business_name = link("BUSINESS_NAME_SETTING", "the business name setting")
-    time_zone = link("TIME_ZONE_SETTING", "the time zone setting")
+class SummarySettings(MailSettings):
+    members_table = table("loyalty-members")
+    ledger_table = table("loyalty-ledger")
+    audit_table = table("loyalty-audit")
+    owner_email = setting("owner email")
+    bedrock_model = setting("bedrock model")
+    business_name = setting("business name")
+    time_zone = setting("time zone")
 
 
 settings = SummarySettings.load()

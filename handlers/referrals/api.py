@@ -20,20 +20,16 @@ from handlers.shared import auth, mail
 from handlers.shared.clock import utc_stamp
 from handlers.shared.errors import ApiError, not_found
 from handlers.shared.http import body, html_response, json_response, logger, make_api, public_base_url
-from handlers.shared.settings import Settings, link
+from handlers.shared.settings import MailSettings, StaffSettings, setting, table
 
 BATCH_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
 
 
-class ReferralApiSettings(Settings):
-    origin_verify_secret = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
-    session_key_secret = link("SESSION_KEY_SECRET", "the session-key secret")
-    stats_table = link("REFERRAL_STATS_TABLE", "the referral-stats table")
-    outreach_table = link("OUTREACH_TABLE", "the outreach table")
-    mail_sender = link("MAIL_SENDER", "the mailer")
-    mail_configuration_set = link("MAIL_CONFIGURATION_SET", "the mailer")
-    business_name = link("BUSINESS_NAME_SETTING", "the business name setting")
-    time_zone = link("TIME_ZONE_SETTING", "the time zone setting")
+class ReferralApiSettings(StaffSettings, MailSettings):
+    stats_table = table("referral-stats")
+    outreach_table = table("outreach")
+    business_name = setting("business name")
+    time_zone = setting("time zone")
 
 
 settings = ReferralApiSettings.load()

@@ -20,19 +20,18 @@ from handlers.referrals import storage
 from handlers.referrals.bots import is_bot
 from handlers.shared.http import header, logger, make_api
 from handlers.shared.secrets import secret_value
-from handlers.shared.settings import Settings, link
+from handlers.shared.settings import HttpSettings, secret, setting, table
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
-class ClickSettings(Settings):
-    origin_verify_secret = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
-    stats_table = link("REFERRAL_STATS_TABLE", "the referral-stats table")
-    clicks_table = link("REFERRAL_CLICKS_TABLE", "the referral-clicks table")
-    visitor_salt_secret = link("VISITOR_SALT_SECRET", "the visitor-salt secret")
-    destination = link("REFERRAL_DESTINATION_SETTING", "the referral destination setting")
-    campaign = link("REFERRAL_CAMPAIGN_SETTING", "the referral campaign setting")
-    time_zone = link("TIME_ZONE_SETTING", "the time zone setting")
+class ClickSettings(HttpSettings):
+    stats_table = table("referral-stats")
+    clicks_table = table("referral-clicks")
+    visitor_salt_secret = secret("visitor-salt")
+    destination = setting("referral destination")
+    campaign = setting("referral campaign")
+    time_zone = setting("time zone")
 
 
 settings = ClickSettings.load()

@@ -9,19 +9,17 @@ from handlers.referrals.stats import vendor_stats
 from handlers.shared import mail
 from handlers.shared.log import logger
 from handlers.shared.params import parameter
-from handlers.shared.settings import Settings, link
+from handlers.shared.settings import MailSettings, setting, site_url, table
 
 DAYS = 7
 
 
-class DigestSettings(Settings):
-    stats_table = link("REFERRAL_STATS_TABLE", "the referral-stats table")
-    mail_sender = link("MAIL_SENDER", "the mailer")
-    mail_configuration_set = link("MAIL_CONFIGURATION_SET", "the mailer")
-    ops_email = link("OPS_EMAIL_SETTING", "the ops email setting")
-    ops_site_url_parameter = link("OPS_SITE_URL_PARAMETER", "the url of the ops site")
-    business_name = link("BUSINESS_NAME_SETTING", "the business name setting")
-    time_zone = link("TIME_ZONE_SETTING", "the time zone setting")
+class DigestSettings(MailSettings):
+    stats_table = table("referral-stats")
+    ops_email = setting("ops email")
+    ops_site_url_parameter = site_url("ops")
+    business_name = setting("business name")
+    time_zone = setting("time zone")
 
 
 settings = DigestSettings.load()

@@ -83,15 +83,13 @@ def public_host(app: LambdaFunctionUrlResolver) -> str:
     return header(app, "x-forwarded-host")
 
 
+def public_scheme(app: LambdaFunctionUrlResolver) -> str:
+    """The scheme the visitor used, from CloudFront's own header; https when it is absent."""
+    return "http" if header(app, "cloudfront-forwarded-proto") == "http" else "https"
+
+
 def public_base_url(app: LambdaFunctionUrlResolver) -> str:
-    host = public_host(app)
-    scheme = "http" if is_local_host(host) else "https"
-    return f"{scheme}://{host}"
-
-
-def is_local_host(host: str) -> bool:
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    return name == "localhost" or name.endswith(".localhost")
+    return f"{public_scheme(app)}://{public_host(app)}"
 
 
 def origin_checked(origin_secret_arn: str) -> Callable:

@@ -7,15 +7,13 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from handlers.shared import auth
 from handlers.shared.errors import ApiError
-from handlers.shared.http import body, is_local_host, json_response, logger, make_api, public_host
+from handlers.shared.http import body, json_response, logger, make_api, public_scheme
 from handlers.shared.secrets import secret_value
-from handlers.shared.settings import Settings, link
+from handlers.shared.settings import StaffSettings, secret
 
 
-class SessionSettings(Settings):
-    origin_verify_secret = link("ORIGIN_VERIFY_SECRET", "the origin-verify secret")
-    session_key_secret = link("SESSION_KEY_SECRET", "the session-key secret")
-    staff_passcode_secret = link("STAFF_PASSCODE_SECRET", "the staff-passcode secret (its hash)")
+class SessionSettings(StaffSettings):
+    staff_passcode_secret = secret("staff-passcode")
 
 
 settings = SessionSettings.load()
@@ -23,12 +21,13 @@ app = make_api(settings.origin_verify_secret)
 
 
 def _cookie(value: str, max_age: int) -> Cookie:
-    # Browsers drop Secure cookies on plain-HTTP hosts; only local mode's *.localhost is one.
+    # Secure whenever the visitor came over HTTPS (always, behind CloudFront's https-only
+    # behaviours); a browser would drop a Secure cookie set over plain HTTP.
     return Cookie(
         name=auth.COOKIE,
         value=value,
         path="/",
-        secure=not is_local_host(public_host(app)),
+        secure=public_scheme(app) == "https",
         http_only=True,
         max_age=max_age,
         same_site=SameSite.STRICT_MODE,

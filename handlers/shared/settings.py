@@ -1,7 +1,9 @@
 """A handler's settings: the environment its links provide, checked once at cold start.
 
-Each field names the variable a link sets (`REFERRAL_STATS_TABLE`), so a function whose links
-do not provide a field fails at import with a message naming the missing link. Deliberately
+A field names what the function links (`table("referral-stats")`, `secret("origin-verify")`),
+never a variable: `env_name` below is the one rule by which both the program's links
+(components/blocks/links.py) and these fields name the variable. A function whose links do not
+provide a field fails at import with a message naming the missing link. Deliberately
 tiny: every handler loads these at cold start, where pydantic (or even `dataclasses`, which
 imports `inspect`) would spend a noticeable share of the budget (see `make bench`).
 """
@@ -14,6 +16,11 @@ T = TypeVar("T", bound="Settings")
 _REQUIRED = object()
 
 
+def env_name(*parts: str) -> str:
+    """`("referral-stats", "table")` → `REFERRAL_STATS_TABLE`."""
+    return "_".join("".join(c if c.isalnum() else "_" for c in part).upper() for part in parts)
+
+
 class Link:
     """Declares a setting: the variable it comes from and the link that provides it."""
 
@@ -21,8 +28,53 @@ class Link:
         self.env, self.what, self.default = env, what, default
 
 
-def link(env: str, what: str, default: Any = _REQUIRED) -> Any:
-    return Link(env, what, default)
+def _linked(name: str, kind: str, what: str, default: Any = _REQUIRED) -> Any:
+    return Link(env_name(name, kind), what, default)
+
+
+# One declaration per kind of link, mirroring the grants the program's blocks offer.
+def table(name: str) -> Any:
+    return _linked(name, "table", f"the {name} table")
+
+
+def secret(name: str, default: Any = _REQUIRED) -> Any:
+    return _linked(name, "secret", f"the {name} secret", default)
+
+
+def bucket(name: str) -> Any:
+    return _linked(name, "bucket", f"the {name} bucket")
+
+
+def setting(name: str) -> Any:
+    return _linked(name, "setting", f"the {name} setting")
+
+
+def site_url(site: str) -> Any:
+    return _linked(f"{site} site url", "parameter", f"the address of the {site} site")
+
+
+def distribution(site: str) -> Any:
+    return _linked(f"{site} site", "distribution", f"the {site} site's distribution")
+
+
+def parameters(name: str) -> Any:
+    return _linked(name, "parameters", f"the {name} in Parameter Store")
+
+
+def function(name: str) -> Any:
+    return _linked(name, "function", f"the {name} function")
+
+
+def bus(name: str = "default") -> Any:
+    return _linked(name, "bus", f"the {name} event bus")
+
+
+def schedules(name: str) -> Any:
+    return _linked(name, "schedules", f"the {name} schedules")
+
+
+def role(name: str) -> Any:
+    return _linked(name, "role", f"the {name} role")
 
 
 class MissingLink(RuntimeError):
@@ -30,7 +82,7 @@ class MissingLink(RuntimeError):
 
 
 class Settings:
-    """Subclass with class attributes made by `link(...)`; `load()` reads them from the env."""
+    """Subclass with class attributes made by `table(...)`, `secret(...)`…; `load()` reads them from the env."""
 
     def __init__(self, **values: Any):
         self.__dict__.update(values)
@@ -73,3 +125,23 @@ class Settings:
 
     def replace(self: T, **changes: Any) -> T:
         return type(self)(**{**self.__dict__, **changes})
+
+
+# Shapes several handlers share, defined once.
+class HttpSettings(Settings):
+    """Every Function URL handler: only CloudFront, which adds the origin-verify header, may call."""
+
+    origin_verify_secret = secret("origin-verify")
+
+
+class StaffSettings(HttpSettings):
+    """Staff endpoints: the session cookie is signed with the session key."""
+
+    session_key_secret = secret("session-key")
+
+
+class MailSettings(Settings):
+    """Handlers that send mail through the platform's mailer."""
+
+    mail_sender = _linked("mail", "sender", "the mailer")
+    mail_configuration_set = _linked("mail", "configuration set", "the mailer")

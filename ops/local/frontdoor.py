@@ -249,6 +249,8 @@ class FrontDoor:
         headers = {k: v["value"] for k, v in cf_request["headers"].items() if forwarding.header_allowed(k)}
         if "user-agent" not in headers:
             headers["user-agent"] = "Amazon CloudFront"
+        if forwarding.header_allowed("cloudfront-forwarded-proto"):
+            headers["cloudfront-forwarded-proto"] = "http"  # the front door serves plain HTTP
         if forwarding.header_allowed("cloudfront-viewer-address"):
             headers["cloudfront-viewer-address"] = f"{VIEWER_IP}:{40000 + (uuid.uuid4().int % 20000)}"
         headers["x-forwarded-for"] = VIEWER_IP

@@ -10,6 +10,7 @@ gave each function works unchanged.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -130,7 +131,10 @@ class Materializer:
         self.client("secretsmanager").put_secret_value(SecretId=name, SecretString=inputs["secretString"])
 
     def _Parameter(self, name: str, inputs: dict, outputs: dict) -> None:
-        self.client("ssm").put_parameter(Name=inputs["name"], Value=str(inputs["value"]), Type=inputs.get("type", "String"), Overwrite=True)
+        value = str(inputs["value"])
+        if self.local_port is not None and re.fullmatch(r"https://[a-z0-9-]+\.localhost:\d+", value):
+            value = "http" + value.removeprefix("https")  # a site's address: local mode serves plain HTTP
+        self.client("ssm").put_parameter(Name=inputs["name"], Value=value, Type=inputs.get("type", "String"), Overwrite=True)
 
     def _EmailIdentity(self, name: str, inputs: dict, outputs: dict) -> None:
         identity = inputs["emailIdentity"]

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from components.stack.cdn_policies import CACHE_POLICIES
-from components.blocks.function import PLATFORM_ENV
+from components.blocks.function import platform_env
 
 from tests.components.graphs import (BUCKET, DISTRIBUTION, LAMBDA, POLICY, TABLE, behaviour_for, behaviours,
                                      functions, request_policy)
@@ -204,7 +204,7 @@ def test_every_function_environment_names_exactly_what_its_handler_needs(graph, 
                 patch.delenv(key, raising=False)
             module = import_with_env(handler_module(fn), env, patch)
             settings = settings_class(module)
-            linked = set(env) - set(PLATFORM_ENV)
+            linked = set(env) - set(platform_env(fn.name, graph.stack))
             assert settings.required_env() <= linked, fn.name  # nothing it needs is missing
             assert linked <= settings.env_names(), fn.name  # nothing is linked that it does not read
 

@@ -1,0 +1,155 @@
+"""A site's CloudFront side: origin access, edge functions, one behaviour per route, security
+headers, and the bucket policy that lets only this distribution read the pages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from components.blocks.site.routes import ORIGIN_VERIFY_HEADER, Forward, Route
+from components.stack.cdn_policies import CACHE_POLICIES
+from components.stack.context import Context
+
+EDGE = Path(__file__).resolve().parents[3] / "edge"
+DEPLOY_PREFIX = "_deploy/"  # ops deploy's own records; CloudFront may not serve them
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'self'"
+)
+
+
+def origin_access(site: str, ctx: Context, parent) -> aws.cloudfront.OriginAccessControl:
+    return aws.cloudfront.OriginAccessControl(
+        site,
+        name=ctx.naming(site, "cf-policy"),
+        origin_access_control_origin_type="s3",
+        signing_behavior="always",
+        signing_protocol="sigv4",
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def edge_function(site: str, edge: str, ctx: Context, parent) -> pulumi.Output[str]:
+    function = aws.cloudfront.Function(
+        f"{site}-{edge}",
+        name=ctx.naming(f"{site}-{edge}", "edge"),
+        runtime="cloudfront-js-2.0",
+        comment=f"edge/{edge}.js",
+        code=(EDGE / f"{edge}.js").read_text(),
+        publish=True,
+        # `ops deploy` owns later code changes: it runs TestFunction on the new code and
+        # publishes only what passed. Pulumi publishes the first version so the
+        # distribution can be created.
+        opts=pulumi.ResourceOptions(parent=parent, ignore_changes=["code"]),
+    )
+    return function.arn
+
+
+def function_origin(route: Route, origin_secret: pulumi.Input[str]) -> aws.cloudfront.DistributionOriginArgs:
+    fn = route.function
+    assert fn is not None and fn.url is not None
+    return aws.cloudfront.DistributionOriginArgs(
+        origin_id=route.origin_id,
+        domain_name=fn.url.apply(lambda u: u.removeprefix("https://").rstrip("/")),
+        custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
+            http_port=80,
+            https_port=443,
+            origin_protocol_policy="https-only",
+            origin_ssl_protocols=["TLSv1.2"],
+        ),
+        custom_headers=[aws.cloudfront.DistributionOriginCustomHeaderArgs(name=ORIGIN_VERIFY_HEADER, value=origin_secret)],
+    )
+
+
+def request_policy(site: str, forward: Forward, i: int, ctx: Context, parent) -> pulumi.Output[str]:
+    headers = forward.all_headers
+    policy = aws.cloudfront.OriginRequestPolicy(
+        f"{site}-forward-{i}",
+        name=ctx.naming(f"{site}-forward-{i}", "cf-policy"),
+        comment=f"forwards {', '.join(headers)}",
+        headers_config=aws.cloudfront.OriginRequestPolicyHeadersConfigArgs(
+            header_behavior="whitelist",
+            headers=aws.cloudfront.OriginRequestPolicyHeadersConfigHeadersArgs(items=headers),
+        ),
+        cookies_config=aws.cloudfront.OriginRequestPolicyCookiesConfigArgs(
+            cookie_behavior="whitelist" if forward.cookies else "none",
+            cookies=aws.cloudfront.OriginRequestPolicyCookiesConfigCookiesArgs(items=sorted(forward.cookies))
+            if forward.cookies
+            else None,
+        ),
+        query_strings_config=aws.cloudfront.OriginRequestPolicyQueryStringsConfigArgs(
+            query_string_behavior="all" if forward.query_strings else "none"
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return policy.id
+
+
+def security_headers(site: str, ctx: Context, parent) -> aws.cloudfront.ResponseHeadersPolicy:
+    config = aws.cloudfront
+    return config.ResponseHeadersPolicy(
+        site,
+        name=ctx.naming(site, "cf-policy"),
+        security_headers_config=config.ResponseHeadersPolicySecurityHeadersConfigArgs(
+            strict_transport_security=config.ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs(
+                access_control_max_age_sec=31536000, include_subdomains=True, override=True
+            ),
+            content_type_options=config.ResponseHeadersPolicySecurityHeadersConfigContentTypeOptionsArgs(override=True),
+            frame_options=config.ResponseHeadersPolicySecurityHeadersConfigFrameOptionsArgs(
+                frame_option="SAMEORIGIN", override=True
+            ),
+            referrer_policy=config.ResponseHeadersPolicySecurityHeadersConfigReferrerPolicyArgs(
+                referrer_policy="strict-origin-when-cross-origin", override=True
+            ),
+            content_security_policy=config.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(
+                content_security_policy=CONTENT_SECURITY_POLICY, override=True
+            ),
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def behaviour(route: Route, cls, *, request_policy_id, headers_policy_id, edge_arns: dict):
+    kind = route.behaviour
+    kwargs = dict(
+        target_origin_id=route.origin_id,
+        viewer_protocol_policy=kind.viewer_protocol_policy,
+        allowed_methods=list(kind.allowed_methods),
+        cached_methods=["GET", "HEAD"],
+        compress=True,
+        cache_policy_id=CACHE_POLICIES[kind.cache_policy],
+        origin_request_policy_id=request_policy_id,
+        response_headers_policy_id=headers_policy_id,
+        function_associations=[{"event_type": "viewer-request", "function_arn": edge_arns[route.edge]}] if route.edge else None,
+    )
+    if cls is aws.cloudfront.DistributionOrderedCacheBehaviorArgs:
+        kwargs["path_pattern"] = route.path
+    return cls(**kwargs)
+
+
+def bucket_policy(site: str, bucket, distribution: aws.cloudfront.Distribution, parent) -> None:
+    def document(args) -> str:
+        bucket_arn, distribution_arn = args
+        service = {"Service": "cloudfront.amazonaws.com"}
+        condition = {"StringEquals": {"AWS:SourceArn": distribution_arn}}
+        return json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Sid": "CloudFrontReadsPages", "Effect": "Allow", "Principal": service,
+                     "Action": "s3:GetObject", "Resource": f"{bucket_arn}/*", "Condition": condition},
+                    {"Sid": "DeployRecordsStayPrivate", "Effect": "Deny", "Principal": service,
+                     "Action": "s3:GetObject", "Resource": f"{bucket_arn}/{DEPLOY_PREFIX}*"},
+                ],
+            }
+        )
+
+    aws.s3.BucketPolicy(
+        site,
+        bucket=bucket.bucket.id,
+        policy=pulumi.Output.all(bucket.arn, distribution.arn).apply(document),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[bucket.public_access]),
+    )
