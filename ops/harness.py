@@ -146,6 +146,124 @@ def _short(*parts: str, n: int = 13) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:n]
 
 
+@dataclass
+class Declared:
+    """One resource being answered, as a row of `SHAPES` sees it."""
+
+    typ: str
+    name: str  # logical name
+    inputs: dict
+    region: str
+    id: str = ""
+    arn: str = ""
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What AWS fills in for one resource type: its id, its ARN and any other outputs."""
+
+    arn: str | Callable[[Declared], str] | None = None  # a pattern of {region}, {account}, {id}, or computed
+    id: Callable[[Declared], str] | None = None  # default: the `name` input, else the logical name and a hash
+    outputs: Callable[[Declared], dict] | None = None  # outputs besides the ARN
+    id_is_arn: bool = False  # the provider's id is the ARN (topics, secrets, certificates)
+
+
+def _uuid_like(r: Declared) -> str:
+    return (_short(r.typ, r.name, n=8) + "-" + _short(r.name, r.typ, n=4) + "-4" + _short(r.name, n=3) + "-8"
+            + _short(r.typ, n=3) + "-" + _short(r.name, r.name, n=12))
+
+
+# Resource type (or `provider:module/*` for every type of a module) → its shape. A type without a
+# row gets, when it has a `name` input, an ARN built from its module, type and name.
+SHAPES: dict[str, Shape] = {
+    "aws:dynamodb/table:Table": Shape(
+        "arn:aws:dynamodb:{region}:{account}:table/{id}",
+        outputs=lambda r: {"streamArn": f"{r.arn}/stream/2026-01-01T00:00:00.000"}),
+    "aws:s3/bucket:Bucket": Shape(
+        "arn:aws:s3:::{id}", id=lambda r: r.inputs["bucket"],
+        outputs=lambda r: {"bucketRegionalDomainName": f"{r.id}.s3.{r.region}.amazonaws.com"}),
+    "aws:lambda/function:Function": Shape(
+        "arn:aws:lambda:{region}:{account}:function:{id}",
+        outputs=lambda r: {"invokeArn": f"arn:aws:apigateway:{r.region}:lambda:path/2015-03-31/functions/{r.arn}/invocations"}),
+    # Real URL ids are random; the function's name keeps local mode's mapping readable.
+    "aws:lambda/functionUrl:FunctionUrl": Shape(
+        outputs=lambda r: {"functionUrl": f"https://{r.inputs['functionName']}.lambda-url.{r.region}.on.aws/",
+                           "urlId": r.inputs["functionName"]}),
+    "aws:iam/role:Role": Shape("arn:aws:iam::{account}:role/{id}"),
+    "aws:cloudwatch/logGroup:LogGroup": Shape("arn:aws:logs:{region}:{account}:log-group:{id}"),
+    "aws:secretsmanager/secret:Secret": Shape(
+        lambda r: f"arn:aws:secretsmanager:{r.region}:{ACCOUNT_ID}:secret:{r.id}-{_short(r.id, n=6)}", id_is_arn=True),
+    "random:index/randomPassword:RandomPassword": Shape(outputs=lambda r: {"result": _short("random", r.name, n=48)}),
+    "aws:cloudfront/distribution:Distribution": Shape(
+        "arn:aws:cloudfront::{account}:distribution/{id}", id=lambda r: "E" + _short(r.typ, r.name).upper(),
+        outputs=lambda r: {"domainName": f"d{_short(r.name, n=12)}.cloudfront.net", "hostedZoneId": "Z2FDTNDATAQYW2",
+                           "etag": "E" + _short("etag", r.name).upper()}),
+    "aws:cloudfront/function:Function": Shape(
+        "arn:aws:cloudfront::{account}:function/{id}", outputs=lambda r: {"etag": "E" + _short("etag", r.name).upper()}),
+    "aws:cloudfront/*": Shape(id=_uuid_like),  # policies and origin access controls: ids are UUIDs
+    "aws:sesv2/emailIdentity:EmailIdentity": Shape(
+        "arn:aws:ses:{region}:{account}:identity/{id}", id=lambda r: r.inputs["emailIdentity"],
+        outputs=lambda r: {"dkimSigningAttributes": {"tokens": [_short("dkim", r.id, str(i), n=32) for i in range(3)]}}),
+    "aws:sesv2/configurationSet:ConfigurationSet": Shape(
+        "arn:aws:ses:{region}:{account}:configuration-set/{id}", id=lambda r: r.inputs["configurationSetName"]),
+    "aws:sns/topic:Topic": Shape("arn:aws:sns:{region}:{account}:{id}", id_is_arn=True),
+    # No region in the ARN (the mock has always answered so; real ones are in us-east-1 for CloudFront).
+    "aws:acm/certificate:Certificate": Shape(
+        lambda r: f"arn:aws:acm::{ACCOUNT_ID}:certificate/{_short(r.name, n=36)}", id_is_arn=True,
+        outputs=lambda r: {"domainValidationOptions": [
+            {"domainName": r.inputs["domainName"], "resourceRecordName": f"_x.{r.inputs['domainName']}.",
+             "resourceRecordType": "CNAME", "resourceRecordValue": "_y.acm-validations.aws."}]}),
+    "aws:acm/certificateValidation:CertificateValidation": Shape(
+        outputs=lambda r: {"certificateArn": r.inputs["certificateArn"]}),
+    "aws:route53/record:Record": Shape(outputs=lambda r: {"fqdn": r.inputs["name"]}),
+    "aws:scheduler/schedule:Schedule": Shape("arn:aws:scheduler:{region}:{account}:schedule/default/{id}"),
+    "aws:ssm/parameter:Parameter": Shape("arn:aws:ssm:{region}:{account}:parameter{id}"),
+}
+
+# Resource type → the output holding a value the program keeps secret (generated keys and what
+# goes into Secrets Manager); `Graph.secret_values` lists them so tests can look for leaks.
+SECRET_OUTPUTS = {
+    "random:index/randomPassword:RandomPassword": "result",
+    "aws:secretsmanager/secretVersion:SecretVersion": "secretString",
+}
+
+
+def mock_outputs(typ: str, name: str, inputs: dict, region: str) -> tuple[str, dict]:
+    """The id and outputs AWS would give a resource: its inputs, plus what its `SHAPES` row adds."""
+    r = Declared(typ, name, inputs, region)
+    r.id = inputs.get("name") or f"{name}-{_short(typ, name, n=8)}"
+    out = dict(inputs)
+    shape = SHAPES.get(typ) or SHAPES.get(typ.partition("/")[0] + "/*")
+    if shape is None:
+        if "arn" not in out and inputs.get("name"):
+            service, kind = typ.split(":")[1].split("/")[0], typ.split(":")[-1].lower()
+            out["arn"] = f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{kind}/{r.id}"
+        return str(r.id), out
+    if shape.id is not None:
+        r.id = shape.id(r)
+    if shape.arn is not None:
+        r.arn = out["arn"] = shape.arn(r) if callable(shape.arn) else shape.arn.format(region=region, account=ACCOUNT_ID, id=r.id)
+    if shape.outputs is not None:
+        out.update(shape.outputs(r))
+    return str(r.arn if shape.id_is_arn else r.id), out
+
+
+def _powertools_layer(region: str, args: dict) -> dict:
+    version = args["name"].rsplit("/", 1)[-1]
+    value = f"arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:{version}"
+    return {"name": args["name"], "value": value, "type": "String", "id": args["name"], "arn": "", "insecureValue": value,
+            "version": 1, "withDecryption": True}
+
+
+# Invoke token → (region, arguments) → its answer.
+INVOKES: dict[str, Callable[[str, dict], dict]] = {
+    "aws:index/getRegion:getRegion": lambda region, args: {"region": region, "name": region, "id": region},
+    "aws:index/getCallerIdentity:getCallerIdentity": lambda region, args: {
+        "accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/harness", "userId": "HARNESS", "id": ACCOUNT_ID},
+    "aws:ssm/getParameter:getParameter": _powertools_layer,  # the Powertools layer's public parameter
+}
+
+
 class ProgramMocks:
     """Answers the program's resource registrations and invokes as AWS would, shape-wise."""
 
@@ -162,92 +280,19 @@ class ProgramMocks:
         self.lock = threading.Lock()
         self._base = pulumi.runtime.Mocks
 
-    def arn(self, service: str, resource: str, region: bool = True, account: bool = True) -> str:
-        return f"arn:aws:{service}:{self.region if region else ''}:{ACCOUNT_ID if account else ''}:{resource}"
-
-    def computed(self, typ: str, name: str, inputs: dict) -> tuple[str, dict]:
-        """The outputs AWS would fill in, for the types the program uses."""
-        out = dict(inputs)
-        rid = inputs.get("name") or f"{name}-{_short(typ, name, n=8)}"
-        if typ == "aws:dynamodb/table:Table":
-            out["arn"] = self.arn("dynamodb", f"table/{rid}")
-            out["streamArn"] = f"{out['arn']}/stream/2026-01-01T00:00:00.000"
-        elif typ == "aws:s3/bucket:Bucket":
-            rid = inputs["bucket"]
-            out["arn"] = f"arn:aws:s3:::{rid}"
-            out["bucketRegionalDomainName"] = f"{rid}.s3.{self.region}.amazonaws.com"
-        elif typ == "aws:lambda/function:Function":
-            out["arn"] = self.arn("lambda", f"function:{rid}")
-            out["invokeArn"] = f"arn:aws:apigateway:{self.region}:lambda:path/2015-03-31/functions/{out['arn']}/invocations"
-        elif typ == "aws:lambda/functionUrl:FunctionUrl":
-            # Real URL ids are random; the function's name keeps local mode's mapping readable.
-            out["functionUrl"] = f"https://{inputs['functionName']}.lambda-url.{self.region}.on.aws/"
-            out["urlId"] = inputs["functionName"]
-        elif typ == "aws:iam/role:Role":
-            out["arn"] = self.arn("iam", f"role/{rid}", region=False)
-        elif typ == "aws:cloudwatch/logGroup:LogGroup":
-            out["arn"] = self.arn("logs", f"log-group:{rid}")
-        elif typ == "aws:secretsmanager/secret:Secret":
-            out["arn"] = self.arn("secretsmanager", f"secret:{rid}-{_short(rid, n=6)}")
-            rid = out["arn"]
-        elif typ == "random:index/randomPassword:RandomPassword":
-            out["result"] = _short("random", name, n=48)
-        elif typ == "aws:cloudfront/distribution:Distribution":
-            rid = "E" + _short(typ, name).upper()
-            out["arn"] = self.arn("cloudfront", f"distribution/{rid}", region=False)
-            out["domainName"] = f"d{_short(name, n=12)}.cloudfront.net"
-            out["hostedZoneId"] = "Z2FDTNDATAQYW2"
-            out["etag"] = "E" + _short("etag", name).upper()
-        elif typ == "aws:cloudfront/function:Function":
-            out["arn"] = self.arn("cloudfront", f"function/{rid}", region=False)
-            out["etag"] = "E" + _short("etag", name).upper()
-        elif typ.startswith("aws:cloudfront/"):
-            rid = _short(typ, name, n=8) + "-" + _short(name, typ, n=4) + "-4" + _short(name, n=3) + "-8" + _short(typ, n=3) + "-" + _short(name, name, n=12)
-        elif typ == "aws:sesv2/emailIdentity:EmailIdentity":
-            rid = inputs["emailIdentity"]
-            out["arn"] = self.arn("ses", f"identity/{rid}")
-            out["dkimSigningAttributes"] = {"tokens": [_short("dkim", rid, str(i), n=32) for i in range(3)]}
-        elif typ == "aws:sesv2/configurationSet:ConfigurationSet":
-            rid = inputs["configurationSetName"]
-            out["arn"] = self.arn("ses", f"configuration-set/{rid}")
-        elif typ == "aws:sns/topic:Topic":
-            out["arn"] = self.arn("sns", rid)
-            rid = out["arn"]
-        elif typ == "aws:acm/certificate:Certificate":
-            out["arn"] = self.arn("acm", f"certificate/{_short(name, n=36)}", region=False).replace(":::", ":us-east-1:")
-            out["domainValidationOptions"] = [
-                {"domainName": inputs["domainName"], "resourceRecordName": f"_x.{inputs['domainName']}.",
-                 "resourceRecordType": "CNAME", "resourceRecordValue": "_y.acm-validations.aws."}
-            ]
-            rid = out["arn"]
-        elif typ == "aws:acm/certificateValidation:CertificateValidation":
-            out["certificateArn"] = inputs["certificateArn"]
-        elif typ == "aws:route53/record:Record":
-            out["fqdn"] = inputs["name"]
-        elif typ == "aws:scheduler/schedule:Schedule":
-            out["arn"] = self.arn("scheduler", f"schedule/default/{rid}")
-        elif typ == "aws:ssm/parameter:Parameter":
-            out["arn"] = self.arn("ssm", f"parameter{rid}")
-        elif "arn" not in out and inputs.get("name"):
-            out["arn"] = self.arn(typ.split(":")[1].split("/")[0], f"{typ.split(':')[-1].lower()}/{rid}")
-        return str(rid), out
-
     def mocks(self):
         harness = self
 
         class _Mocks(self._base):
             def new_resource(self, args):
                 inputs = unwrap_secrets(args.inputs)
-                rid, outputs = harness.computed(args.typ, args.name, inputs)
+                rid, outputs = mock_outputs(args.typ, args.name, inputs, harness.region)
                 if harness.materializer is not None and args.custom:
                     made = dict(harness.materializer(args.typ, args.name, inputs, outputs) or {})
                     rid = made.pop("__id__", rid)  # the id the emulated service gave it
                     outputs.update(made)
-                # The values the program keeps secret: generated keys and what goes into Secrets Manager.
-                if args.typ == "random:index/randomPassword:RandomPassword":
-                    harness.secret_values.append(outputs["result"])
-                if args.typ == "aws:secretsmanager/secretVersion:SecretVersion":
-                    harness.secret_values.append(inputs["secretString"])
+                if args.typ in SECRET_OUTPUTS:
+                    harness.secret_values.append(outputs[SECRET_OUTPUTS[args.typ]])
                 request = getattr(harness.local, "request", None)
                 resource = Resource(args.typ, args.name, inputs, outputs, bool(args.custom), id=rid)
                 if request is not None and request.name == args.name and request.type == args.typ:
@@ -261,16 +306,9 @@ class ProgramMocks:
                 return rid, outputs
 
             def call(self, args):
-                token = args.token
-                if token == "aws:index/getRegion:getRegion":
-                    return {"region": harness.region, "name": harness.region, "id": harness.region}
-                if token == "aws:index/getCallerIdentity:getCallerIdentity":
-                    return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/harness", "userId": "HARNESS", "id": ACCOUNT_ID}
-                if token == "aws:ssm/getParameter:getParameter":
-                    version = args.args["name"].rsplit("/", 1)[-1]
-                    value = f"arn:aws:lambda:{harness.region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:{version}"
-                    return {"name": args.args["name"], "value": value, "type": "String", "id": args.args["name"], "arn": "", "insecureValue": value, "version": 1, "withDecryption": True}
-                raise NotImplementedError(f"the harness does not answer invoke {token}")
+                if args.token not in INVOKES:
+                    raise NotImplementedError(f"the harness does not answer invoke {args.token}")
+                return INVOKES[args.token](harness.region, args.args)
 
         return _Mocks()
 
@@ -316,22 +354,23 @@ def run(
         import asyncio
 
         import pulumi
-        from pulumi.runtime import settings as runtime_settings
-        from pulumi.runtime.stack import run_pulumi_func
-        from pulumi.runtime.sync_await import _sync_await  # private, used here and nowhere else
 
         asyncio.set_event_loop(asyncio.new_event_loop())
         try:
             answers = mocks.mocks()
             pulumi.runtime.set_mocks(answers, project=PROJECT, stack=stack, preview=False, monitor=mocks.monitor(answers))
             pulumi.runtime.set_all_config(config, secret_keys)
-            root = runtime_settings.get_root_resource()
+            root = pulumi.runtime.get_root_resource()
 
-            def run_program() -> None:
+            # `pulumi.runtime.test` is the SDK's public way to run a function under mocks to the end:
+            # it waits for every registration and for the Output the function returns (here, the
+            # exports), on this thread's event loop. No private SDK function is needed.
+            @pulumi.runtime.test
+            def run_program() -> pulumi.Output:
                 runpy.run_path(str(main_path), run_name="__main__")
-                graph.outputs.update(_sync_await(pulumi.Output.from_input(root.outputs).future()) or {})
+                return pulumi.Output.from_input(root.outputs).apply(lambda exports: graph.outputs.update(exports or {}))
 
-            _sync_await(run_pulumi_func(run_program))
+            run_program()
         except BaseException as exc:  # re-raised in the caller's thread
             failure.append(exc)
 
