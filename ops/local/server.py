@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Optional
@@ -36,6 +37,18 @@ from ops.local.outbox import Outbox
 from ops.local.workers import FunctionSpec, Pool
 
 DEFAULT_STATE = harness.ROOT / ".local"
+
+
+# The control endpoints (/_local/: credentials, outbox, invoke) and the home page answer on the
+# machine's bare name only: never on a site (`ops.localhost`), whose pages and scripts must not
+# read them, nor on a foreign name pointed at this machine (DNS rebinding). 127.0.0.1 is how
+# workers reach /_local/functions/ (MAINSTREET_LOCAL_CONTROL).
+CONTROL_HOSTS = ("localhost", "127.0.0.1")
+
+
+def is_control_host(host: str) -> bool:
+    name = host.lower().rsplit(":", 1)[0] if host.count(":") == 1 else host.lower()
+    return name in CONTROL_HOSTS
 
 
 class MotoServer:
@@ -223,7 +236,7 @@ class LocalSystem:
         }
 
     def control(self, method: str, path: str, body: bytes = b"") -> tuple[int, str, bytes]:
-        """The /_local/ endpoints, on any host."""
+        """The /_local/ endpoints (see `is_control_host` for where they answer)."""
         if method == "GET" and path in ("/_local", "/_local/"):
             return 200, "application/json", json.dumps(self.index(), indent=2).encode()
         if method == "GET" and path == "/_local/outbox":
@@ -253,6 +266,10 @@ class LocalSystem:
                 f"<ul>{links}</ul><p><a href='/_local/outbox'>Outbox</a> · <a href='/_local/'>index (JSON)</a></p>"
                 f"<p>Staff passcode: <code>{self.credentials['staff_passcode']}</code></p>").encode()
 
+    def not_here_page(self, host: str) -> bytes:
+        return (f"<!doctype html><title>Not here</title><p>No site answers to {escape(host)} here. "
+                f"Sites: <a href='{self.base_url()}/'>{self.base_url()}/</a></p>").encode()
+
     def _handler_class(self):
         system = self
 
@@ -268,16 +285,19 @@ class LocalSystem:
                 body = self.rfile.read(length) if length else b""
                 host = self.headers.get("Host", "")
                 site = site_of(host)
-                if path.startswith("/_local"):
-                    status, kind, data = system.control(self.command, path, body)
-                    extra = [("X-Function-Error", "Unhandled")] if kind.endswith("+error") else []
-                    self._send(status, [("Content-Type", kind.removesuffix("+error")), *extra], data)
-                elif site is None or site not in system.sites:
-                    self._send(200 if site is None else 404, [("Content-Type", "text/html; charset=utf-8")], system.home_page())
-                else:
+                if is_control_host(host):
+                    if path.startswith("/_local"):
+                        status, kind, data = system.control(self.command, path, body)
+                        extra = [("X-Function-Error", "Unhandled")] if kind.endswith("+error") else []
+                        self._send(status, [("Content-Type", kind.removesuffix("+error")), *extra], data)
+                    else:
+                        self._send(200, [("Content-Type", "text/html; charset=utf-8")], system.home_page())
+                elif site in system.sites:  # every path, /_local/ too, is the site's, as on CloudFront
                     headers = {k.lower(): v for k, v in self.headers.items()}
                     response = system.frontdoor.handle(site, Request(self.command, path, query, headers, body))
                     self._send(response.status, response.headers, response.body)
+                else:  # an unknown site, or a name that is not this machine's: nothing local to see
+                    self._send(404, [("Content-Type", "text/html; charset=utf-8")], system.not_here_page(host))
 
             def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
                 self.send_response(status)

@@ -1,0 +1,95 @@
+"""Local mode's control endpoints (/_local/: the credentials, the outbox, invoking a function)
+answer on the machine's bare name only; on a site's host, /_local/ is that site's path like any
+other, so a site's pages and scripts never see the credentials."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+from http.server import ThreadingHTTPServer
+
+import pytest
+
+from ops.local.frontdoor import Response
+from ops.local.server import LocalSystem, is_control_host
+
+PASSCODE = "local-0badc0de"
+
+
+class SiteStandIn:
+    """Stands in for the front door: records what reached a site."""
+
+    def __init__(self):
+        self.seen: list[tuple[str, str, str]] = []
+
+    def handle(self, site: str, request) -> Response:
+        self.seen.append((site, request.method, request.path))
+        return Response(404, [("Content-Type", "text/html")], b"<p>the site's own 404</p>")
+
+
+@pytest.fixture
+def served():
+    system = LocalSystem("dev", port=0)
+    system.credentials = {"staff_passcode": PASSCODE, "service_key": "k" * 43, "pos_hmac_secret": "f" * 64}
+    system.sites = {"ops": object(), "brand": object()}
+    system.frontdoor = SiteStandIn()
+    system.index = lambda: {"sites": {"ops": "http://ops.localhost/"}, "credentials": dict(system.credentials)}
+    server = ThreadingHTTPServer(("127.0.0.1", 0), system._handler_class())
+    system.port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def request(host: str, path: str, method: str = "GET") -> tuple[int, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", system.port, timeout=10)
+        connection.request(method, path, body=b"{}" if method == "POST" else None,
+                           headers={"Host": host.format(port=system.port)})
+        response = connection.getresponse()
+        answer = response.status, response.read()
+        connection.close()
+        return answer
+
+    yield request, system
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_index_and_its_credentials_answer_on_the_bare_name(served):
+    request, _ = served
+    for host in ("localhost:{port}", "127.0.0.1:{port}", "LOCALHOST:{port}"):
+        status, body = request(host, "/_local/")
+        assert status == 200 and json.loads(body)["credentials"]["staff_passcode"] == PASSCODE, host
+    status, body = request("localhost:{port}", "/")
+    assert status == 200 and PASSCODE.encode() in body
+
+
+@pytest.mark.parametrize("path", ["/_local/", "/_local", "/_local/outbox.json", "/_local/outbox"])
+def test_on_a_site_host_local_paths_are_the_sites_own(served, path):
+    request, system = served
+    status, body = request("ops.localhost:{port}", path)
+    assert (status, body) == (404, b"<p>the site's own 404</p>")
+    assert PASSCODE.encode() not in body
+    assert system.frontdoor.seen == [("ops", "GET", path)]
+
+
+def test_on_a_site_host_no_function_is_invoked_through_local(served):
+    request, system = served
+    status, body = request("ops.localhost:{port}", "/_local/functions/anything/invoke", method="POST")
+    assert status == 404 and system.frontdoor.seen == [("ops", "POST", "/_local/functions/anything/invoke")]
+
+
+@pytest.mark.parametrize("host", ["nosuch.localhost:{port}", "evil.example:{port}", "localhost.evil.example:{port}", ""])
+def test_other_names_see_neither_the_index_nor_the_passcode(served, host):
+    request, system = served
+    for path in ("/_local/", "/"):
+        status, body = request(host, path)
+        assert status == 404 and PASSCODE.encode() not in body, (host, path)
+    assert system.frontdoor.seen == []
+
+
+@pytest.mark.parametrize("host, control", [
+    ("localhost", True), ("localhost:8080", True), ("127.0.0.1:8080", True), ("Localhost:1", True),
+    ("ops.localhost:8080", False), ("localhost.example:8080", False), ("127.0.0.2:8080", False),
+    ("[::1]:8080", False), ("", False),
+])
+def test_control_hosts(host, control):
+    assert is_control_host(host) is control
