@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import date, datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from handlers.charters import storage, tokens
-from handlers.shared import mail
+from handlers.shared import claims, mail
 from handlers.shared.clock import utc_stamp
 
 if TYPE_CHECKING:  # the models load in the routes that use them: pydantic costs a cold start dearly
@@ -116,34 +116,20 @@ def crew_link(key: str, event: dict, member: dict, days_after: int, zone: str, o
     return f"{ops_base_url}/crew/#t={token}", expires
 
 
-def mail_crew(settings, key: str, event: dict, member: dict, ops_base_url: str) -> bool:
-    """Mail this crew member the link of their current version, once. True if it was sent now."""
-    version = int(member["link_version"])
-    if not storage.claim_crew_mail(settings.charters_table, event["event_id"], member["crew_id"], version):
-        return False
+def mail_crew(settings, key: str, event: dict, member: dict, ops_base_url: str) -> str:
+    """Mail this crew member the link of their current version, once: claims.RAN, DONE, BUSY, or
+    REFUSED when the link was revoked meanwhile."""
+    spot = storage.crew_mail_claim(settings.charters_table, event["event_id"], member["crew_id"], int(member["link_version"]))
+    return claims.once(spot, lambda: _send_crew_mail(settings, key, event, member, ops_base_url))
+
+
+def _send_crew_mail(settings, key: str, event: dict, member: dict, ops_base_url: str) -> None:
     url, expires = crew_link(key, event, member, int(settings.crew_link_days), settings.time_zone, ops_base_url)
     context = {"business": settings.business_name, "event": event, "member": member, "url": url,
                "end_time": end_time(event), "expires": datetime.fromtimestamp(expires, ZoneInfo(settings.time_zone)).strftime("%Y-%m-%d %H:%M")}
-    try:
-        mail.send(sender=settings.mail_sender, configuration_set=settings.mail_configuration_set, to=member["email"],
-                  subject=f"Crew call: charter on {event['date']} at {_clock(event['start_time'])}",
-                  html=mail.render("charters", "crew.html.j2", **context), text=mail.render("charters", "crew.txt.j2", **context))
-    except Exception:
-        storage.unclaim_crew_mail(settings.charters_table, event["event_id"], member["crew_id"], version)
-        raise
-    return True
-
-
-def once(settings, event: dict, flag: str, step: Callable[[], Any]) -> None:
-    """Run a fan-out step unless an earlier try already did; a failed step is left to the retry."""
-    key = {"pk": f"EVENT#{event['event_id']}", "sk": "EVENT"}
-    if not storage.claim(settings.charters_table, key, flag, utc_stamp()):
-        return
-    try:
-        step()
-    except Exception:
-        storage.release(settings.charters_table, key, flag)
-        raise
+    mail.send(sender=settings.mail_sender, configuration_set=settings.mail_configuration_set, to=member["email"],
+              subject=f"Crew call: charter on {event['date']} at {_clock(event['start_time'])}",
+              html=mail.render("charters", "crew.html.j2", **context), text=mail.render("charters", "crew.txt.j2", **context))
 
 
 def json_list(raw: str) -> list[str]:

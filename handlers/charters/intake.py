@@ -2,7 +2,9 @@
 the service key in X-Api-Key, checked against its stored hash in constant time.
 
 Idempotent on (source, external_id): a retry answers 200 with the first answer and creates no
-second event, page or mail; it only finishes fan-out steps an earlier try could not.
+second event, page or mail; it only finishes fan-out steps an earlier try could not. While
+another try holds a step (it is running, or it died and its lease has not lapsed) a retry answers
+503 with Retry-After, so the marketplace comes back once the step is settled.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 import time
 
 from handlers.charters import events, storage
-from handlers.shared import mail
+from handlers.shared import claims, mail
 from handlers.shared.aws import client
 from handlers.shared.auth import verify_service_key
 from handlers.shared.errors import ApiError
@@ -72,13 +74,16 @@ def mail_ops(event: dict, crew: list[dict], guest_url: str) -> None:
                      text=mail.render("charters", "ops.txt.j2", **context))
 
 
-def fan_out(event_id: str, guest_url: str) -> None:
-    event, crew = storage.event_items(settings.charters_table, event_id)
-    events.once(settings, event, "guest_page_at", lambda: publish_guest_page(event))
+def fan_out(event_id: str, guest_url: str) -> bool:
+    """Every step not done yet, in order; a step that fails stops the rest for the retry. False
+    when a step was left to another try that holds it (still running, or dead until its lease lapses)."""
+    table = settings.charters_table
+    event, crew = storage.event_items(table, event_id)
+    outcomes = [claims.once(storage.step_claim(table, event_id, "guest_page"), lambda: publish_guest_page(event))]
     key = secret_value(settings.crew_link_key_secret)
-    for member in crew:
-        events.mail_crew(settings, key, event, member, public_base_url(app))
-    events.once(settings, event, "ops_mail_at", lambda: mail_ops(event, crew, guest_url))
+    outcomes += [events.mail_crew(settings, key, event, member, public_base_url(app)) for member in crew]
+    outcomes.append(claims.once(storage.step_claim(table, event_id, "ops_mail"), lambda: mail_ops(event, crew, guest_url)))
+    return claims.BUSY not in outcomes
 
 
 @app.post("/api/bookings")
@@ -96,7 +101,11 @@ def create_booking():
         answer = json.loads(storage.get_booking(settings.charters_table, request.source, request.external_id)["answer"])
         status = 200
     logger.info("charter booking", extra={"event_id": answer["event_id"], "retry": not created})
-    fan_out(answer["event_id"], answer["guest_url"])
+    if not fan_out(answer["event_id"], answer["guest_url"]):
+        # Another try holds a step: answering 200 now would stop the marketplace's retries
+        # before the step is known to be done.
+        return json_response(503, {"error": "in_progress", "message": "This booking is still being set up. Try again shortly.",
+                                   "fields": {}}, headers={"Retry-After": str(claims.LEASE_S)})
     return json_response(status, answer)
 
 

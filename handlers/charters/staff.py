@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from handlers.charters import events, storage
-from handlers.shared import auth
+from handlers.shared import auth, claims
 from handlers.shared.clock import business_date
 from handlers.shared.errors import ApiError, not_found
 from handlers.shared.http import json_response, logger, make_api, public_base_url
@@ -79,9 +79,9 @@ def revoke(event_id: str, crew_id: str):
 def reissue(event_id: str, crew_id: str):
     event, member = _crew_member(event_id, crew_id)
     version = storage.revoke(settings.charters_table, event_id, crew_id)
-    events.mail_crew(settings, secret_value(settings.crew_link_key_secret), event, {**member, "link_version": version},
-                     public_base_url(app))
-    return json_response(200, {"crew_id": crew_id, "link_version": version, "mailed": True})
+    outcome = events.mail_crew(settings, secret_value(settings.crew_link_key_secret), event, {**member, "link_version": version},
+                               public_base_url(app))
+    return json_response(200, {"crew_id": crew_id, "link_version": version, "mailed": outcome in (claims.RAN, claims.DONE)})
 
 
 @logger.inject_lambda_context

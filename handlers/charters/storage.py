@@ -6,8 +6,10 @@
   CAL#<yyyy-mm> / <date>T<start>#<event id>   the internal calendar, a month per partition
 
 A booking and all its items are written in one transaction conditional on the BOOKING item not
-existing: a retried booking creates nothing. Each fan-out step (guest page, each crew mail, the
-ops mail) is claimed on its item before it runs, so a retry finishes what is missing, once.
+existing: a retried booking creates nothing. Each fan-out step is claimed on its item before it
+runs and marked done after (handlers.shared.claims): `guest_page` and `ops_mail` on the EVENT item,
+`mail_v<link version>` on each CREW item. So a retry finishes what is missing, once, even after a
+try that died mid-step.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any, Optional
 
+from handlers.shared import claims
 from handlers.shared.aws import client
 from handlers.shared.dynamo import plain as _plain
 from handlers.shared.dynamo import s as _s
@@ -72,44 +75,15 @@ def crew_item(table: str, event_id: str, crew_id: str) -> Optional[dict]:
     return _plain(item) if item else None
 
 
-def claim(table: str, key: dict, flag: str, at: str) -> bool:
-    """Set `flag` once: False if it was already set (the step ran before)."""
-    dynamodb = client("dynamodb")
-    try:
-        dynamodb.update_item(TableName=table, Key={k: _s(v) for k, v in key.items()},
-                             UpdateExpression="SET #f = :at", ConditionExpression="attribute_not_exists(#f)",
-                             ExpressionAttributeNames={"#f": flag}, ExpressionAttributeValues={":at": _s(at)})
-    except dynamodb.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+def step_claim(table: str, event_id: str, step: str) -> claims.Spot:
+    """Where a fan-out step of an event (guest_page, ops_mail) is claimed: on the EVENT item."""
+    return claims.Spot(table, {"pk": f"EVENT#{event_id}", "sk": "EVENT"}, name=step)
 
 
-def release(table: str, key: dict, flag: str) -> None:
-    client("dynamodb").update_item(TableName=table, Key={k: _s(v) for k, v in key.items()},
-                                   UpdateExpression="REMOVE #f", ExpressionAttributeNames={"#f": flag})
-
-
-def claim_crew_mail(table: str, event_id: str, crew_id: str, version: int) -> bool:
-    """Mail link version `version` to this crew member once."""
-    dynamodb = client("dynamodb")
-    try:
-        dynamodb.update_item(
-            TableName=table, Key={"pk": _s(f"EVENT#{event_id}"), "sk": _s(f"CREW#{crew_id}")},
-            UpdateExpression="SET mailed_version = :v",
-            ConditionExpression="link_version = :v AND (attribute_not_exists(mailed_version) OR mailed_version < :v)",
-            ExpressionAttributeValues={":v": {"N": str(version)}},
-        )
-    except dynamodb.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
-
-
-def unclaim_crew_mail(table: str, event_id: str, crew_id: str, version: int) -> None:
-    client("dynamodb").update_item(
-        TableName=table, Key={"pk": _s(f"EVENT#{event_id}"), "sk": _s(f"CREW#{crew_id}")},
-        UpdateExpression="SET mailed_version = :previous", ConditionExpression="mailed_version = :v",
-        ExpressionAttributeValues={":v": {"N": str(version)}, ":previous": {"N": str(version - 1)}},
-    )
+def crew_mail_claim(table: str, event_id: str, crew_id: str, version: int) -> claims.Spot:
+    """Where the mail of link version `version` is claimed: on the assignment, while that version is current."""
+    return claims.Spot(table, {"pk": f"EVENT#{event_id}", "sk": f"CREW#{crew_id}"}, name=f"mail_v{version}",
+                       only_if=("link_version = :version", {":version": version}))
 
 
 def revoke(table: str, event_id: str, crew_id: str) -> int:

@@ -1,8 +1,11 @@
 """Mails the customer (when they gave an address) on booking and on each status change.
 
 Runs on the jobs table's stream, so a status change costs the dispatcher's request no mail
-call and a failed send is retried; each (job, status) mail is claimed first, so a retried
-batch never mails twice.
+call and a failed send is retried. Each (job, status) mail is claimed first (handlers.shared.claims)
+and marked done once SES took it, so a retried batch never mails twice and a batch that died
+mid-send mails on its retry. A shard's records go to one invocation at a time, so the retry of a
+record takes that record's own claim back at once; a claim held for another record is left to a
+later retry of the batch.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import time
 
 from handlers.dispatch import flow, storage
-from handlers.shared import mail
+from handlers.shared import claims, mail
 from handlers.shared.log import logger
 from handlers.shared.params import parameter
 from handlers.shared.settings import MailSettings, setting, site_url, table
@@ -41,10 +44,15 @@ def mail_due(record: dict) -> dict | None:
     return None
 
 
-def send(job: dict) -> None:
+def send(job: dict, sequence: str) -> str:
+    """Mail the customer about the job's status, once: claims.RAN, DONE or BUSY."""
+    spot = storage.mail_claim(settings.jobs_table, job["job_id"], job["job_status"])
+    return claims.once(spot, lambda: mail_customer(job), owner=f"record-{sequence}",
+                       claimed={"expires_at": int(time.time()) + CLAIM_TTL_S})
+
+
+def mail_customer(job: dict) -> None:
     status = job["job_status"]
-    if not storage.claim_mail(settings.jobs_table, job["job_id"], status, int(time.time()) + CLAIM_TTL_S):
-        return  # mailed already, by an earlier try of this batch
     context = {
         "business": settings.business_name,
         "job": job,
@@ -55,18 +63,14 @@ def send(job: dict) -> None:
     }
     subject = (f"Your pickup is booked ({job['job_id']})" if context["booked"]
                else f"Your pickup {job['job_id']}: {context['label']}")
-    try:
-        mail.send(
-            sender=settings.mail_sender,
-            configuration_set=settings.mail_configuration_set,
-            to=job["email"],
-            subject=subject,
-            html=mail.render("dispatch", "customer.html.j2", **context),
-            text=mail.render("dispatch", "customer.txt.j2", **context),
-        )
-    except Exception:
-        storage.release_mail(settings.jobs_table, job["job_id"], status)
-        raise
+    mail.send(
+        sender=settings.mail_sender,
+        configuration_set=settings.mail_configuration_set,
+        to=job["email"],
+        subject=subject,
+        html=mail.render("dispatch", "customer.html.j2", **context),
+        text=mail.render("dispatch", "customer.txt.j2", **context),
+    )
 
 
 @logger.inject_lambda_context
@@ -76,9 +80,12 @@ def handler(event, context):
         job = mail_due(record)
         if job is None:
             continue
+        sequence = record["dynamodb"]["SequenceNumber"]
         try:
-            send(job)
+            if send(job, sequence) != claims.BUSY:
+                continue
+            logger.info("customer mail claimed by another record; left for a retry", extra={"job_id": job.get("job_id")})
         except Exception:
             logger.exception("customer mail not sent", extra={"job_id": job.get("job_id")})
-            failures.append({"itemIdentifier": record["dynamodb"]["SequenceNumber"]})
+        failures.append({"itemIdentifier": sequence})
     return {"batchItemFailures": failures}

@@ -3,7 +3,8 @@
   JOB#<job id>        the job, for staff: customer, address, price, status (job_status)
   TRACK#<token>       the public copy a tracking link reads: status, date, window, last update
   REQ#<request id>    a booking form's submission, so a resubmitted form books once (1 day TTL)
-  MAIL#<job>#<status> a customer mail claimed by the notifier, so a retried stream batch mails once
+  MAIL#<job>#<status> the claim of a customer mail (handlers.shared.claims), so a retried stream
+                      batch mails once (30 day TTL)
 
 Index by-status (job_status, created_at) lists jobs per column without a scan; only JOB items
 carry job_status, so only they are in it. A status change updates JOB and TRACK in one
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from handlers.shared import claims
 from handlers.shared.aws import client
 from handlers.shared.dynamo import plain as _plain
 from handlers.shared.dynamo import s as _s
@@ -115,21 +117,9 @@ def jobs_with_status(table: str, status: str, limit: int = 200) -> list[dict]:
     return found[:limit]
 
 
-def claim_mail(table: str, job_id: str, status: str, expires_at: int) -> bool:
-    dynamodb = client("dynamodb")
-    try:
-        dynamodb.put_item(
-            TableName=table,
-            Item=_typed({"pk": f"MAIL#{job_id}#{status}", "expires_at": expires_at}),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
-    except dynamodb.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
-
-
-def release_mail(table: str, job_id: str, status: str) -> None:
-    client("dynamodb").delete_item(TableName=table, Key={"pk": _s(f"MAIL#{job_id}#{status}")})
+def mail_claim(table: str, job_id: str, status: str) -> claims.Spot:
+    """Where the customer mail about `job_id` reaching `status` is claimed."""
+    return claims.Spot(table, {"pk": f"MAIL#{job_id}#{status}"})
 
 
 def from_stream(image: dict) -> dict:

@@ -5,17 +5,20 @@ Reward mail is transactional: it always goes (unless the address bounced or comp
 Nightly and win-back mail are marketing: only to members who confirmed their address and did
 not opt out, never inside quiet hours (then a one-off Scheduler `at()` schedule, which deletes
 itself, brings the same event back at the window's end), and with one-click unsubscribe.
+Each mail is claimed on its ledger row before it goes and marked done after (handlers.shared.claims),
+so an event delivered twice mails once and a try that died mid-send is finished by Lambda's retry.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from handlers.loyalty import knobs, quiet, rulebook, storage, tokens, voice
-from handlers.shared import mail
+from handlers.shared import claims, mail
 from handlers.shared.aws import client
 from handlers.shared.clock import business_date, utc_stamp
 from handlers.shared.log import logger
@@ -101,12 +104,27 @@ def send(event: dict, target_arn: str) -> str:
         headers = {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
         page = f"{parameter(settings.loyalty_site_url_parameter)}/unsubscribe/#t={token}"
         text += f"\nNo more of these: {page}\n"
-    mail.send(sender=settings.mail_sender, configuration_set=settings.mail_configuration_set, to=member["email"],
-              subject=voice.fill(template.subject, values), text=text,
-              html=mail.render("loyalty", "voice.html.j2", text=text), headers=headers)
     now = now_utc()
-    storage.record_mail(settings.ledger_table, member["phone"], section, utc_stamp(now), business_date(zone, now).isoformat())
-    return "sent"
+    outcome = claims.once(
+        storage.mail_claim(settings.ledger_table, member["phone"], section, mail_key(event)),
+        lambda: mail.send(sender=settings.mail_sender, configuration_set=settings.mail_configuration_set, to=member["email"],
+                          subject=voice.fill(template.subject, values), text=text,
+                          html=mail.render("loyalty", "voice.html.j2", text=text), headers=headers),
+        claimed=storage.mail_row(section, utc_stamp(now)), succeeded=lambda _: {"day": business_date(zone, now).isoformat()},
+    )
+    if outcome == claims.BUSY:
+        # Raised, so Lambda's retry of this event (a minute or two later) finds the lease lapsed
+        # if the try that holds it died.
+        raise claims.InProgress(f"{section} mail for this event is being sent by another try")
+    return "sent" if outcome == claims.RAN else "sent_before"
+
+
+def mail_key(event: dict) -> str:
+    """What makes a mail this one and no other: the bus event's id (the same on every delivery of
+    it, and in a deferred copy), or the event itself for a hand-made one without an id."""
+    if event.get("id"):
+        return str(event["id"])
+    return hashlib.sha256(json.dumps([event.get("detail-type"), event.get("detail")], sort_keys=True).encode()).hexdigest()[:32]
 
 
 def bounces(record: dict) -> list[str]:

@@ -4,7 +4,7 @@ existing yet (so a retried sale, redeem or reverse applies once) and, for a rede
 `balance >= cost` (so no redeem can overdraw). A balance is never read, changed and written back.
 
 members  phone                     balance, tier, visits, opt-in, status
-ledger   phone, entry              sale#<id> | redeem#<id> | reverse#<id> | mail#<kind>#<ts>
+ledger   phone, entry              sale#<id> | redeem#<id> | reverse#<id> | mail#<kind>#<event id>
 audit    phone, ts                 reverses and other staff or lifecycle actions
 review   phone, sale_id            sales held for a person to look at
 lapsing  phone                     the current lapsing list
@@ -18,6 +18,7 @@ import json
 import secrets
 from typing import Any, Optional
 
+from handlers.shared import claims
 from handlers.shared.aws import client
 from handlers.shared.dynamo import n as _n
 from handlers.shared.dynamo import plain as _plain
@@ -166,10 +167,16 @@ def joined_in(members: str, month: str) -> int:
     return int(page.get("Count", 0))
 
 
-def record_mail(ledger: str, phone: str, kind: str, now: str, day: str) -> None:
-    """A send record: a ledger row of zero points (the balance stays the ledger's sum)."""
-    row = _ledger_row(phone, f"mail#{kind}#{now}#{secrets.token_hex(2)}", 0, f"mail:{kind}", now, day)
-    client("dynamodb").put_item(TableName=ledger, Item=_typed(row))
+def mail_claim(ledger: str, phone: str, kind: str, key: str) -> claims.Spot:
+    """Where a mail to a member is claimed (handlers.shared.claims): its ledger row, keyed by what
+    asked for it (the bus event), so a redelivered event mails once."""
+    return claims.Spot(ledger, {"phone": phone, "entry": f"mail#{kind}#{key}"})
+
+
+def mail_row(kind: str, now: str) -> dict:
+    """A mail's ledger row, written with its claim: zero points (the balance stays the ledger's
+    sum). Its `day`, written once the mail went, puts it on the by-day index."""
+    return {"points_change": 0, "reason": f"mail:{kind}", "ts": now}
 
 
 # -- members: sign-up, opt-in, bounces -------------------------------------------------------------

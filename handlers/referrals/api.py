@@ -6,7 +6,7 @@ GET  /api/referrals/outreach                   batches, newest first
 POST /api/referrals/outreach                   render a batch for review (pending_review)
 GET  /api/referrals/outreach/{id}              a batch with its rendered mails
 GET  /api/referrals/outreach/{id}/preview      the same as a page to read
-POST /api/referrals/outreach/{id}/approve      send it; only the first approval sends
+POST /api/referrals/outreach/{id}/approve      send it, each mail once; again: what is not sent yet
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 from handlers.referrals import storage
 from handlers.referrals.stats import vendor_stats
-from handlers.shared import auth, mail
+from handlers.shared import auth, claims, mail
 from handlers.shared.clock import utc_stamp
 from handlers.shared.errors import ApiError, not_found
 from handlers.shared.http import body, html_response, json_response, logger, make_api, public_base_url
@@ -107,29 +107,26 @@ def preview(batch_id: str):
 
 @app.post("/api/referrals/outreach/<batch_id>/approve", middlewares=[staff_only])
 def approve(batch_id: str):
+    """Send an approved batch, each mail once. Approving again a batch that is not all sent (a try
+    died mid-way, or a mail failed) sends what is missing; a mail that went is never sent again."""
+    table = settings.outreach_table
     batch = _batch_or_404(batch_id)
-    if not storage.approve(settings.outreach_table, batch_id, utc_stamp()):
-        raise ApiError(409, "already_approved", f"This batch was already approved; it is {batch['status'].replace('_', ' ')}.")
-    failed = 0
-    for item in storage.batch_mails(settings.outreach_table, batch_id):
-        if not storage.claim_mail(settings.outreach_table, batch_id, item["code"]):
+    if not storage.approve(table, batch_id, utc_stamp()) and batch["status"] == "sent":
+        raise ApiError(409, "already_approved", "This batch was already approved; it is sent.")
+    for item in storage.batch_mails(table, batch_id):
+        if item["status"] == "sent":
             continue
-        message_id = None
         try:
-            message_id = mail.send(
-                sender=settings.mail_sender,
-                configuration_set=settings.mail_configuration_set,
-                to=item["to"],
-                subject=item["subject"],
-                html=item["html"],
-                text=item["text"],
-            )
+            claims.once(storage.mail_claim(table, batch_id, item["code"]),
+                        lambda: mail.send(sender=settings.mail_sender, configuration_set=settings.mail_configuration_set,
+                                          to=item["to"], subject=item["subject"], html=item["html"], text=item["text"]),
+                        claimed={"status": "sending"}, succeeded=lambda message_id: {"status": "sent", "message_id": message_id},
+                        failed={"status": "failed"})
         except Exception:
-            failed += 1
             logger.exception("outreach mail not sent", extra={"batch": batch_id, "vendor": item["code"]})
-        storage.mail_done(settings.outreach_table, batch_id, item["code"], message_id)
-    storage.finish_batch(settings.outreach_table, batch_id, "sent" if not failed else "partly_sent")
-    return json_response(200, {"batch": _batch_or_404(batch_id), "mails": storage.batch_mails(settings.outreach_table, batch_id)})
+    mails = storage.batch_mails(table, batch_id)
+    storage.finish_batch(table, batch_id, mails)
+    return json_response(200, {"batch": _batch_or_404(batch_id), "mails": mails})
 
 
 @logger.inject_lambda_context

@@ -7,13 +7,15 @@ referral-stats (pk, sk):
 referral-clicks (vendor, at): one item per click, expiring after 90 days by TTL.
 outreach (pk, sk):
   BATCH         / <batch id> status, counts, times
-  BATCH#<id>    / <code>     one rendered mail and its sending state
+  BATCH#<id>    / <code>     one rendered mail, its status (queued, sending, sent, failed) and
+                             the claim on sending it (handlers.shared.claims), so it goes once
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterable, NamedTuple
 
+from handlers.shared import claims
 from handlers.shared.aws import client
 from handlers.shared.dynamo import n as _n
 from handlers.shared.dynamo import s as _s
@@ -205,41 +207,19 @@ def approve(table: str, batch_id: str, at: str) -> bool:
     return True
 
 
-def claim_mail(table: str, batch_id: str, code: str) -> bool:
-    """queued → sending for one mail, so no mail is ever handed to SES twice."""
-    dynamodb = client("dynamodb")
-    try:
-        dynamodb.update_item(
-            TableName=table,
-            Key={"pk": _s(f"BATCH#{batch_id}"), "sk": _s(code)},
-            UpdateExpression="SET #status = :sending",
-            ConditionExpression="#status = :queued",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":sending": _s("sending"), ":queued": _s("queued")},
-        )
-    except dynamodb.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+def mail_claim(table: str, batch_id: str, code: str) -> claims.Spot:
+    """Where sending one mail of a batch is claimed: on the mail's item."""
+    return claims.Spot(table, {"pk": f"BATCH#{batch_id}", "sk": code}, name="send")
 
 
-def mail_done(table: str, batch_id: str, code: str, message_id: str | None) -> None:
-    status, counter = ("sent", "sent_count") if message_id else ("failed", "failed_count")
-    dynamodb = client("dynamodb")
-    names = {"#status": "status"}
-    values: dict[str, Any] = {":status": _s(status)}
-    update = "SET #status = :status"
-    if message_id:
-        update += ", message_id = :id"
-        values[":id"] = _s(message_id)
-    dynamodb.update_item(TableName=table, Key={"pk": _s(f"BATCH#{batch_id}"), "sk": _s(code)},
-                         UpdateExpression=update, ExpressionAttributeNames=names, ExpressionAttributeValues=values)
-    dynamodb.update_item(TableName=table, Key={"pk": _s("BATCH"), "sk": _s(batch_id)},
-                         UpdateExpression=f"ADD {counter} :one", ExpressionAttributeValues={":one": _n(1)})
-
-
-def finish_batch(table: str, batch_id: str, status: str) -> None:
+def finish_batch(table: str, batch_id: str, mails: list[dict]) -> None:
+    """The batch's status and counts, from its mails as they stand (a resumed batch counts once)."""
+    statuses = [m["status"] for m in mails]
+    sent, failed = statuses.count("sent"), statuses.count("failed")
+    status = "sent" if sent == len(mails) else "sending" if "sending" in statuses else "partly_sent"
     client("dynamodb").update_item(
         TableName=table, Key={"pk": _s("BATCH"), "sk": _s(batch_id)},
-        UpdateExpression="SET #status = :status", ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues={":status": _s(status)},
+        UpdateExpression="SET #status = :status, sent_count = :sent, failed_count = :failed",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={":status": _s(status), ":sent": _n(sent), ":failed": _n(failed)},
     )
