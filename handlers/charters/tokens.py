@@ -1,12 +1,11 @@
-"""Crew magic links: signed (itsdangerous), bound to one crew member of one event, expiring,
-and revocable: each carries the crew assignment's link version, which staff can bump."""
+"""Crew magic links: signed (handlers.shared.tokens), bound to one crew member of one event,
+expiring, and revocable: each carries the crew assignment's link version, which staff can bump."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
-SALT = "mainstreet.crew-link"
+from handlers.shared import tokens
 
 
 class LinkProblem(Exception):
@@ -23,25 +22,17 @@ class CrewLink:
     expires_at: int  # unix seconds
 
 
-def _serializer(key: str):
-    from itsdangerous import URLSafeSerializer
-
-    return URLSafeSerializer(key, salt=SALT)
-
-
 def sign(key: str, link: CrewLink) -> str:
-    return _serializer(key).dumps({"e": link.event_id, "c": link.crew_id, "v": link.version, "x": link.expires_at})
+    return tokens.sign("crew-link", key, {"e": link.event_id, "c": link.crew_id, "v": link.version, tokens.EXPIRES: link.expires_at})
 
 
 def read(key: str, token: str, now: float | None = None) -> CrewLink:
     """The link a token carries; LinkProblem if it was altered or has expired."""
-    from itsdangerous import BadSignature
-
+    invalid = LinkProblem("link_invalid", "This link is not valid. Use the newest link from your e-mail.")
     try:
-        data = _serializer(key).loads(token)
-        link = CrewLink(str(data["e"]), str(data["c"]), int(data["v"]), int(data["x"]))
-    except (BadSignature, KeyError, TypeError, ValueError):
-        raise LinkProblem("link_invalid", "This link is not valid. Use the newest link from your e-mail.") from None
-    if (now or time.time()) > link.expires_at:
-        raise LinkProblem("link_expired", "This link has expired. Ask the office for a new one.")
-    return link
+        data = tokens.read("crew-link", key, token, now)
+        return CrewLink(str(data["e"]), str(data["c"]), int(data["v"]), int(data[tokens.EXPIRES]))
+    except tokens.BadToken as bad:
+        raise (LinkProblem("link_expired", "This link has expired. Ask the office for a new one.") if bad.expired else invalid) from None
+    except (KeyError, TypeError, ValueError):
+        raise invalid from None

@@ -2,7 +2,7 @@
 
 Passcodes are kept as scrypt hashes and service keys as SHA-256 hashes (they are long random
 strings); both are compared in constant time. The session is an HttpOnly, SameSite=Strict cookie
-signed with the session key and good for 12 hours.
+signed with the session key (handlers.shared.tokens) and good for 12 hours.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import hashlib
 import hmac
 import secrets
 
+from handlers.shared import tokens
 from handlers.shared.errors import unauthorized
 
 COOKIE = "ms_staff"
-SESSION_SECONDS = 12 * 3600
+SESSION_SECONDS = tokens.PURPOSES["staff-session"].max_age_s
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
@@ -52,22 +53,14 @@ def verify_service_key(key: str, stored: str) -> bool:
     return hmac.compare_digest(hash_service_key(key).encode(), stored.encode())
 
 
-def _serializer(key: str):
-    from itsdangerous import URLSafeTimedSerializer
-
-    return URLSafeTimedSerializer(key, salt="mainstreet.staff-session")
-
-
 def issue_session(key: str) -> str:
-    return _serializer(key).dumps({"sid": secrets.token_urlsafe(12)})
+    return tokens.sign("staff-session", key, {"sid": secrets.token_urlsafe(12)})
 
 
 def session_valid(token: str, key: str) -> bool:
-    from itsdangerous import BadSignature
-
     try:
-        _serializer(key).loads(token, max_age=SESSION_SECONDS)
-    except BadSignature:  # also SignatureExpired
+        tokens.read("staff-session", key, token)
+    except tokens.BadToken:  # altered or expired
         return False
     return True
 

@@ -170,7 +170,7 @@ def test_tampered_missing_and_expired_links_are_refused_clearly(intake, crew, se
         reply = crew.get("/api/crew/assignment", headers={"x-crew-token": given}, host=OPS_HOST)
         assert reply.status == 401 and reply.json()["error"] == "link_invalid"
     later = time.time() + 30 * 86400
-    monkeypatch.setattr("handlers.charters.tokens.time.time", lambda: later)
+    monkeypatch.setattr("handlers.shared.tokens.time.time", lambda: later)
     reply = crew.get("/api/crew/assignment", headers={"x-crew-token": token}, host=OPS_HOST)
     assert reply.status == 410 and reply.json()["error"] == "link_expired"
 
