@@ -10,18 +10,17 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from handlers.charters import storage, tokens
-from handlers.shared import claims, mail
+from handlers.shared import claims, ids, mail
 from handlers.shared.clock import utc_stamp
 
 if TYPE_CHECKING:  # the models load in the routes that use them: pydantic costs a cold start dearly
     from handlers.charters.models import CharterBooking, CrewView, GuestView
 
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: read aloud, typed from paper
 GUEST_CODE_LENGTH = 9  # 30**9: 44 bits
 
 
 def new_guest_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(GUEST_CODE_LENGTH))
+    return ids.code(GUEST_CODE_LENGTH)
 
 
 def new_event_id() -> str:

@@ -7,14 +7,13 @@ import time
 from typing import Optional
 
 from handlers.dispatch import flow, storage
+from handlers.shared import ids
 from handlers.shared.clock import utc_stamp
 from handlers.shared.errors import ApiError, conflict, not_found
 
-JOB_ID_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L: read out over the phone
-
-
 def new_job_id() -> str:
-    return "J" + "".join(secrets.choice(JOB_ID_ALPHABET) for _ in range(7))
+    """Read out over the phone: J and seven symbols of the shared code alphabet."""
+    return "J" + ids.code(7)
 
 
 def new_tracking_token() -> str:
