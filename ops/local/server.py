@@ -160,9 +160,17 @@ class LocalSystem:
             for f in self.graph.of_type("aws:lambda/function:Function")
         }
 
+    def _site_outputs(self) -> dict:
+        """The stack outputs with each site at the address the front door serves it on (plain
+        HTTP on <site>.localhost), where the program says https://<domain>."""
+        sites = {name: {**info, "url": f"http://{name}.localhost:{self.port}"}
+                 for name, info in self.graph.outputs.get("sites", {}).items()}
+        return {**self.graph.outputs, "sites": sites}
+
     def _publish_generated_pages(self) -> None:
-        for site, info in self.graph.outputs.get("sites", {}).items():
-            for key, (body, content_type) in generated.pages(site, self.graph.outputs).items():
+        outputs = self._site_outputs()
+        for site, info in outputs["sites"].items():
+            for key, (body, content_type) in generated.pages(site, outputs).items():
                 self.s3.put_object(Bucket=info["bucket"], Key=key, Body=body, ContentType=content_type)
 
     def _declared_keys(self) -> set[tuple[str, str]]:
