@@ -93,7 +93,7 @@ class Dispatch(pulumi.ComponentResource):
             FunctionArgs(
                 handler="handlers.dispatch.notify.handler",
                 links=[
-                    self.jobs.grant("put", "delete", keys=["MAIL#*"]),
+                    self.jobs.update(keys=["MAIL#*"]),  # mail claims (handlers/shared/claims.py)
                     self.jobs.stream_read,
                     platform.mailer.send,
                     site.address,

@@ -122,7 +122,7 @@ class Loyalty(pulumi.ComponentResource):
 
         deferred = OneOffSchedules("loyalty-deferred-mail", "deferred-mail", DEFERRED_PREFIX, ctx, moved_from=self, opts=child)
         self.dispatch = fn("loyalty-email-dispatch", "email_dispatch", [
-            members.grant("get", "update", "query"), ledger.append(),
+            members.grant("get", "update", "query"), ledger.update(),  # mail rows are claims
             *self.rules_read("rules.txt", "voice.txt"),
             self.member_tokens.read, platform.mailer.send, knobs, site.address, business, *deferred.create,
         ], bundle=("itsdangerous", "jinja2", "markupsafe"), timeout_s=30, description="Mail in the shop's voice, quiet hours, bounces")

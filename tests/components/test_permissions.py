@@ -108,7 +108,7 @@ EXPECTED: dict[str, list[Row]] = {
     ],
     "dispatch-notify": [
         LOGS, MAIL,
-        allow("dynamodb:PutItem dynamodb:DeleteItem", *JOBS, when="LeadingKeys=MAIL#*"),
+        allow("dynamodb:UpdateItem", *JOBS, when="LeadingKeys=MAIL#*"),  # mail claims only
         allow("dynamodb:DescribeStream dynamodb:GetRecords dynamodb:GetShardIterator dynamodb:ListStreams", "table:jobs/stream/*"),
         allow("ssm:GetParameter", "parameter:/sites/dispatch/url"),
     ],
@@ -137,7 +137,7 @@ EXPECTED: dict[str, list[Row]] = {
     "loyalty-email-dispatch": [
         LOGS, secrets("member-token-key"), MAIL, RULES,
         allow("dynamodb:GetItem dynamodb:Query dynamodb:UpdateItem", *MEMBERS),
-        allow("dynamodb:PutItem", *LEDGER),
+        allow("dynamodb:UpdateItem", *LEDGER),  # mail rows are claims (handlers/shared/claims.py)
         allow("s3:GetObject s3:GetObjectVersion", "bucket:loyalty-rules/rules.txt", "bucket:loyalty-rules/voice.txt"),
         allow("ssm:GetParametersByPath", "parameter:/loyalty"),
         allow("ssm:GetParameter", "parameter:/sites/loyalty/url"),
