@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from handlers.charters import storage, tokens
-from handlers.shared import claims, ids, mail
+from handlers.shared import ids, mail
 from handlers.shared.clock import utc_stamp
 
 if TYPE_CHECKING:  # the models load in the routes that use them: pydantic costs a cold start dearly
@@ -118,6 +118,8 @@ def crew_link(key: str, event: dict, member: dict, days_after: int, zone: str, o
 def mail_crew(settings, key: str, event: dict, member: dict, ops_base_url: str) -> str:
     """Mail this crew member the link of their current version, once: claims.RAN, DONE, BUSY, or
     REFUSED when the link was revoked meanwhile."""
+    from handlers.shared import claims  # the crew's own pages never mail: they do not load it
+
     spot = storage.crew_mail_claim(settings.charters_table, event["event_id"], member["crew_id"], int(member["link_version"]))
     return claims.once(spot, lambda: _send_crew_mail(settings, key, event, member, ops_base_url))
 

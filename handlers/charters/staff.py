@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from handlers.charters import events, storage
-from handlers.shared import auth, claims
+from handlers.shared import auth
 from handlers.shared.clock import business_date
 from handlers.shared.errors import ApiError, not_found
 from handlers.shared.http import json_response, logger, make_api, public_base_url
@@ -77,6 +77,8 @@ def revoke(event_id: str, crew_id: str):
 
 @app.post("/api/charters/events/<event_id>/crew/<crew_id>/reissue", middlewares=[staff_only])
 def reissue(event_id: str, crew_id: str):
+    from handlers.shared import claims
+
     event, member = _crew_member(event_id, crew_id)
     version = storage.revoke(settings.charters_table, event_id, crew_id)
     outcome = events.mail_crew(settings, secret_value(settings.crew_link_key_secret), event, {**member, "link_version": version},

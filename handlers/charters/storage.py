@@ -15,13 +15,15 @@ try that died mid-step.
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from handlers.shared import claims
 from handlers.shared.aws import client
 from handlers.shared.dynamo import plain as _plain
 from handlers.shared.dynamo import s as _s
 from handlers.shared.dynamo import typed as _typed
+
+if TYPE_CHECKING:
+    from handlers.shared.claims import Spot
 
 
 def booking_key(source: str, external_id: str) -> dict:
@@ -75,15 +77,19 @@ def crew_item(table: str, event_id: str, crew_id: str) -> Optional[dict]:
     return _plain(item) if item else None
 
 
-def step_claim(table: str, event_id: str, step: str) -> claims.Spot:
+def step_claim(table: str, event_id: str, step: str) -> Spot:
     """Where a fan-out step of an event (guest_page, ops_mail) is claimed: on the EVENT item."""
-    return claims.Spot(table, {"pk": f"EVENT#{event_id}", "sk": "EVENT"}, name=step)
+    from handlers.shared.claims import Spot  # loaded by the claimers only, not on request paths
+
+    return Spot(table, {"pk": f"EVENT#{event_id}", "sk": "EVENT"}, name=step)
 
 
-def crew_mail_claim(table: str, event_id: str, crew_id: str, version: int) -> claims.Spot:
+def crew_mail_claim(table: str, event_id: str, crew_id: str, version: int) -> Spot:
     """Where the mail of link version `version` is claimed: on the assignment, while that version is current."""
-    return claims.Spot(table, {"pk": f"EVENT#{event_id}", "sk": f"CREW#{crew_id}"}, name=f"mail_v{version}",
-                       only_if=("link_version = :version", {":version": version}))
+    from handlers.shared.claims import Spot  # loaded by the claimers only, not on request paths
+
+    return Spot(table, {"pk": f"EVENT#{event_id}", "sk": f"CREW#{crew_id}"}, name=f"mail_v{version}",
+                only_if=("link_version = :version", {":version": version}))
 
 
 def revoke(table: str, event_id: str, crew_id: str) -> int:

@@ -13,13 +13,15 @@ transaction, conditional on the status the dispatcher saw.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from handlers.shared import claims
 from handlers.shared.aws import client
 from handlers.shared.dynamo import plain as _plain
 from handlers.shared.dynamo import s as _s
 from handlers.shared.dynamo import typed as _typed
+
+if TYPE_CHECKING:
+    from handlers.shared.claims import Spot
 
 BY_STATUS = "by-status"
 REQUEST_TTL_S = 86400
@@ -117,9 +119,11 @@ def jobs_with_status(table: str, status: str, limit: int = 200) -> list[dict]:
     return found[:limit]
 
 
-def mail_claim(table: str, job_id: str, status: str) -> claims.Spot:
+def mail_claim(table: str, job_id: str, status: str) -> Spot:
     """Where the customer mail about `job_id` reaching `status` is claimed."""
-    return claims.Spot(table, {"pk": f"MAIL#{job_id}#{status}"})
+    from handlers.shared.claims import Spot  # loaded by the claimers only, not on request paths
+
+    return Spot(table, {"pk": f"MAIL#{job_id}#{status}"})
 
 
 def from_stream(image: dict) -> dict:

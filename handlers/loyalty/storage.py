@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from handlers.shared import claims
 from handlers.shared.aws import client
 from handlers.shared.dynamo import n as _n
 from handlers.shared.dynamo import plain as _plain
 from handlers.shared.dynamo import s as _s
 from handlers.shared.dynamo import typed as _typed
+
+if TYPE_CHECKING:
+    from handlers.shared.claims import Spot
 
 
 class Refused(Exception):
@@ -167,10 +169,12 @@ def joined_in(members: str, month: str) -> int:
     return int(page.get("Count", 0))
 
 
-def mail_claim(ledger: str, phone: str, kind: str, key: str) -> claims.Spot:
+def mail_claim(ledger: str, phone: str, kind: str, key: str) -> Spot:
     """Where a mail to a member is claimed (handlers.shared.claims): its ledger row, keyed by what
     asked for it (the bus event), so a redelivered event mails once."""
-    return claims.Spot(ledger, {"phone": phone, "entry": f"mail#{kind}#{key}"})
+    from handlers.shared.claims import Spot  # loaded by the claimers only, not on request paths
+
+    return Spot(ledger, {"phone": phone, "entry": f"mail#{kind}#{key}"})
 
 
 def mail_row(kind: str, now: str) -> dict:

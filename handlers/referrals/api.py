@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 from handlers.referrals import storage
 from handlers.referrals.stats import vendor_stats
-from handlers.shared import auth, claims, mail
+from handlers.shared import auth, mail
 from handlers.shared.clock import utc_stamp
 from handlers.shared.errors import ApiError, not_found
 from handlers.shared.http import body, html_response, json_response, logger, make_api, public_base_url
@@ -109,6 +109,8 @@ def preview(batch_id: str):
 def approve(batch_id: str):
     """Send an approved batch, each mail once. Approving again a batch that is not all sent (a try
     died mid-way, or a mail failed) sends what is missing; a mail that went is never sent again."""
+    from handlers.shared import claims
+
     table = settings.outreach_table
     batch = _batch_or_404(batch_id)
     if not storage.approve(table, batch_id, utc_stamp()) and batch["status"] == "sent":

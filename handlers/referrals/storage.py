@@ -13,12 +13,14 @@ outreach (pk, sk):
 
 from __future__ import annotations
 
-from typing import Any, Iterable, NamedTuple
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
 
-from handlers.shared import claims
 from handlers.shared.aws import client
 from handlers.shared.dynamo import n as _n
 from handlers.shared.dynamo import s as _s
+
+if TYPE_CHECKING:
+    from handlers.shared.claims import Spot
 
 ORPHAN = "_orphan"  # the counters of clicks on codes no vendor has
 CLICK_TTL_DAYS = 90
@@ -207,9 +209,11 @@ def approve(table: str, batch_id: str, at: str) -> bool:
     return True
 
 
-def mail_claim(table: str, batch_id: str, code: str) -> claims.Spot:
+def mail_claim(table: str, batch_id: str, code: str) -> Spot:
     """Where sending one mail of a batch is claimed: on the mail's item."""
-    return claims.Spot(table, {"pk": f"BATCH#{batch_id}", "sk": code}, name="send")
+    from handlers.shared.claims import Spot  # loaded by the claimers only, not on request paths
+
+    return Spot(table, {"pk": f"BATCH#{batch_id}", "sk": code}, name="send")
 
 
 def finish_batch(table: str, batch_id: str, mails: list[dict]) -> None:
