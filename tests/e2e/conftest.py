@@ -11,8 +11,10 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Optional
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -178,3 +180,18 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.xdist_group(name="local-mode"))
+
+
+# A marketplace booking, used by the charter pages and the --persist test.
+DAY = (datetime.now(ZoneInfo("America/Los_Angeles")).date() + timedelta(days=12)).isoformat()
+
+
+def booking(external_id: str) -> dict:
+    return {"source": "boatsetter", "external_id": external_id, "date": DAY, "start_time": "17:30", "duration_hours": 3,
+            "guest_name": "Dana Whitfield", "guest_email": "dana@example.com", "guest_count": 6, "gross_revenue": "840.75",
+            "notes": "Paid $840.75", "crew": [{"name": "Sam Rivera", "email": f"sam+{external_id}@crew.example", "role": "captain"}]}
+
+
+def post_booking(local, external_id: str, key: str | None = None):
+    return local.request("ops", "POST", "/api/bookings", body=booking(external_id),
+                         headers={"X-Api-Key": key or local.index["credentials"]["service_key"]})

@@ -4,27 +4,13 @@ the guest page on the brand host, a crew member's magic link from the outbox."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import DAY, post_booking
+
 pytestmark = pytest.mark.browser
-
-DAY = (datetime.now(ZoneInfo("America/Los_Angeles")).date() + timedelta(days=12)).isoformat()
-
-
-def booking(external_id: str) -> dict:
-    return {"source": "boatsetter", "external_id": external_id, "date": DAY, "start_time": "17:30", "duration_hours": 3,
-            "guest_name": "Dana Whitfield", "guest_email": "dana@example.com", "guest_count": 6, "gross_revenue": "840.75",
-            "notes": "Paid $840.75", "crew": [{"name": "Sam Rivera", "email": f"sam+{external_id}@crew.example", "role": "captain"}]}
-
-
-def post_booking(local, external_id: str, key: str | None = None):
-    return local.request("ops", "POST", "/api/bookings", body=booking(external_id),
-                         headers={"X-Api-Key": key or local.index["credentials"]["service_key"]})
-
 
 def crew_link(local, external_id: str) -> str:
     mail = local.mails(lambda m: m["to"] == f"sam+{external_id.lower()}@crew.example")[-1]

@@ -124,7 +124,7 @@ def test_persist_keeps_data_mail_and_credentials_across_restarts(tmp_path):
         assert first.request("ops", "GET", "/ref/puesto").status == 302
         assert first.request(None, "POST", "/_local/schedules/referral-digest/run").status == 200
         passcode = first.index["credentials"]["staff_passcode"]
-        from tests.e2e.test_charter_pages import post_booking
+        from tests.e2e.conftest import post_booking
 
         guest_path = "/g/" + post_booking(first, "BS-PERSIST").json()["guest_code"]  # an object a handler wrote
     finally:
