@@ -18,14 +18,17 @@ EDGE = ROOT / "edge"
 FIXTURES = EDGE / "fixtures"
 MAX_BYTES = 10 * 1024  # CloudFront Functions' limit on code size
 
+# Events go in and results come out through files: njs cuts console.log output at about 2 KB,
+# which silently broke any request with a long URI or headers (and any long fixture table).
 _RUNNER = """
-var __events = %s;
+var __fs = require('fs');
+var __events = JSON.parse(__fs.readFileSync(%s, 'utf8'));
 var __out = [];
 for (var __i = 0; __i < __events.length; __i++) {
   try { __out.push({ ok: handler(__events[__i]) }); }
   catch (e) { __out.push({ error: String(e) }); }
 }
-console.log(JSON.stringify(__out));
+__fs.writeFileSync(%s, JSON.stringify(__out));
 """
 
 
@@ -66,15 +69,14 @@ def run(code: str, events: list[dict]) -> list[dict]:
     njs = shutil.which("njs")
     if njs is None:
         raise EdgeError("njs is not installed: run `make tools`")
-    with tempfile.NamedTemporaryFile("w", suffix=".js", delete=False) as script:
-        script.write(code + "\n" + _RUNNER % json.dumps(events))
-    try:
-        done = subprocess.run([njs, script.name], capture_output=True, text=True, timeout=20)
-    finally:
-        Path(script.name).unlink(missing_ok=True)
-    if done.returncode != 0:
-        raise EdgeError((done.stderr or done.stdout).strip())
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    with tempfile.TemporaryDirectory(prefix="edge-") as folder:
+        script, given, results = (Path(folder) / name for name in ("run.js", "events.json", "results.json"))
+        given.write_text(json.dumps(events))
+        script.write_text(code + "\n" + _RUNNER % (json.dumps(str(given)), json.dumps(str(results))))
+        done = subprocess.run([njs, str(script)], capture_output=True, text=True, timeout=20)
+        if done.returncode != 0 or not results.exists():
+            raise EdgeError((done.stderr or done.stdout).strip() or f"njs exited {done.returncode} without results")
+        return json.loads(results.read_text(encoding="utf-8"))
 
 
 def check(expect: dict, result: dict) -> list[str]:
