@@ -10,8 +10,10 @@ gave each function works unchanged.
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
@@ -59,13 +61,43 @@ def table_request(inputs: dict) -> dict:
     return request
 
 
+def load_generated(path: Path) -> dict[str, str]:
+    """Values an earlier --persist run kept (none yet: empty). A file an older version wrote
+    with the default mode is made this user's only."""
+    if not path.exists():
+        return {}
+    os.chmod(path, 0o600)
+    return json.loads(path.read_text())
+
+
+def save_generated(path: Path, values: dict[str, str]) -> None:
+    """Keep generated values for the next --persist run: readable by this user only (0600),
+    written whole to a temporary file first, so a stop mid-write never leaves half a file."""
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(values, out, indent=1, sort_keys=True)
+    os.replace(partial, path)
+
+
 class Materializer:
-    def __init__(self, client: ClientFactory | None = None, generate_secrets: bool = False, local_port: int | None = None):
-        """`local_port`: sites are served at <site>.localhost:<port> (local mode), not CloudFront."""
+    def __init__(self, client: ClientFactory | None = None, generate_secrets: bool = False, local_port: int | None = None,
+                 kept_secrets: Path | None = None):
+        """`local_port`: sites are served at <site>.localhost:<port> (local mode), not CloudFront.
+
+        `generate_secrets`: each `random:` resource (the session-signing key, the crew-link key,
+        ...) gets a fresh random result. With `kept_secrets` (local mode's --persist) the result is
+        kept in that file under the resource's name and the same value comes back next run, so what
+        one run signed (staff sessions, crew and member links) still verifies in the next.
+        """
         self.local_port = local_port
         self._factory = client or _client
         self._clients: dict[str, Any] = {}
         self.generate_secrets = generate_secrets
+        self.kept_secrets = Path(kept_secrets) if kept_secrets is not None else None
+        self._generated = load_generated(self.kept_secrets) if self.kept_secrets is not None else {}
+        self._generated_lock = threading.Lock()  # the SDK registers resources from a thread pool
         self.secret_names: dict[str, str] = {}  # mock id / ARN → name
         self.tables: list[str] = []
         self.buckets: list[str] = []
@@ -79,8 +111,16 @@ class Materializer:
     def __call__(self, typ: str, name: str, inputs: dict, outputs: dict) -> dict | None:
         handler = getattr(self, "_" + typ.split(":")[-1].replace("/", "_"), None)
         if typ.startswith("random:") and self.generate_secrets:
-            return {"result": secrets.token_urlsafe(36)}
+            return {"result": self._random_result(name)}
         return handler(name, inputs, outputs) if handler and typ.startswith("aws:") else None
+
+    def _random_result(self, name: str) -> str:
+        with self._generated_lock:
+            if name not in self._generated:
+                self._generated[name] = secrets.token_urlsafe(36)
+                if self.kept_secrets is not None:
+                    save_generated(self.kept_secrets, self._generated)
+            return self._generated[name]
 
     def _Table(self, name: str, inputs: dict, outputs: dict) -> None:
         dynamodb = self.client("dynamodb")

@@ -32,7 +32,7 @@ from ops.local import scheduler as scheduler_module
 from ops.local import streams as streams_module
 from ops.local.dynamodb_local import DynamoDBLocal, free_port
 from ops.local.frontdoor import FrontDoor, Request, load_sites, site_of
-from ops.local.materialize import Materializer
+from ops.local.materialize import Materializer, load_generated, save_generated
 from ops.local.outbox import Outbox
 from ops.local.workers import FunctionSpec, Pool
 
@@ -116,7 +116,10 @@ class LocalSystem:
                 clients[service] = self.client(service)
             return clients[service]
 
-        self.materializer = Materializer(cached, generate_secrets=True, local_port=self.port)
+        # --persist keeps the generated secrets (session, crew-link, member-token keys, ...) with
+        # the rest of the state; without it they are fresh each run.
+        self.materializer = Materializer(cached, generate_secrets=True, local_port=self.port,
+                                         kept_secrets=self.state / "generated.json" if self.persist else None)
         self.graph = harness.run(self.stack, secrets=stack_secrets.stored(self.credentials), materializer=self.materializer,
                                  program=self.program)
         self.s3 = cached("s3")
@@ -145,12 +148,12 @@ class LocalSystem:
 
     def _credentials(self) -> dict[str, str]:
         path = self.state / "credentials.json"
-        if self.persist and path.exists():
-            return json.loads(path.read_text())
+        if self.persist and (kept := load_generated(path)):
+            return kept
         # Generated for this machine's local runs only; never used anywhere else.
         credentials = stack_secrets.new_credentials()
         if self.persist:
-            path.write_text(json.dumps(credentials, indent=1))
+            save_generated(path, credentials)  # 0600, like the generated secrets
         return credentials
 
     def _function_specs(self) -> dict[str, FunctionSpec]:

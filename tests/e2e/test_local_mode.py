@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -115,8 +117,15 @@ def test_outreach_is_reviewed_then_sent_once_from_the_browser(local, page):
     assert any(local.url("ops", "/ref/solare") in m["text"] for m in mails)
 
 
+def crew_token(local, external_id: str) -> str:
+    """The token in the crew magic link mailed for a booking (`/crew/#t=<token>`)."""
+    mail = local.mails(lambda m: m["to"] == f"sam+{external_id.lower()}@crew.example")[-1]
+    link = re.search(r"http://ops\.localhost:\d+/crew/#(t=\S+)", mail["text"]).group(1)
+    return parse_qs(link)["t"][0]
+
+
 def test_persist_keeps_data_mail_and_credentials_across_restarts(tmp_path):
-    from tests.e2e.conftest import start_local, stop_local
+    from tests.e2e.conftest import post_booking, start_local, stop_local
 
     state = tmp_path / "state"
     first = start_local(tmp_path, "--persist", "--state-dir", str(state))
@@ -124,16 +133,45 @@ def test_persist_keeps_data_mail_and_credentials_across_restarts(tmp_path):
         assert first.request("ops", "GET", "/ref/puesto").status == 302
         assert first.request(None, "POST", "/_local/schedules/referral-digest/run").status == 200
         passcode = first.index["credentials"]["staff_passcode"]
-        from tests.e2e.conftest import post_booking
-
         guest_path = "/g/" + post_booking(first, "BS-PERSIST").json()["guest_code"]  # an object a handler wrote
+        cookie = first.staff_cookie()  # signed with the generated session key
+        token = crew_token(first, "BS-PERSIST")  # signed with the generated crew-link key
+        assert first.request("ops", "GET", "/api/crew/assignment", headers={"X-Crew-Token": token}).status == 200
     finally:
         assert stop_local(first) == 0
+    generated = state / "generated.json"
+    assert generated.stat().st_mode & 0o777 == 0o600
+    assert (state / "credentials.json").stat().st_mode & 0o777 == 0o600
+    assert not any(value in first.logs() for value in json.loads(generated.read_text()).values())
     second = start_local(tmp_path, "--persist", "--state-dir", str(state))
     try:
         assert second.index["credentials"]["staff_passcode"] == passcode
         assert stats_row(second, "puesto")["clicks"] == 1
         assert [m["subject"] for m in second.outbox()][0].startswith("Referrals, week to")
         assert second.request("brand", "GET", guest_path).status == 200
+        # What the first run signed still verifies: the staff session and the crew member's link.
+        session = second.request("ops", "GET", "/api/session", headers={"Cookie": cookie})
+        assert session.status == 200 and session.json() == {"signed_in": True}
+        assert second.request("ops", "GET", "/api/referrals/stats?days=7", headers={"Cookie": cookie}).status == 200
+        crew = second.request("ops", "GET", "/api/crew/assignment", headers={"X-Crew-Token": token})
+        assert crew.status == 200, crew.body
+    finally:
+        assert stop_local(second) == 0
+    assert not any(value in second.logs() for value in json.loads(generated.read_text()).values())
+
+
+def test_without_persist_generated_secrets_are_fresh_each_run(tmp_path):
+    from tests.e2e.conftest import start_local, stop_local
+
+    first = start_local(tmp_path)
+    try:
+        cookie = first.staff_cookie()
+        assert first.request("ops", "GET", "/api/session", headers={"Cookie": cookie}).json() == {"signed_in": True}
+    finally:
+        assert stop_local(first) == 0
+    second = start_local(tmp_path)
+    try:
+        session = second.request("ops", "GET", "/api/session", headers={"Cookie": cookie})
+        assert session.status == 200 and session.json() == {"signed_in": False}
     finally:
         assert stop_local(second) == 0
