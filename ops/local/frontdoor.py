@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -24,6 +25,11 @@ from ops.local.events import function_url_event, response_parts
 VIEWER_IP = "127.0.0.1"
 # Headers CloudFront always sets on the way to a custom origin, whatever the policy says.
 ALWAYS_TO_ORIGIN = ("x-forwarded-for", "via", "x-amz-cf-id")
+# CloudFront's general quotas (Developer Guide, "Quotas"): a URL of at most 8,192 bytes, and a
+# request of at most 20,480 bytes counting request line, headers and query string, not the body.
+# Beyond them CloudFront answers an error itself and neither runs a function nor asks an origin.
+MAX_URL_BYTES = 8192
+MAX_REQUEST_BYTES = 20480
 
 
 @dataclass
@@ -190,6 +196,18 @@ def _query_string(querystring: dict) -> str:
     return urlencode(pairs)
 
 
+def _over_cloudfronts_limits(request: Request) -> Optional[Response]:
+    url = request.path + (f"?{request.query}" if request.query else "")
+    if len(url.encode()) > MAX_URL_BYTES:
+        return Response(414, [("Content-Type", "text/plain")], b"URI Too Long")
+    size = len(f"{request.method} {url} HTTP/1.1\r\n".encode())
+    size += sum(len(f"{name}: {value}\r\n".encode()) for name, value in request.headers.items())
+    if size > MAX_REQUEST_BYTES:
+        # What CloudFront answers (and logs) for headers over its limit; no function runs.
+        return Response(494, [("Content-Type", "text/plain")], b"Request Header Or Cookie Too Large")
+    return None
+
+
 class FrontDoor:
     def __init__(self, sites: dict[str, SiteFront], s3, invoke: Callable[[str, dict], Any], log: Callable[[str], None]):
         self.sites = sites
@@ -202,7 +220,10 @@ class FrontDoor:
         site = self.sites[site_name]
         behaviour = site.behaviour_for(request.path)
         origin = site.origins[behaviour.origin]
-        if request.method not in behaviour.methods:
+        too_large = _over_cloudfronts_limits(request)
+        if too_large:
+            response = too_large
+        elif request.method not in behaviour.methods:
             response = Response(403, [("Content-Type", "text/plain")], b"This distribution does not allow this method here.")
         else:
             response = self._through_edge(site, behaviour, origin, request)
@@ -210,13 +231,16 @@ class FrontDoor:
         response.origin = f"{origin.kind}:{origin.target}"
         response.headers += [(k, v) for k, v in site.response_headers.items() if k.lower() not in {h.lower() for h, _ in response.headers}]
         elapsed = (time.perf_counter() - started) * 1000
-        self.log(f"{site_name:8} {request.method:6} {request.path:40} {behaviour.pattern:18} {response.origin:28} {response.status} {elapsed:5.0f}ms")
+        self.log(f"{site_name:8} {request.method:6} {request.path[:200]:40} {behaviour.pattern:18} {response.origin:28} {response.status} {elapsed:5.0f}ms")
         return response
 
     def _through_edge(self, site: SiteFront, behaviour: Behaviour, origin: Origin, request: Request) -> Response:
         cf_request = _cf_request(request)
         if behaviour.edge_code:
-            [outcome] = edge.run(behaviour.edge_code, [{**edge.viewer_request({"uri": request.path}), "request": cf_request}])
+            try:
+                [outcome] = edge.run(behaviour.edge_code, [{**edge.viewer_request({"uri": request.path}), "request": cf_request}])
+            except (edge.EdgeError, subprocess.TimeoutExpired) as exc:  # njs itself failed: answer, never drop
+                outcome = {"error": str(exc)}
             if "error" in outcome:
                 return Response(503, [("Content-Type", "text/plain")], f"The edge function failed: {outcome['error']}".encode())
             result = outcome["ok"]
