@@ -30,6 +30,19 @@ def _email(value: str) -> str:
     return value
 
 
+def zone_countries(time_zone: str) -> list[str]:
+    """The country tzdata's zone.tab gives `time_zone` (none for zones like UTC that no country owns)."""
+    from importlib.resources import files
+
+    for line in (files("tzdata") / "zoneinfo" / "zone.tab").read_text().splitlines():
+        if line.startswith("#"):
+            continue
+        codes, _, zone, *_ = line.split("\t")
+        if zone == time_zone:
+            return codes.split(",")
+    return []
+
+
 class Vendor(BaseModel):
     """A referral partner, written in the stack file as `code | Name | email | contact name`."""
 
@@ -64,6 +77,7 @@ class StackConfig(BaseModel):
     systems: list[Literal["referrals", "charters", "dispatch", "loyalty"]]
     business_name: str = Field(min_length=1)
     time_zone: str
+    country: str = Field(pattern=r"^([A-Z]{2})?$")
     mail_from: str
     ops_email: str
     alarm_email: str
@@ -102,6 +116,22 @@ class StackConfig(BaseModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r} is not an IANA time zone such as America/Los_Angeles") from None
         return value
+
+    @model_validator(mode="after")
+    def _country(self) -> "StackConfig":
+        """Phone numbers are read in the shop's country: named, or the one its time zone belongs to."""
+        import phonenumbers
+
+        if not self.country:
+            countries = zone_countries(self.time_zone)
+            if len(countries) != 1:
+                used_by = f" (used by {', '.join(countries)})" if countries else ""
+                raise ValueError(f"country: timeZone {self.time_zone} does not belong to one country{used_by}; "
+                                 "set mainstreet:country to a two-letter code such as US")
+            self.country = countries[0]
+        if self.country not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"country: {self.country!r} is not a country code phone numbers know, such as US or GB")
+        return self
 
     @field_validator("alarm_email")
     @classmethod

@@ -88,10 +88,14 @@ def require_staff(app, session_key_arn: str) -> None:
 
 
 def staff_only(session_key_arn: str):
-    """Route middleware: the route answers 401 unless the caller is signed in as staff."""
+    """Route middleware: the route answers 401 unless the caller is signed in as staff, and 403
+    when a state-changing request comes from another site (handlers.shared.http.require_same_site)."""
 
     def middleware(app, next_middleware):
+        from handlers.shared.http import require_same_site
+
         require_staff(app, session_key_arn)
+        require_same_site(app)
         return next_middleware(app)
 
     return middleware

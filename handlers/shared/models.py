@@ -6,4 +6,4 @@ from pydantic import BaseModel, Field
 
 
 class SignIn(BaseModel):
-    passcode: str = Field(min_length=1, max_length=200)
+    passcode: str = Field(min_length=1, max_length=200, title="the staff passcode")

@@ -7,7 +7,7 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from handlers.shared import auth
 from handlers.shared.errors import ApiError
-from handlers.shared.http import body, json_response, logger, make_api, public_scheme
+from handlers.shared.http import body, json_response, logger, make_api, public_scheme, require_same_site
 from handlers.shared.secrets import secret_value
 from handlers.shared.settings import StaffSettings, secret
 
@@ -38,6 +38,7 @@ def _cookie(value: str, max_age: int) -> Cookie:
 def sign_in():
     from handlers.shared.models import SignIn
 
+    require_same_site(app)  # no signing a visitor in (or out) from another site
     request = body(app, SignIn)
     if not auth.verify_passcode(request.passcode, secret_value(settings.staff_passcode_secret)):
         logger.info("staff sign-in refused")
@@ -48,6 +49,7 @@ def sign_in():
 
 @app.delete("/api/session")
 def sign_out():
+    require_same_site(app)
     return json_response(200, {"signed_in": False}, cookies=[_cookie("", 0)])
 
 

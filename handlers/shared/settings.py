@@ -129,9 +129,11 @@ class Settings:
 
 # Shapes several handlers share, defined once.
 class HttpSettings(Settings):
-    """Every Function URL handler: only CloudFront, which adds the origin-verify header, may call."""
+    """Every Function URL handler: only CloudFront, which adds the origin-verify header, may call;
+    phone numbers are read in the shop's country (handlers.shared.fields)."""
 
     origin_verify_secret = secret("origin-verify")
+    country = setting("country")
 
 
 class StaffSettings(HttpSettings):

@@ -45,7 +45,7 @@ def test_a_function_receives_only_what_its_behaviour_forwards(dev_graph):
     function, event = recorder.events[-1]
     assert function == "referral-api"
     assert event["cookies"] == [PASSCODE_COOKIE]
-    assert "origin" not in event["headers"]  # the staff behaviour forwards no Origin
+    assert event["headers"]["origin"] == "http://ops.localhost:8080"  # forwarded for the same-site check
     assert event["headers"]["x-forwarded-host"] == "ops.localhost:8080"  # from edge/api.js
     assert event["headers"]["cloudfront-forwarded-proto"] == "http"  # what CloudFront says of the viewer
     assert "x-api-key" not in event["headers"] and "host" not in event["headers"]
