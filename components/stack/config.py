@@ -94,6 +94,7 @@ class StackConfig(BaseModel):
     meeting_point_default: str = Field(min_length=3, max_length=300)
     crew_checklist: list[str] = Field(min_length=1)
     what_to_bring: list[str]
+    booking_horizon_days: int = Field(ge=1, le=730)
     crew_link_days_after: int = Field(ge=0, le=30)
     loyalty_quiet_hours: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
     loyalty_lapsing_weeks: int = Field(ge=1, le=52)

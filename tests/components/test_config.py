@@ -67,3 +67,25 @@ def test_the_program_refuses_to_start_on_bad_config():
 def test_vendor_lines_parse_into_vendors():
     vendor = config.Vendor.parse(" Solare | Solare | events@solare.example | Team ")
     assert (vendor.code, vendor.name, vendor.email, vendor.contact) == ("solare", "Solare", "events@solare.example", "Team")
+
+
+@pytest.mark.parametrize("time_zone, country, expected", [
+    ("America/Los_Angeles", "", "US"),
+    ("Europe/London", "", "GB"),
+    ("Asia/Singapore", "", "SG"),
+    ("UTC", "NZ", "NZ"),
+])
+def test_the_country_is_named_or_comes_from_the_time_zone(time_zone, country, expected):
+    raw = {key: harness._encode(spec["default"]) for key, spec in DECLARED.items()}
+    raw.update(timeZone=time_zone, country=country)
+    loaded = config.load(raw, {"staffPasscodeHash": "x", "serviceKeyHash": "y", "posHmacSecret": "z"})
+    assert loaded.settings.country == expected
+
+
+@pytest.mark.parametrize("time_zone, country", [("UTC", ""), ("America/Los_Angeles", "XX"), ("America/Los_Angeles", "us")])
+def test_a_country_that_cannot_be_known_or_does_not_exist_is_a_problem_naming_the_key(time_zone, country):
+    raw = {key: harness._encode(spec["default"]) for key, spec in DECLARED.items()}
+    raw.update(timeZone=time_zone, country=country)
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(raw, {"staffPasscodeHash": "x", "serviceKeyHash": "y", "posHmacSecret": "z"})
+    assert "country" in "\n".join(caught.value.problems)
