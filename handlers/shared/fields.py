@@ -169,8 +169,10 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-def _sentence(kind: str, label: str, ctx: dict[str, Any], message: str) -> str:
+def _sentence(kind: str, label: str, ctx: dict[str, Any], message: str, given: Any = None) -> str:
     cap = label[:1].upper() + label[1:]
+    if kind in ("too_short", "too_long") and isinstance(given, str):  # a length constraint after a validator
+        kind = "string_" + kind
     if kind in ("missing", "string_too_short") and ctx.get("min_length", 1) <= 1:
         return f"Please fill in {label}."
     sentences = {
@@ -230,5 +232,6 @@ def human_errors(exc: ValidationError, model: type[BaseModel]) -> dict[str, str]
     for error in exc.errors(include_url=False):
         loc = tuple(error.get("loc") or ())
         name = ".".join(str(part) for part in loc) or "body"
-        fields.setdefault(name, _sentence(error["type"], _label(model, loc), error.get("ctx") or {}, error["msg"]))
+        fields.setdefault(name, _sentence(error["type"], _label(model, loc), error.get("ctx") or {}, error["msg"],
+                                                error.get("input")))
     return fields

@@ -27,6 +27,13 @@ def render(package: str, template: str, /, **context: Any) -> str:
     return templates(package).get_template(template).render(**context)
 
 
+def one_line(value: str, limit: int) -> str:
+    """A header value that cannot start another header: control characters (CR, LF, NUL, ...) and
+    other line separators become spaces, whatever a model upstream let through."""
+    cleaned = "".join(" " if (ord(c) < 32 or ord(c) == 127 or c in "\u0085\u2028\u2029") else c for c in value)
+    return " ".join(cleaned.split())[:limit]
+
+
 def send(
     *,
     sender: str,
@@ -37,7 +44,11 @@ def send(
     text: str,
     headers: dict[str, str] | None = None,
 ) -> str:
-    """Send one message; returns SES's message id."""
+    """Send one message; returns SES's message id. Header values are folded to one line first."""
+    subject = one_line(subject, 200)
+    headers = {name: one_line(value, 2000) for name, value in (headers or {}).items()}
+    if "\n" in to or "\r" in to or "," in to:
+        raise ValueError("one recipient per message, on one line")
     content: dict[str, Any] = {
         "Simple": {
             "Subject": {"Data": subject, "Charset": "UTF-8"},
