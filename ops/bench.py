@@ -2,7 +2,7 @@
 
 - cold import of each handler (with boto3, which every handler imports on its first call)
   as a ratio to `import boto3` alone, medians of interleaved runs in fresh interpreters;
-- each function's zipped code artifact;
+- each function's zipped code artifact (its own zip), and the libraries layer's;
 - AWS calls on the request paths, counted with botocore's event hooks against moto;
 - edge function sizes.
 Figures are reported, never asserted: timing belongs here, not in the tests.
@@ -48,13 +48,27 @@ def cold_imports(graph: harness.Graph) -> list[tuple[str, float, float, float]]:
     return rows
 
 
+def _code_files(resource: harness.Resource) -> dict[str, Path]:
+    return {name: Path(asset.path) for name, asset in resource.inputs["code"].assets.items()}
+
+
 def artifact_sizes(graph: harness.Graph) -> list[tuple[str, int]]:
+    """(function, bytes zipped) of each function's own zip: its layers are not in it."""
+    from components.stack.packaging import zipped_size
+
+    return [(fn.name, zipped_size(_code_files(fn))) for fn in graph.of_type("aws:lambda/function:Function")]
+
+
+def layer_sizes(graph: harness.Graph) -> list[tuple[str, int, int]]:
+    """(layer, bytes zipped, bytes unzipped) of each layer the program publishes (the libraries
+    layer; Powertools is AWS's). AWS: ≤ 50 MB zipped uploaded directly, and a function with all
+    its layers ≤ 250 MB unzipped."""
     from components.stack.packaging import zipped_size
 
     rows = []
-    for fn in graph.of_type("aws:lambda/function:Function"):
-        files = {name: Path(asset.path) for name, asset in fn.inputs["code"].assets.items()}
-        rows.append((fn.name, zipped_size(files)))
+    for layer in graph.of_type("aws:lambda/layerVersion:LayerVersion"):
+        files = _code_files(layer)
+        rows.append((layer.name, zipped_size(files), sum(path.stat().st_size for path in files.values())))
     return rows
 
 
@@ -189,6 +203,13 @@ def main(args) -> int:
         table.add_column(column)
     for name, size in artifact_sizes(graph):
         table.add_row(name, f"{size / 1024:.1f}", "ok" if size <= 256 * 1024 else "OVER")
+    console.print(table)
+
+    table = Table(title="Layers, zipped (AWS: ≤ 50 MB direct upload) and unzipped (≤ 250 MB with a function)")
+    for column in ("layer", "KB zipped", "KB unzipped", ""):
+        table.add_column(column)
+    for name, zipped, unzipped in layer_sizes(graph):
+        table.add_row(name, f"{zipped / 1024:.1f}", f"{unzipped / 1024:.1f}", "ok" if zipped <= 50 * 1024 * 1024 else "OVER")
     console.print(table)
 
     table = Table(title="AWS calls per request (warm)")

@@ -189,6 +189,11 @@ SHAPES: dict[str, Shape] = {
     "aws:lambda/functionUrl:FunctionUrl": Shape(
         outputs=lambda r: {"functionUrl": f"https://{r.inputs['functionName']}.lambda-url.{r.region}.on.aws/",
                            "urlId": r.inputs["functionName"]}),
+    # A layer version's id is its ARN, version included; `layerArn` is the layer's without it.
+    # Every mock run publishes the first version.
+    "aws:lambda/layerVersion:LayerVersion": Shape(
+        "arn:aws:lambda:{region}:{account}:layer:{id}:1", id=lambda r: r.inputs["layerName"], id_is_arn=True,
+        outputs=lambda r: {"layerArn": r.arn.rsplit(":", 1)[0], "version": "1"}),
     "aws:iam/role:Role": Shape("arn:aws:iam::{account}:role/{id}"),
     "aws:cloudwatch/logGroup:LogGroup": Shape("arn:aws:logs:{region}:{account}:log-group:{id}"),
     "aws:secretsmanager/secret:Secret": Shape(

@@ -1,4 +1,4 @@
-"""A Lambda function with its own role, its log group, its links and an optional URL."""
+"""A Lambda function with its own role, its log group, its links, its layers and an optional URL."""
 
 from __future__ import annotations
 
@@ -29,7 +29,9 @@ class FunctionArgs:
     memory_mb: int = 256
     timeout_s: int = 15
     url: bool = False  # a Function URL, reached only through CloudFront (see Site)
-    bundle: Sequence[str] = ()  # pure-Python libraries to ship with the code, e.g. ("jinja2",)
+    # Libraries the handler imports, by import name, e.g. ("jinja2",): they come from the stack's
+    # libraries layer (components/blocks/libraries.py), never from the function's own zip.
+    bundle: Sequence[str] = ()
     description: str = ""
 
     @property
@@ -73,6 +75,12 @@ class Function(pulumi.ComponentResource):
             opts=child,
         )
         environment = {**platform_env(name, ctx.stage.name), **merge_env(self.links)}
+        layers: list[pulumi.Input[str]] = [ctx.powertools_layer_arn]
+        if args.bundle:
+            if ctx.libraries is None:
+                raise ValueError(f"function {name!r} bundles {', '.join(args.bundle)}, but this context has no libraries layer")
+            # After Powertools: a later layer wins where both ship a module.
+            layers += ctx.libraries.layers_for(name, args.bundle)
         self.function = aws.lambda_.Function(
             name,
             name=physical,
@@ -80,11 +88,11 @@ class Function(pulumi.ComponentResource):
             runtime=RUNTIME,
             architectures=[ARCHITECTURE],
             handler=args.handler,
-            code=code_archive(args.package, args.bundle),
+            code=code_archive(args.package),
             role=self.role.arn,
             memory_size=args.memory_mb,
             timeout=args.timeout_s,
-            layers=[ctx.powertools_layer_arn],
+            layers=layers,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(
                 log_format="JSON", log_group=self.log_group.name

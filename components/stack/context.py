@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from components.stack.naming import Naming
 from components.stack.stage import StagePolicy
+
+if TYPE_CHECKING:  # a block, built on a Context: only its type is needed here
+    from components.blocks.libraries import Libraries
 
 
 @dataclass(frozen=True)
@@ -15,6 +19,9 @@ class Context:
     region: str
     account_id: str
     powertools_layer_arn: str
+    # The stack's libraries layer (components/blocks/libraries.py); the platform makes it once,
+    # right after the rest of the context, so every Function can attach it.
+    libraries: Libraries | None = None
 
     def arn(self, service: str, resource: str, region: str | None = None) -> str:
         """An ARN in this account; pass region="" for global services (IAM, S3)."""

@@ -109,16 +109,16 @@ class Loyalty(pulumi.ComponentResource):
         ], description="Points engine: four outcomes per sale, credited once")
         self.webhook = fn("loyalty-pos-webhook", "pos_webhook", [
             platform.origin_secret.read, self.pos_hmac.read, self.earn.invoke,
-        ], url=True, description="POS sales, HMAC-signed, handed to earn")
+        ], url=True, bundle=("phonenumbers", "email_validator", "idna"), description="POS sales, HMAC-signed, handed to earn")
         self.signup = fn("loyalty-signup", "signup", [
             platform.origin_secret.read, members.grant("put", "update"), self.member_tokens.read,
             platform.mailer.send, business,
-        ], url=True, bundle=("itsdangerous", "jinja2", "markupsafe"), description="Sign-up, double opt-in, unsubscribe")
+        ], url=True, bundle=("itsdangerous", "jinja2", "markupsafe", "phonenumbers", "email_validator", "idna"), description="Sign-up, double opt-in, unsubscribe")
         self.redeem = fn("loyalty-redeem", "redeem", [
             platform.origin_secret.read, platform.session_key.read,
             members.grant("get", "update"), ledger.grant("append", "query"), self.audit.append(),
             *self.rules_read("rules.txt"), zone,
-        ], url=True, bundle=("itsdangerous",), description="Redeem desk: look up, redeem, reverse")
+        ], url=True, bundle=("itsdangerous", "phonenumbers", "email_validator", "idna"), description="Redeem desk: look up, redeem, reverse")
 
         deferred = OneOffSchedules("loyalty-deferred-mail", "deferred-mail", DEFERRED_PREFIX, ctx, moved_from=self, opts=child)
         self.dispatch = fn("loyalty-email-dispatch", "email_dispatch", [

@@ -3,6 +3,7 @@ the platform secrets, the mailer and the guardrails."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pulumi
@@ -12,6 +13,7 @@ from components.stack.config import PROJECT, StackConfig
 from components.stack.context import Context
 from components.blocks.function import Function, FunctionArgs
 from components.blocks.guardrails import Guardrails
+from components.blocks.libraries import Libraries
 from components.blocks.mailer import Mailer
 from components.stack.naming import Naming
 from components.blocks.secret import Secret
@@ -52,8 +54,11 @@ class Platform(pulumi.ComponentResource):
     def __init__(self, name: str, cfg: StackConfig, secrets: dict[str, Any], opts: pulumi.ResourceOptions | None = None):
         super().__init__("mainstreet:platform:Platform", name, None, opts)
         self.cfg = cfg
-        self.ctx = ctx = stack_context(cfg)
         child = pulumi.ResourceOptions(parent=self)
+        base = stack_context(cfg)
+        # One libraries layer per stack, in the context so every Function can attach it.
+        self.libraries = Libraries("libraries", base, child)
+        self.ctx = ctx = dataclasses.replace(base, libraries=self.libraries)
         self.functions: list[Function] = []
 
         self.origin_secret = Secret("origin-verify", None, ctx, "Header CloudFront adds to function origins", child)
@@ -78,7 +83,7 @@ class Platform(pulumi.ComponentResource):
                 handler="handlers.shared.session.handler",
                 links=[self.origin_secret.read, self.session_key.read, self.staff_passcode.read],
                 url=True,
-                bundle=("itsdangerous",),
+                bundle=("itsdangerous", "phonenumbers", "email_validator", "idna"),
                 description="Staff sign-in on every site",
             ),
         )
