@@ -14,6 +14,7 @@ from components.stack.context import Context
 from components.blocks.function import Function, FunctionArgs
 from components.blocks.guardrails import Guardrails
 from components.blocks.libraries import Libraries
+from components.blocks.links import setting
 from components.blocks.mailer import Mailer
 from components.stack.naming import Naming
 from components.blocks.secret import Secret
@@ -21,8 +22,9 @@ from components.blocks.site import Forward, Site, SiteArgs
 from components.stack.stage import POLICIES
 
 STAFF_COOKIE = "ms_staff"
-# What a staff API needs from the viewer: its session cookie and the body's type.
-STAFF_FORWARD = Forward(headers=("Content-Type",), cookies=(STAFF_COOKIE,))
+# What a staff API needs from the viewer: its session cookie, the body's type, and where the request
+# comes from (handlers.shared.http.require_same_site refuses other sites).
+STAFF_FORWARD = Forward(headers=("Content-Type", "Origin", "Sec-Fetch-Site"), cookies=(STAFF_COOKIE,))
 
 
 def stack_context(cfg: StackConfig) -> Context:
@@ -60,6 +62,7 @@ class Platform(pulumi.ComponentResource):
         self.libraries = Libraries("libraries", base, child)
         self.ctx = ctx = dataclasses.replace(base, libraries=self.libraries)
         self.functions: list[Function] = []
+        self.country = setting("country", cfg.country)
 
         self.origin_secret = Secret("origin-verify", None, ctx, "Header CloudFront adds to function origins", child)
         self.session_key = Secret("session-key", None, ctx, "Signs staff session cookies", child)
@@ -92,6 +95,8 @@ class Platform(pulumi.ComponentResource):
 
     def function(self, name: str, args: FunctionArgs, parent: pulumi.Resource | None = None) -> Function:
         """A function of the stack; the guardrails watch every function made here."""
+        if args.url:  # every public input reads phone numbers in the shop's country
+            args = dataclasses.replace(args, links=[*args.links, self.country])
         fn = Function(name, args, self.ctx, pulumi.ResourceOptions(parent=parent or self))
         self.functions.append(fn)
         return fn
