@@ -354,6 +354,7 @@ def run(
     mocks = ProgramMocks(region_of(config), materializer)
     graph = Graph(stack=stack, config=config)
     failure: list[BaseException] = []
+    finished = threading.Event()
 
     def target() -> None:
         import asyncio
@@ -372,18 +373,28 @@ def run(
             # exports), on this thread's event loop. No private SDK function is needed.
             @pulumi.runtime.test
             def run_program() -> pulumi.Output:
-                runpy.run_path(str(main_path), run_name="__main__")
+                try:
+                    runpy.run_path(str(main_path), run_name="__main__")
+                except BaseException as exc:
+                    # Outputs the program never got to resolve (a site's deferred outputs) would keep
+                    # the SDK waiting for ever: report the failure now and leave the thread behind.
+                    failure.append(exc)
+                    finished.set()
+                    raise
                 return pulumi.Output.from_input(root.outputs).apply(lambda exports: graph.outputs.update(exports or {}))
 
             run_program()
         except BaseException as exc:  # re-raised in the caller's thread
-            failure.append(exc)
+            if not failure:
+                failure.append(exc)
+        finally:
+            finished.set()
 
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    thread = threading.Thread(target=target, name=f"pulumi-{stack}")
+    thread = threading.Thread(target=target, name=f"pulumi-{stack}", daemon=True)
     thread.start()
-    thread.join()
+    finished.wait()
     if failure:
         raise failure[0]
     graph.resources = mocks.resources

@@ -44,3 +44,28 @@ def test_a_module_wide_row_does_not_hide_an_exact_one():
     assert "aws:cloudfront/*" in SHAPES
     _, outputs = mock_outputs("aws:cloudfront/function:Function", "rewrite", {"name": "ms-dev-rewrite"}, REGION)
     assert outputs["arn"] == f"arn:aws:cloudfront::{ACCOUNT_ID}:function/ms-dev-rewrite"
+
+
+def test_a_program_that_fails_before_its_sites_are_built_reports_the_failure(tmp_path):
+    """Its sites' deferred outputs never resolve; the run must still end with the program's error."""
+    import threading
+
+    from ops import harness
+
+    main = (harness.ROOT / "__main__.py").read_text()
+    assert "\nplatform.finish()" in main
+    program = tmp_path / "__main__.py"
+    program.write_text(main.replace("\nplatform.finish()", '\nraise RuntimeError("failed before finish")'))
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            harness.run("dev", program=program)
+        except BaseException as exc:  # noqa: BLE001 (the outcome under test)
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=300)  # generous: a busy machine; it used to wait for ever
+    assert not thread.is_alive(), "the run never ended"
+    assert outcome and "failed before finish" in str(outcome[0])
