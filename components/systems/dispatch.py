@@ -47,6 +47,7 @@ class Dispatch(pulumi.ComponentResource):
         )
         site = platform.sites["dispatch"]
         time_zone = setting("time zone", args.time_zone)
+        horizon = setting("booking horizon days", str(platform.cfg.booking_horizon_days))
 
         self.booking = platform.function(
             "dispatch-booking",
@@ -56,6 +57,7 @@ class Dispatch(pulumi.ComponentResource):
                     platform.origin_secret.read,
                     self.jobs.grant("put", "get", keys=["JOB#*", "TRACK#*", "REQ#*"]),
                     time_zone,
+                    horizon,
                 ],
                 url=True,
                 bundle=("phonenumbers", "email_validator", "idna"),
@@ -83,6 +85,7 @@ class Dispatch(pulumi.ComponentResource):
                     platform.session_key.read,
                     self.jobs.grant("get", "query", "put", "update", keys=["JOB#*", "TRACK#*"]),
                     time_zone,
+                    horizon,
                 ],
                 url=True,
                 bundle=("itsdangerous", "phonenumbers", "email_validator", "idna"),

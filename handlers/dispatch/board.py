@@ -2,7 +2,8 @@
 
 GET  /api/jobs?status=S          jobs in a column (all columns without status)
 POST /api/jobs                   a job taken by phone, optionally with a quoted price
-POST /api/jobs/{job_id}/status   {from, to}: 409 if it is no longer in `from`, 422 if the flow forbids it
+POST /api/jobs/{job_id}/status   {from, to}: 409 if it is no longer in `from` (or another change is under way),
+                                 422 if the flow forbids it, 404 for an id that is none of ours
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ STAFF_FIELDS = ("job_id", "tracking_token", "job_status", "created_at", "updated
 class BoardSettings(StaffSettings):
     jobs_table = table("jobs")
     time_zone = setting("time zone")
+    booking_horizon_days = setting("booking horizon days")
 
 
 settings = BoardSettings.load()
@@ -31,8 +33,12 @@ staff_only = auth.staff_only(settings.session_key_secret)
 
 
 def card(job: dict) -> dict:
-    """The staff view of a job, with its tracking link."""
+    """The staff view of a job, with its tracking link; the phone as dialled (E.164, for tel:
+    links) and as the shop writes it (`phone_display`)."""
+    from handlers.shared.fields import national
+
     shown = {k: job.get(k) for k in STAFF_FIELDS}
+    shown["phone_display"] = national(job["phone"]) if job.get("phone") else ""
     shown["price_cents"] = int(job["price_cents"]) if job.get("price_cents") is not None else None
     shown["status_label"] = flow.LABELS[job["job_status"]]
     shown["tracking_url"] = f"{public_base_url(app)}/track/{job['tracking_token']}"
@@ -43,7 +49,8 @@ def card(job: dict) -> dict:
 def list_jobs():
     wanted = app.current_event.get_query_string_value("status")
     if wanted and wanted not in flow.LABELS:
-        raise ApiError(422, "validation_failed", "status: not a status of the flow.", {"status": "unknown status"})
+        message = "Please choose one of the board's columns."
+        raise ApiError(422, "validation_failed", message, {"status": message})
     statuses = [wanted] if wanted else [s for s, _, _ in flow.STATUSES]
     return json_response(200, {"jobs": [card(j) for s in statuses for j in storage.jobs_with_status(settings.jobs_table, s)]})
 
@@ -53,8 +60,8 @@ def create_job():
     from handlers.dispatch.models import StaffJob
 
     request = body(app, StaffJob)
-    booked = jobs.book(settings.jobs_table, request, business_date(settings.time_zone), source="staff",
-                       price_cents=request.price_cents)
+    booked = jobs.book(settings.jobs_table, request, business_date(settings.time_zone), int(settings.booking_horizon_days),
+                       source="staff", price_cents=request.price_cents)
     return json_response(201, {"job": card(storage.get_job(settings.jobs_table, booked["job_id"]))})
 
 

@@ -12,6 +12,7 @@ from handlers.shared.settings import HttpSettings, setting, table
 class BookingSettings(HttpSettings):
     jobs_table = table("jobs")
     time_zone = setting("time zone")
+    booking_horizon_days = setting("booking horizon days")
 
 
 settings = BookingSettings.load()
@@ -23,7 +24,8 @@ def create_booking():
     from handlers.dispatch.models import Booking
 
     booking = body(app, Booking)
-    booked = jobs.book(settings.jobs_table, booking, business_date(settings.time_zone), source="web")
+    booked = jobs.book(settings.jobs_table, booking, business_date(settings.time_zone), int(settings.booking_horizon_days),
+                       source="web")
     logger.info("booking", extra={"job_id": booked["job_id"], "repeated": booked["repeated"]})
     return json_response(
         200 if booked["repeated"] else 201,

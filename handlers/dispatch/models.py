@@ -1,5 +1,9 @@
 """Request models and view models of dispatch (imported by the routes that use them).
 
+Fields are the shared types (handlers/shared/fields.py), each titled the way the form asks for it,
+so a bad one comes back as a sentence next to that field. The pickup day's range depends on today
+and the stack's horizon, so `jobs.book` checks it, before anything is written.
+
 The tracking view is its own model, built from the public copy of a job: a customer's name,
 phone, address or price cannot reach it because they are not in it.
 """
@@ -7,69 +11,55 @@ phone, address or price cannot reach it because they are not in it.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
-from typing import Literal, Optional
+from datetime import date
+from typing import Annotated, Literal, Optional
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field
 
-PHONE = re.compile(r"^\+?[0-9][0-9 ().-]{6,20}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-BOOKING_HORIZON_DAYS = 180
+from handlers.shared.fields import Line, OptionalEmail, Phone, Text
+
+MAX_PRICE_CENTS = 10_000_000
+REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def _request_id(value: str) -> str:
+    if not REQUEST_ID.match(value):  # the page makes it: a bad one means a stale or broken page
+        raise ValueError("This form is out of date: please reload the page and try again.")
+    return value
 
 
 class Booking(BaseModel):
     """What a customer gives on /book/ (and what staff give for a job taken by phone)."""
 
-    name: str = Field(min_length=1, max_length=100)
-    phone: str
-    email: Optional[str] = None
-    address: str = Field(min_length=5, max_length=300)
-    items: str = Field(min_length=2, max_length=1000, description="What is to be taken away")
-    preferred_date: date
-    window: Literal["morning", "afternoon", "evening", "any"] = "any"
-    notes: str = Field("", max_length=1000)
-    request_id: Optional[str] = Field(None, pattern=r"^[A-Za-z0-9_-]{8,64}$", description="Makes a resubmitted form idempotent")
+    name: Line(100) = Field(title="your name")
+    phone: Phone = Field(title="your phone number")
+    email: OptionalEmail = Field(None, title="your e-mail address")
+    address: Line(300, min_length=5) = Field(title="the pickup address")
+    items: Line(1000, min_length=2) = Field(title="what we should take away")
+    preferred_date: date = Field(title="the pickup day")
+    window: Literal["morning", "afternoon", "evening", "any"] = Field("any", title="the time of day")
+    notes: Text(1000) = Field("", title="your notes")
+    # Makes a resubmitted form idempotent (storage keeps it a day).
+    request_id: Optional[Annotated[str, AfterValidator(_request_id)]] = Field(None, title="the form's reference")
 
-    @field_validator("name", "address", "items", "notes")
-    @classmethod
-    def _trimmed(cls, value: str) -> str:
-        return value.strip()
 
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str) -> str:
-        value = value.strip()
-        if not PHONE.match(value):
-            raise ValueError("enter a phone number with its area code")
-        return value
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: Optional[str]) -> Optional[str]:
-        if value is None or not value.strip():
-            return None
-        value = value.strip()
-        if not EMAIL.match(value):
-            raise ValueError("enter an e-mail address like name@example.com")
-        return value
-
-    def date_problem(self, today: date) -> Optional[str]:
-        if self.preferred_date < today:
-            return "pick today or a later day"
-        if self.preferred_date > today + timedelta(days=BOOKING_HORIZON_DAYS):
-            return f"we book up to {BOOKING_HORIZON_DAYS} days ahead"
-        return None
+def _price(cents: int) -> int:
+    if cents < 0:
+        raise ValueError("The quoted price cannot be negative.")
+    if cents > MAX_PRICE_CENTS:
+        raise ValueError(f"The quoted price can be at most ${MAX_PRICE_CENTS // 100:,}.")
+    return cents
 
 
 class StaffJob(Booking):
-    """A job staff enter themselves: a quoted price may come with it."""
+    """A job staff enter themselves: a quoted price, in cents, may come with it."""
 
-    price_cents: Optional[int] = Field(None, ge=0, le=10_000_000)
+    price_cents: Optional[Annotated[int, AfterValidator(_price)]] = Field(None, title="the quoted price")
 
 
 class StatusChange(BaseModel):
-    from_status: str = Field(alias="from", min_length=1, max_length=40)
-    to_status: str = Field(alias="to", min_length=1, max_length=40)
+    from_status: Line(40) = Field(alias="from", title="the status the job is in")
+    to_status: Line(40) = Field(alias="to", title="the status to move it to")
 
 
 class TrackingStep(BaseModel):

@@ -59,6 +59,9 @@ def mail_customer(job: dict) -> None:
         "label": flow.LABELS[status],
         "meaning": flow.MEANINGS[status],
         "booked": status == flow.MAIN_PATH[0],
+        # Anyone can book with anyone's address: what they typed is not mailed to an address nobody
+        # confirmed (no spam in our name). A name staff took down on the phone is.
+        "greet_by_name": job.get("source") == "staff",
         "tracking_url": f"{parameter(settings.dispatch_site_url_parameter)}/track/{job['tracking_token']}",
     }
     subject = (f"Your pickup is booked ({job['job_id']})" if context["booked"]

@@ -13,6 +13,7 @@ transaction, conditional on the status the dispatcher saw.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, Optional
 
 from handlers.shared.aws import client
@@ -28,15 +29,29 @@ REQUEST_TTL_S = 86400
 PUBLIC = ("status", "preferred_date", "window", "updated_at")
 
 
+WRITE_ATTEMPTS = 3
+
+
 class Conflict(Exception):
+    """The job is no longer in the status the dispatcher saw."""
+
     def __init__(self, current: Optional[str]):
         self.current = current
 
 
-def create_job(table: str, job: dict, request_id: Optional[str], expires_at: int) -> dict:
-    """Write a new job and its public copy; returns {job_id, tracking_token} of the job booked.
+class Busy(Exception):
+    """Another transaction on the same items was in flight: nothing was written, try again."""
 
-    With a request id, a second submission of the same form returns the first booking.
+
+def _reasons(exc) -> list[Optional[str]]:
+    return [reason.get("Code") for reason in exc.response.get("CancellationReasons") or []]
+
+
+def create_job(table: str, job: dict, request_id: Optional[str], expires_at: int) -> dict:
+    """Write a new job and its public copy; returns {job_id, tracking_token, repeated} of the job booked.
+
+    With a request id, a second submission of the same form returns the first booking, also when
+    both arrive at once (the one that finds the other's transaction in flight waits and asks again).
     """
     dynamodb = client("dynamodb")
     track = {"pk": f"TRACK#{job['tracking_token']}", "status": job["job_status"], "preferred_date": job["preferred_date"],
@@ -48,15 +63,20 @@ def create_job(table: str, job: dict, request_id: Optional[str], expires_at: int
     if request_id:
         request = {"pk": f"REQ#{request_id}", "job_id": job["job_id"], "tracking_token": job["tracking_token"], "expires_at": expires_at}
         items.append({"Put": {"TableName": table, "Item": _typed(request), "ConditionExpression": "attribute_not_exists(pk)"}})
-    try:
-        dynamodb.transact_write_items(TransactItems=items)
-    except dynamodb.exceptions.TransactionCanceledException as exc:
-        reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-        if request_id and len(reasons) == 3 and reasons[2] == "ConditionalCheckFailed":
-            first = dynamodb.get_item(TableName=table, Key={"pk": _s(f"REQ#{request_id}")}, ConsistentRead=True)["Item"]
-            return {"job_id": first["job_id"]["S"], "tracking_token": first["tracking_token"]["S"], "repeated": True}
-        raise
-    return {"job_id": job["job_id"], "tracking_token": job["tracking_token"], "repeated": False}
+    for attempt in range(WRITE_ATTEMPTS):
+        if attempt:
+            time.sleep(0.05 * attempt)
+        try:
+            dynamodb.transact_write_items(TransactItems=items)
+            return {"job_id": job["job_id"], "tracking_token": job["tracking_token"], "repeated": False}
+        except dynamodb.exceptions.TransactionCanceledException as exc:
+            reasons = _reasons(exc)
+            if request_id and reasons[2:3] == ["ConditionalCheckFailed"]:
+                first = dynamodb.get_item(TableName=table, Key={"pk": _s(f"REQ#{request_id}")}, ConsistentRead=True)["Item"]
+                return {"job_id": first["job_id"]["S"], "tracking_token": first["tracking_token"]["S"], "repeated": True}
+            if "TransactionConflict" not in reasons:
+                raise
+    raise Busy()
 
 
 def get_job(table: str, job_id: str) -> Optional[dict]:
@@ -89,6 +109,8 @@ def change_status(table: str, job: dict, to_status: str, expected: str, now: str
         if reason.get("Code") == "ConditionalCheckFailed":
             current = reason.get("Item", {}).get("job_status", {}).get("S")
             raise Conflict(current) from None
+        if "TransactionConflict" in _reasons(exc):
+            raise Busy() from None
         raise
     return {**job, "job_status": to_status, "updated_at": now}
 

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.dispatch import flow
+from handlers.dispatch import flow, storage
 from handlers.shared.aws import client
+from tests.handlers.badinput import refused_cleanly
 
 JOBS = "mainstreet-dev-jobs"
 HOST = "dispatch.example.test"
@@ -61,6 +62,65 @@ def test_each_bad_field_is_named_and_nothing_is_written(public, field, value):
     assert reply.status == 422
     assert field in reply.json()["fields"], reply.json()
     assert items() == []
+
+
+@pytest.mark.parametrize("spelling", ["(415) 555-0134", "415-555-0134", "+1 415 555 0134"])
+def test_a_phone_is_read_in_the_shops_country_and_stored_in_e164(public, spelling):
+    book(public, phone=spelling)
+    assert job_item()["phone"]["S"] == "+14155550134"
+
+
+def test_a_number_that_is_no_phone_number_gets_a_sentence_on_phone(public):
+    reply = public.post("/api/bookings", booking(phone="1234567"), host=HOST)
+    assert reply.status == 422
+    assert set(reply.json()["fields"]) == {"phone"}
+    assert reply.json()["fields"]["phone"].startswith("That is not a phone number we can call")
+    assert items() == []
+
+
+@pytest.mark.parametrize("days, sentence", [
+    (-1, "Please pick today or a later day."),
+    (-40_000, "Please pick today or a later day."),
+    (366, "We take bookings up to 365 days ahead."),
+])
+def test_a_pickup_day_in_the_past_or_past_the_horizon_is_refused_in_words(public, days, sentence):
+    reply = public.post("/api/bookings", booking(preferred_date=(TODAY + timedelta(days=days)).isoformat()), host=HOST)
+    assert reply.status == 422
+    assert reply.json()["fields"] == {"preferred_date": sentence} and reply.json()["message"] == sentence
+    assert items() == []
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "2026-02-30", "2026-1-5", "31/12/2026"])
+def test_absurd_days_are_a_422_on_the_day_never_a_500(public, day):
+    reply = public.post("/api/bookings", booking(preferred_date=day), host=HOST)
+    assert reply.status == 422, reply.text
+    assert set(reply.json()["fields"]) == {"preferred_date"}
+    assert reply.json()["fields"]["preferred_date"][:1].isupper()
+    assert items() == []
+
+
+def test_the_horizon_is_the_stacks_setting(public, monkeypatch):
+    assert public.env["BOOKING_HORIZON_DAYS_SETTING"] == "365"
+    book(public, preferred_date=(TODAY + timedelta(days=365)).isoformat())  # the last day it takes
+    monkeypatch.setattr(public.module, "settings", public.module.settings.replace(booking_horizon_days="10"))
+    assert public.post("/api/bookings", booking(preferred_date=(TODAY + timedelta(days=10)).isoformat()), host=HOST).status == 201
+    refused = public.post("/api/bookings", booking(preferred_date=(TODAY + timedelta(days=11)).isoformat()), host=HOST)
+    assert refused.json()["fields"] == {"preferred_date": "We take bookings up to 10 days ahead."}
+
+
+def test_each_sentence_is_for_a_customer(public):
+    reply = public.post("/api/bookings", {"name": "   ", "phone": "", "address": "\t\n", "items": "x", "window": "midnight",
+                                          "notes": "a\x00b", "request_id": "no"}, host=HOST)
+    assert reply.status == 422
+    fields = reply.json()["fields"]
+    assert fields["name"] == "Please fill in your name."
+    assert fields["address"] == "The pickup address needs at least 5 characters."
+    assert fields["preferred_date"] == "Please fill in the pickup day."
+    assert fields["request_id"] == "This form is out of date: please reload the page and try again."
+    for field in ("phone", "items", "window", "notes"):
+        assert field in fields
+    refused_cleanly(reply)
+    assert all(message.endswith(".") and message[:1].isupper() for message in fields.values()), fields
 
 
 def test_missing_fields_are_all_named_at_once(public):
@@ -267,3 +327,121 @@ def test_no_mail_without_an_address_or_without_a_status_change(public, function,
     track_item = next(i for i in items() if i["pk"]["S"].startswith("TRACK#"))
     assert notify.invoke({"Records": [stream_record("INSERT", track_item, None, "3")]}) == handled
     assert sent_mail() == []
+
+
+def test_the_board_shows_the_phone_as_the_shop_writes_it_and_tracking_shows_none(public, track, board, staff_cookie):
+    booked = book(public, phone="415-555-0134")
+    [job] = board.get("/api/jobs", headers={"cookie": staff_cookie}, query="status=pending_pickup", host=HOST).json()["jobs"]
+    assert (job["phone"], job["phone_display"]) == ("+14155550134", "(415) 555-0134")
+    view = json.dumps(track.get(f"/api/track/{booked['tracking_token']}", host=HOST).json())
+    for private in ("415", "555", "0134"):
+        assert private not in view
+
+
+@pytest.mark.parametrize("price, sentence", [
+    (True, "The quoted price should be a whole number."),
+    ("95", "The quoted price should be a whole number."),
+    (95.5, "The quoted price should be a whole number."),
+    (-1, "The quoted price cannot be negative."),
+    (10_000_001, "The quoted price can be at most $100,000."),
+])
+def test_a_quoted_price_is_whole_cents_and_nothing_else(board, staff_cookie, price, sentence):
+    reply = board.post("/api/jobs", booking(price_cents=price), headers={"cookie": staff_cookie}, host=HOST)
+    assert reply.status == 422
+    assert reply.json()["fields"] == {"price_cents": sentence}
+    assert items() == []
+
+
+def test_a_staff_job_gets_the_same_day_check(board, staff_cookie):
+    reply = board.post("/api/jobs", booking(preferred_date="9999-12-31"), headers={"cookie": staff_cookie}, host=HOST)
+    assert reply.status == 422 and reply.json()["fields"] == {"preferred_date": "We take bookings up to 365 days ahead."}
+    assert items() == []
+
+
+@pytest.mark.parametrize("job_id", ["x" * 600, "JABCDEFGH", "jabcdefg", "J%00ABCDE", "' OR 1=1 --", "\u00a0", "😀" * 30])
+def test_a_job_id_that_is_none_of_ours_is_not_found_without_a_read(board, staff_cookie, calls, job_id):
+    calls.clear()
+    reply = move(board, staff_cookie, job_id, "pending_pickup", "ready_for_pickup")
+    assert reply.status == 404 and reply.json()["error"] == "not_found"
+    assert calls.of("dynamodb") == []
+
+
+@pytest.mark.parametrize("change", [{"from": "pending_pickup\r\nX", "to": "cancelled"}, {"from": True, "to": "cancelled"},
+                                    {"from": "p" * 41, "to": "cancelled"}, {"from": "pending_pickup", "to": ["cancelled"]}])
+def test_a_garbled_status_change_is_a_422_in_words(public, board, staff_cookie, change):
+    booked = book(public)
+    reply = board.post(f"/api/jobs/{booked['job_id']}/status", change, headers={"cookie": staff_cookie}, host=HOST)
+    assert reply.status == 422
+    refused_cleanly(reply)
+
+
+def test_an_unknown_column_is_refused_in_words(board, staff_cookie):
+    reply = board.get("/api/jobs", headers={"cookie": staff_cookie}, query="status=bogus", host=HOST)
+    assert reply.status == 422 and reply.json()["fields"] == {"status": "Please choose one of the board's columns."}
+
+
+class InFlight:
+    """The jobs table's client, whose next `conflicts` transactions meet another one in flight."""
+
+    def __init__(self, conflicts: int):
+        self.real, self.conflicts, self.tried = client("dynamodb"), conflicts, 0
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def transact_write_items(self, **kwargs):
+        self.tried += 1
+        if self.conflicts:
+            self.conflicts -= 1
+            reasons = [{"Code": "TransactionConflict" if i == 0 else "None"} for i in range(len(kwargs["TransactItems"]))]
+            raise self.real.exceptions.TransactionCanceledException(
+                {"Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
+                 "CancellationReasons": reasons}, "TransactWriteItems")
+        return self.real.transact_write_items(**kwargs)
+
+
+def test_a_move_that_meets_another_transaction_is_tried_again(public, board, staff_cookie, monkeypatch):
+    booked = book(public)
+    in_flight = InFlight(conflicts=1)
+    monkeypatch.setattr(storage, "client", lambda service: in_flight)
+    assert move(board, staff_cookie, booked["job_id"], "pending_pickup", "ready_for_pickup").status == 200
+    assert in_flight.tried == 2
+
+
+def test_a_move_that_keeps_meeting_other_transactions_is_a_409_never_a_500(public, board, staff_cookie, monkeypatch):
+    booked = book(public)
+    monkeypatch.setattr(storage, "client", lambda service: InFlight(conflicts=99))
+    reply = move(board, staff_cookie, booked["job_id"], "pending_pickup", "ready_for_pickup")
+    assert reply.status == 409 and reply.json()["error"] == "job_busy"
+    refused_cleanly(reply)
+    assert job_item()["job_status"]["S"] == "pending_pickup"
+
+
+def test_a_double_submission_meeting_its_twin_in_flight_books_once(public, monkeypatch):
+    first = public.post("/api/bookings", booking(request_id="form-77a1c0de"), host=HOST)
+    in_flight = InFlight(conflicts=1)
+    monkeypatch.setattr(storage, "client", lambda service: in_flight)
+    again = public.post("/api/bookings", booking(request_id="form-77a1c0de"), host=HOST)
+    assert (first.status, again.status) == (201, 200) and again.json() == first.json()
+    assert len([i for i in items() if i["pk"]["S"].startswith("JOB#")]) == 1
+
+
+def test_a_booking_that_keeps_meeting_other_transactions_is_a_409_and_writes_nothing(public, monkeypatch):
+    monkeypatch.setattr(storage, "client", lambda service: InFlight(conflicts=99))
+    reply = public.post("/api/bookings", booking(), host=HOST)
+    assert reply.status == 409 and reply.json()["error"] == "busy"
+    assert items() == []
+
+
+def test_mail_to_an_address_nobody_confirmed_carries_nothing_the_booker_typed(public, board, staff_cookie, function, sent_mail):
+    """Anyone may book with anyone's address: the web booking's name is not mailed; staff's is."""
+    book(public, name="Cheap pills at evil.example")
+    web = job_item()
+    notify = function("dispatch-notify")
+    notify.invoke({"Records": [stream_record("INSERT", web)]})
+    taken = board.post("/api/jobs", booking(name="Ana Reyes", email="ana@example.com"), headers={"cookie": staff_cookie}, host=HOST)
+    staff = client("dynamodb").get_item(TableName=JOBS, Key={"pk": {"S": f"JOB#{taken.json()['job']['job_id']}"}})["Item"]
+    notify.invoke({"Records": [stream_record("INSERT", staff, None, "2")]})
+    web_mail, staff_mail = sent_mail()
+    assert "evil" not in web_mail.body and "Hello," in web_mail.body
+    assert "Hello Ana Reyes," in staff_mail.body
