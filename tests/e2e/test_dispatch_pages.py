@@ -117,3 +117,38 @@ def test_the_board_moves_cards_on_a_phone_with_the_card_menu(local, phone, new_p
     expect(card).to_be_visible()
     card.locator("select").select_option("ready_for_pickup")
     expect(phone.locator(f'.column[data-status="ready_for_pickup"] .job[data-job="{job_id}"]')).to_be_visible()
+
+
+def test_the_add_job_form_shows_each_field_error_next_to_its_field(local, page):
+    sign_in(local, page)
+    page.click(".new-job summary")
+    page.fill("#nj-name", "Ana Reyes")
+    page.fill("#nj-phone", "1234567")
+    page.fill("#nj-price", "ninety")
+    page.click("#new-job button[type=submit]")
+    # The price is checked here (it is typed in dollars), before anything is sent.
+    expect(page.locator('#new-job [data-error-for="price_cents"]')).to_have_text("Please give the price in dollars, like 95 or 95.50.")
+    expect(page.locator("#nj-price")).to_have_attribute("aria-invalid", "true")
+    page.fill("#nj-price", "95.50")
+    page.click("#new-job button[type=submit]")
+    expect(page.locator('#new-job [data-error-for="phone"]')).to_contain_text("That is not a phone number we can call")
+    expect(page.locator('#new-job [data-error-for="address"]')).to_have_text("The pickup address needs at least 5 characters.")
+    expect(page.locator('#new-job [data-error-for="preferred_date"]')).to_have_text("Please fill in the pickup day.")
+    expect(page.locator('#new-job [data-error-for="price_cents"]')).to_be_hidden()
+    expect(page.locator('#new-job [data-error-for="name"]')).to_be_hidden()
+    expect(page.locator("#nj-phone")).to_have_attribute("aria-invalid", "true")
+
+    page.fill("#nj-phone", "(415) 555-0134")
+    page.fill("#nj-address", "12 Pier Rd, San Diego")
+    page.fill("#nj-items", "A piano")
+    page.fill("#nj-date", "9999-12-31")  # checked once the rest is right: the day's range depends on today
+    page.click("#new-job button[type=submit]")
+    expect(page.locator('#new-job [data-error-for="preferred_date"]')).to_have_text("We take bookings up to 365 days ahead.")
+    expect(page.locator('#new-job [data-error-for="phone"]')).to_be_hidden()
+
+    page.fill("#nj-date", DAY)
+    page.click("#new-job button[type=submit]")
+    card = page.locator(".job", has_text="Ana Reyes")
+    expect(card).to_contain_text("$95.50")
+    expect(card.locator('a[href="tel:+14155550134"]')).to_have_text("(415) 555-0134")
+    expect(page.locator("#new-job .field-error:visible")).to_have_count(0)

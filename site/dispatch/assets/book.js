@@ -7,14 +7,22 @@ day.min = new Date(Date.now() - new Date().getTimezoneOffset() * 60000).toISOStr
 // One id per filled-in form: pressing "Book" twice, or a retried request, books once.
 const requestId = crypto.randomUUID().replaceAll('-', '');
 
-function showErrors(fields) {
+// Each sentence the API sent goes next to its field; one about no field of the form (a stale
+// page's request id) goes above the button. Returns the fields shown.
+function showErrors(fields, formError) {
+  const shown = [];
   for (const el of form.querySelectorAll('[data-error-for]')) {
     const message = fields[el.dataset.errorFor];
     el.textContent = message || '';
     el.hidden = !message;
     const input = form.elements[el.dataset.errorFor];
     if (input) input.setAttribute('aria-invalid', message ? 'true' : 'false');
+    if (message) shown.push(el.dataset.errorFor);
   }
+  const rest = Object.keys(fields).filter((name) => !shown.includes(name)).map((name) => fields[name]);
+  formError.textContent = rest.join(' ');
+  formError.hidden = rest.length === 0;
+  return shown;
 }
 
 form.addEventListener('submit', async (event) => {
@@ -29,7 +37,7 @@ form.addEventListener('submit', async (event) => {
   if (!body.preferred_date) delete body.preferred_date;
   try {
     const booked = await api('/api/bookings', { method: 'POST', body });
-    showErrors({});
+    showErrors({}, formError);
     form.hidden = true;
     document.getElementById('job-id').textContent = booked.job_id;
     const link = document.getElementById('tracking-link');
@@ -37,10 +45,9 @@ form.addEventListener('submit', async (event) => {
     link.textContent = booked.tracking_url;
     document.getElementById('booked').hidden = false;
   } catch (err) {
-    if (err instanceof ApiError && err.status === 422) {
-      showErrors(err.fields);
-      const first = Object.keys(err.fields)[0];
-      if (form.elements[first]) form.elements[first].focus();
+    if (err instanceof ApiError && err.status === 422 && Object.keys(err.fields).length) {
+      const [first] = showErrors(err.fields, formError);
+      if (first && form.elements[first]) form.elements[first].focus();
     } else {
       formError.textContent = err.message;
       formError.hidden = false;

@@ -19,7 +19,7 @@ function cardHtml(job) {
       <p>${escapeHtml(job.preferred_date)} · ${escapeHtml(job.window)} ${money(job.price_cents)}</p>
       <p>${escapeHtml(job.address)}</p>
       <p class="muted">${escapeHtml(job.items)}</p>
-      <p><a href="${escapeHtml(job.tracking_url)}" target="_blank" rel="noopener" class="tracking">tracking link</a> · <a href="tel:${escapeHtml(job.phone)}">${escapeHtml(job.phone)}</a></p>
+      <p><a href="${escapeHtml(job.tracking_url)}" target="_blank" rel="noopener" class="tracking">tracking link</a> · <a href="tel:${escapeHtml(job.phone)}">${escapeHtml(job.phone_display)}</a></p>
       ${moves.length ? `<select aria-label="Move ${escapeHtml(job.job_id)} to"><option value="">Move to…</option>${options}</select>` : ''}
     </article>`;
 }
@@ -90,11 +90,41 @@ function newJobForm() {
         <label for="nj-items">Items</label><input id="nj-items" name="items"><p class="field-error" data-error-for="items" hidden></p>
         <div class="grid2">
           <div><label for="nj-date">Day</label><input id="nj-date" name="preferred_date" type="date"><p class="field-error" data-error-for="preferred_date" hidden></p></div>
-          <div><label for="nj-window">Time of day</label><select id="nj-window" name="window"><option value="any">Any time</option><option value="morning">Morning</option><option value="afternoon">Afternoon</option><option value="evening">Evening</option></select></div>
+          <div><label for="nj-window">Time of day</label><select id="nj-window" name="window"><option value="any">Any time</option><option value="morning">Morning</option><option value="afternoon">Afternoon</option><option value="evening">Evening</option></select><p class="field-error" data-error-for="window" hidden></p></div>
         </div>
+        <label for="nj-notes">Notes</label><textarea id="nj-notes" name="notes" rows="2"></textarea><p class="field-error" data-error-for="notes" hidden></p>
+        <p class="error" role="alert" id="new-job-error" hidden></p>
         <button type="submit">Add job</button>
       </form>
     </details>`;
+}
+
+// Dollars as typed ("95", "95.50", "$1,200") to cents, or null when it is not an amount.
+function cents(typed) {
+  const plain = typed.replace(/[$,\s]/g, '');
+  if (!/^\d{1,7}(\.\d{1,2})?$/.test(plain)) return null;
+  const [dollars, part = ''] = plain.split('.');
+  return Number(dollars) * 100 + Number(part.padEnd(2, '0'));
+}
+
+// Each sentence the API sent goes next to its field (the price's next to the price typed in
+// dollars); one about no field of the form goes above the button.
+function showErrors(form, fields) {
+  const shown = [];
+  for (const el of form.querySelectorAll('[data-error-for]')) {
+    const name = el.dataset.errorFor;
+    const message = fields[name];
+    el.textContent = message || '';
+    el.hidden = !message;
+    const input = form.elements[name === 'price_cents' ? 'price' : name];
+    if (input) input.setAttribute('aria-invalid', message ? 'true' : 'false');
+    if (message) shown.push(input);
+  }
+  const rest = Object.keys(fields).filter((name) => !form.querySelector(`[data-error-for="${name}"]`)).map((name) => fields[name]);
+  const formError = form.querySelector('#new-job-error');
+  formError.textContent = rest.join(' ');
+  formError.hidden = rest.length === 0;
+  if (shown[0]) shown[0].focus();
 }
 
 function wireNewJob() {
@@ -102,23 +132,25 @@ function wireNewJob() {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const body = Object.fromEntries(new FormData(form).entries());
-    const price = body.price;
+    const price = body.price.trim();
     delete body.price;
-    if (price) body.price_cents = Math.round(Number(price) * 100);
+    if (price) {
+      body.price_cents = cents(price);
+      if (body.price_cents === null) {
+        showErrors(form, { price_cents: 'Please give the price in dollars, like 95 or 95.50.' });
+        return;
+      }
+    }
     if (!body.email) delete body.email;
     if (!body.preferred_date) delete body.preferred_date;
     try {
       await api('/api/jobs', { method: 'POST', body });
       form.reset();
-      form.querySelectorAll('[data-error-for]').forEach((el) => { el.hidden = true; });
+      showErrors(form, {});
       await load();
     } catch (err) {
-      if (err instanceof ApiError && err.status === 422) {
-        form.querySelectorAll('[data-error-for]').forEach((el) => {
-          el.textContent = err.fields[el.dataset.errorFor] || '';
-          el.hidden = !err.fields[el.dataset.errorFor];
-        });
-      } else banner('bad', err.message);
+      if (err instanceof ApiError && err.status === 422 && Object.keys(err.fields).length) showErrors(form, err.fields);
+      else banner('bad', err.message);
     }
   });
 }
