@@ -173,7 +173,8 @@ def _sentence(kind: str, label: str, ctx: dict[str, Any], message: str, given: A
     cap = label[:1].upper() + label[1:]
     if kind in ("too_short", "too_long") and isinstance(given, str):  # a length constraint after a validator
         kind = "string_" + kind
-    if kind in ("missing", "string_too_short") and ctx.get("min_length", 1) <= 1:
+    blank = isinstance(given, str) and not given.strip()
+    if kind == "missing" or (kind == "string_too_short" and (ctx.get("min_length", 1) <= 1 or blank)):
         return f"Please fill in {label}."
     sentences = {
         "string_too_short": f"{cap} needs at least {ctx.get('min_length')} characters.",

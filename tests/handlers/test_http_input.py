@@ -26,6 +26,7 @@ def _model():
 
     class Order(BaseModel):
         name: Line(50) = Field(title="your name")
+        address: Line(100, min_length=5) = Field("1 Main Street", title="the pickup address")
         phone: Phone = Field(title="your phone number")
         email: OptionalEmail = Field(None, title="your e-mail")
         count: int = Field(1, ge=1, le=10, title="the number of guests")
@@ -93,6 +94,8 @@ def test_a_body_over_the_limit_is_413_before_it_is_read(app):
     ("count", 11, "The number of guests should be at most 10."),
     ("phone", "1234567", "That is not a phone number we can call: check the area code and the number of digits."),
     ("email", "not-an-address", "Please enter an e-mail address like name@example.com."),
+    ("address", "  ", "Please fill in the pickup address."),
+    ("address", "1 Ma", "The pickup address needs at least 5 characters."),
     ("kind", "c", "Please choose one of: a or b."),
     ("name", "a\x00b", "Please use only letters, digits, spaces and punctuation."),
 ])
