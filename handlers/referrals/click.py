@@ -22,7 +22,7 @@ from handlers.shared.http import header, logger, make_api
 from handlers.shared.secrets import secret_value
 from handlers.shared.settings import HttpSettings, secret, setting, table
 
-CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+CODE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 
 
 class ClickSettings(HttpSettings):
@@ -82,27 +82,24 @@ def count(code: str, known_format: bool) -> str:
     return storage.record_click(settings.stats_table, settings.clicks_table, click)
 
 
-@app.route("/ref/<code>", method=["GET", "HEAD"])
-def follow(code: str) -> Response:
-    code = normalise(code)
-    known_format = bool(CODE.match(code))
+# Every path under /ref/ is a referral link, however mangled ("/ref/solare/", "/ref//solare", "/ref/a/b"):
+# the visitor is sent on, never shown an error page.
+@app.route(r"/ref/[\s\S]*", method=["GET", "HEAD"])
+def follow() -> Response:
+    code = normalise(app.current_event.path.removeprefix("/ref/"))
+    known_format = bool(CODE.fullmatch(code))
     counted_for = storage.ORPHAN
     if app.current_event.http_method == "GET":
         try:
             counted_for = count(code, known_format)
         except Exception:  # never let counting stop the visitor
-            logger.exception("click not counted", extra={"code": code})
+            logger.exception("click not counted", extra={"code": code[:80]})
     elif known_format:
         counted_for = code  # HEAD: attribute, do not count
     query = list((app.current_event.query_string_parameters or {}).items())
     source = None if counted_for == storage.ORPHAN else counted_for
     location = destination_url(settings.destination, query, source, settings.campaign)
     return Response(status_code=302, headers={"Location": location, "Cache-Control": "no-store"}, body="")
-
-
-@app.route("/ref/", method=["GET", "HEAD"])
-def follow_without_code() -> Response:
-    return follow("")
 
 
 @logger.inject_lambda_context

@@ -82,11 +82,20 @@ def test_an_unknown_code_redirects_without_attribution_and_counts_as_an_orphan(c
     assert event["vendor"]["S"] == storage.ORPHAN and event["code"]["S"] == "nosuchvendor"
 
 
-@pytest.mark.parametrize("path", ["/ref/", "/ref/..%2F..%2Fetc", "/ref/" + "x" * 300, "/ref/%F0%9F%98%80"])
+@pytest.mark.parametrize("path", ["/ref/", "/ref/..%2F..%2Fetc", "/ref/" + "x" * 300, "/ref/%F0%9F%98%80", "/ref/a/b",
+                                  "/ref/../../etc", '/ref/a"b', "/ref/a\\b", "/ref/a`b", "/ref/a#b", "/ref/\x00",
+                                  "/ref/%E2%80%AE", "/ref/solare/extra"])
 def test_malformed_codes_still_redirect_and_count_as_orphans(click, path):
     reply = click.get(path)
-    assert reply.status == 302
+    assert reply.status == 302 and "utm_source" not in query_of(reply.headers["Location"])
     assert total(storage.ORPHAN)["clicks"] == 1
+
+
+@pytest.mark.parametrize("path", ["/ref/solare/", "/ref//solare", "/ref/solare//", "/ref/%20solare%20"])
+def test_a_vendors_code_with_stray_slashes_or_spaces_is_still_theirs(click, path):
+    reply = click.get(path)
+    assert reply.status == 302 and query_of(reply.headers["Location"])["utm_source"] == "solare"
+    assert total("solare")["clicks"] == 1
 
 
 @pytest.mark.parametrize("agent", [
