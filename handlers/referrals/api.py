@@ -22,7 +22,7 @@ from handlers.shared.errors import ApiError, not_found
 from handlers.shared.http import body, html_response, json_response, logger, make_api, public_base_url
 from handlers.shared.settings import MailSettings, StaffSettings, setting, table
 
-BATCH_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
+BATCH_ID = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}")
 
 
 class ReferralApiSettings(StaffSettings, MailSettings):
@@ -39,14 +39,17 @@ app = make_api(settings.origin_verify_secret)
 staff_only = auth.staff_only(settings.session_key_secret)
 
 
+DAYS = re.compile(r"[0-9]{1,4}")  # ASCII digits only: int() also reads " 7", "1_0" and "٣"
+MAX_DAYS = 90
+
+
 def _days(raw: str | None) -> int:
-    try:
-        days = int(raw or 30)
-    except ValueError:
-        raise ApiError(422, "validation_failed", "days must be a whole number.", {"days": "not a number"}) from None
-    if not 1 <= days <= 90:
-        raise ApiError(422, "validation_failed", "days must be between 1 and 90.", {"days": "between 1 and 90"})
-    return days
+    if raw is None:
+        return 30
+    if not DAYS.fullmatch(raw) or not 1 <= int(raw) <= MAX_DAYS:
+        problem = f"Please choose a number of days from 1 to {MAX_DAYS}."
+        raise ApiError(422, "validation_failed", problem, {"days": problem})
+    return int(raw)
 
 
 @app.get("/api/referrals/stats", middlewares=[staff_only])
@@ -56,7 +59,7 @@ def stats():
 
 
 def _batch_or_404(batch_id: str) -> dict:
-    batch = storage.get_batch(settings.outreach_table, batch_id) if BATCH_ID.match(batch_id) else None
+    batch = storage.get_batch(settings.outreach_table, batch_id) if BATCH_ID.fullmatch(batch_id) else None
     if batch is None:
         raise not_found("That outreach batch")
     return batch
@@ -76,13 +79,15 @@ def create_batch():
     vendors = storage.vendors(settings.stats_table)
     if request.vendor_codes is not None:
         known = {v["code"] for v in vendors}
-        unknown = [c for c in request.vendor_codes if c not in known]
-        if unknown or not request.vendor_codes:
-            problem = f"unknown vendor codes: {', '.join(unknown)}" if unknown else "name at least one vendor"
-            raise ApiError(422, "validation_failed", f"vendor_codes: {problem}.", {"vendor_codes": problem})
+        unknown = [code for code in request.vendor_codes if code not in known]
+        if unknown:
+            problem = (f"We have no vendor with the code {unknown[0]}." if len(unknown) == 1
+                       else f"We have no vendors with the codes {', '.join(unknown)}.") + " Please choose vendors from the list."
+            raise ApiError(422, "validation_failed", problem, {"vendor_codes": problem})
         vendors = [v for v in vendors if v["code"] in request.vendor_codes]
     if not vendors:
-        raise ApiError(422, "validation_failed", "There are no vendors to write to.", {"vendor_codes": "no vendors"})
+        problem = "There are no vendors to write to yet: add them to the stack's vendors first."
+        raise ApiError(422, "validation_failed", problem, {"vendor_codes": problem})
     mails = outreach.render_mails(request, vendors, settings.business_name, public_base_url(app))
     now = datetime.now(timezone.utc)
     batch = {"id": outreach.new_batch_id(now), "status": "pending_review", "created_at": utc_stamp(now),

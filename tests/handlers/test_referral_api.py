@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 
 from handlers.shared.aws import client
@@ -54,10 +56,17 @@ def test_stats_per_vendor_clicks_uniques_bots_last_click_and_daily_series(api, c
     assert rows["puesto"]["clicks"] == 0 and rows["puesto"]["daily"] == []
 
 
-@pytest.mark.parametrize("days", ["abc", "0", "91"])
-def test_stats_reject_a_bad_window(api, staff_cookie, days):
+@pytest.mark.parametrize("days", ["abc", "0", "91", "-1", "7.5", str(10**9), "1" * 5000, " 7", "1_0", "\u0663", ""])
+def test_stats_reject_a_bad_window_in_a_sentence(api, staff_cookie, days):
+    reply = api.get("/api/referrals/stats", headers={"cookie": staff_cookie}, query=urlencode({"days": days}))
+    assert reply.status == 422
+    assert reply.json()["fields"] == {"days": "Please choose a number of days from 1 to 90."}
+
+
+@pytest.mark.parametrize("days", ["1", "7", "90"])
+def test_stats_take_a_window_of_one_to_ninety_days(api, staff_cookie, days):
     reply = api.get("/api/referrals/stats", headers={"cookie": staff_cookie}, query=f"days={days}")
-    assert reply.status == 422 and "days" in reply.json()["fields"]
+    assert reply.status == 200 and reply.json()["days"] == int(days)
 
 
 def test_a_batch_is_rendered_for_review_and_nothing_is_sent(api, staff_cookie, sent_mail):
@@ -90,19 +99,47 @@ def test_a_batch_for_some_vendors(api, staff_cookie):
     assert reply.status == 201 and sorted(m["code"] for m in reply.json()["mails"]) == ["puesto", "smallgoods"]
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"subject": "Hi"}, "subject"),
-    ({"subject": "x" * 151}, "subject"),
-    ({"vendor_codes": ["solare", "nobody"]}, "vendor_codes"),
-    ({"vendor_codes": []}, "vendor_codes"),
-    ({"vendor_codes": "solare"}, "vendor_codes"),
-    ({"note": 5}, "note"),
+@pytest.mark.parametrize("body, field, sentence", [
+    ({"subject": "Hi"}, "subject", "The subject needs at least 3 characters."),
+    ({"subject": "x" * 151}, "subject", "The subject is too long: at most 150 characters, please."),
+    ({"subject": "   "}, "subject", "Please fill in the subject."),
+    ({"subject": "\u00a0\t\n"}, "subject", "Please fill in the subject."),
+    ({"subject": "Hello\u0000there"}, "subject", "Please use only letters, digits, spaces and punctuation."),
+    ({"subject": "Hi\u202eereht"}, "subject", "Please use only letters, digits, spaces and punctuation."),
+    ({"subject": 5}, "subject", "The subject should be text."),
+    ({"note": 5}, "note", "The note should be text."),
+    ({"note": "x" * 2001}, "note", "The note is too long: at most 2000 characters, please."),
+    ({"note": "a\u0007b"}, "note", "Please use only letters, digits, spaces and punctuation."),
+    ({"vendor_codes": ["solare", "nobody"]}, "vendor_codes",
+     "We have no vendor with the code nobody. Please choose vendors from the list."),
+    ({"vendor_codes": ["nobody", "noone"]}, "vendor_codes",
+     "We have no vendors with the codes nobody, noone. Please choose vendors from the list."),
+    ({"vendor_codes": []}, "vendor_codes", "Please choose at least one vendor to write to."),
+    ({"vendor_codes": "solare"}, "vendor_codes", "Please choose the vendors from the list."),
+    ({"vendor_codes": [1, 2]}, "vendor_codes", "Please choose the vendors from the list."),
+    ({"vendor_codes": [True]}, "vendor_codes", "Please choose the vendors from the list."),
+    ({"vendor_codes": ["../etc"]}, "vendor_codes",
+     "Please choose the vendors from the list: one of these is not a vendor code."),
+    ({"vendor_codes": ["solare"] * 101}, "vendor_codes", "Please choose at most 100 vendors at a time."),
 ])
-def test_a_bad_batch_request_names_the_field_and_writes_nothing(api, staff_cookie, body, field):
+def test_a_bad_batch_request_names_the_field_in_a_sentence_and_writes_nothing(api, staff_cookie, body, field, sentence):
     reply = api.post("/api/referrals/outreach", body, headers={"cookie": staff_cookie})
     assert reply.status == 422
-    assert field in reply.json()["fields"]
+    assert reply.json()["fields"] == {field: sentence}
     assert outreach_items() == []
+
+
+def test_every_field_problem_is_named_at_once(api, staff_cookie):
+    reply = api.post("/api/referrals/outreach", {"subject": " ", "note": 1, "vendor_codes": []}, headers={"cookie": staff_cookie})
+    assert reply.status == 422 and set(reply.json()["fields"]) == {"subject", "note", "vendor_codes"}
+
+
+def test_vendor_codes_are_read_as_the_page_sends_them(api, staff_cookie):
+    reply = api.post("/api/referrals/outreach", {"vendor_codes": ["Solare", " puesto ", "solare"], "subject": "  Your   link "},
+                     headers={"cookie": staff_cookie})
+    assert reply.status == 201
+    assert sorted(m["code"] for m in reply.json()["mails"]) == ["puesto", "solare"]
+    assert reply.json()["batch"]["subject"] == "Your link"
 
 
 def test_approving_sends_each_mail_once_and_a_second_approval_sends_nothing(api, staff_cookie, sent_mail):
