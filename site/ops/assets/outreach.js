@@ -1,7 +1,37 @@
 // Vendor outreach: render a batch, read the preview, approve it once to send.
-import { api, escapeHtml, requireStaff } from '/shared/app.js';
+import { api, ApiError, escapeHtml, requireStaff } from '/shared/app.js';
 
 const root = document.getElementById('app');
+// Where each field's problem is shown: next to the subject, the note, the vendor list.
+const FIELDS = { subject: '#subject', note: '#note', vendor_codes: 'input[name=vendor]' };
+
+// The API names each bad field with a sentence ("vendor_codes.0" is still the vendor list); what
+// belongs to no field on the form goes in the form's own error line.
+function showErrors(form, err) {
+  const fields = err instanceof ApiError ? err.fields : {};
+  const byField = {};
+  const other = [];
+  for (const [key, message] of Object.entries(fields)) {
+    const name = key.split('.')[0];
+    if (name in FIELDS) byField[name] = byField[name] || message;
+    else other.push(message);
+  }
+  for (const [name, selector] of Object.entries(FIELDS)) {
+    const line = form.querySelector(`[data-error-for="${name}"]`);
+    line.textContent = byField[name] || '';
+    line.hidden = !byField[name];
+    for (const input of form.querySelectorAll(selector)) {
+      if (byField[name]) input.setAttribute('aria-invalid', 'true');
+      else input.removeAttribute('aria-invalid');
+    }
+  }
+  const error = form.querySelector('#form-error');
+  const shown = Object.keys(byField).length > 0;
+  error.textContent = other.length ? other.join(' ') : shown ? '' : (err ? err.message : '');
+  error.hidden = !error.textContent;
+  const first = Object.keys(FIELDS).find((name) => byField[name]);
+  if (first) form.querySelector(FIELDS[first]).focus();
+}
 
 function batchRow(b) {
   return `<tr data-batch="${escapeHtml(b.id)}">
@@ -11,9 +41,17 @@ function batchRow(b) {
     <td class="num">${b.sent_count}/${b.mail_count}</td></tr>`;
 }
 
-async function showBatch(id) {
+// `problem`: what went wrong the last time this batch was acted on, shown under its button.
+async function showBatch(id, problem = '') {
   const panel = root.querySelector('#batch');
-  const { batch } = await api(`/api/referrals/outreach/${encodeURIComponent(id)}`);
+  if (!id) { panel.innerHTML = ''; return; }
+  let batch;
+  try {
+    ({ batch } = await api(`/api/referrals/outreach/${encodeURIComponent(id)}`));
+  } catch (err) {
+    panel.innerHTML = `<section class="card"><p class="error" role="alert">${escapeHtml(err.message)}</p></section>`;
+    return;
+  }
   const pending = batch.status === 'pending_review';
   panel.innerHTML = `
     <section class="card">
@@ -22,26 +60,25 @@ async function showBatch(id) {
          ${batch.sent_count} of ${batch.mail_count} sent.</p>
       <iframe class="preview-frame" title="Preview of the mails" src="/api/referrals/outreach/${encodeURIComponent(batch.id)}/preview"></iframe>
       ${pending ? '<button type="button" id="approve">Approve and send</button>' : ''}
-      <p class="error" role="alert" hidden></p>
+      <p class="error" id="batch-error" role="alert" ${problem ? '' : 'hidden'}>${escapeHtml(problem)}</p>
     </section>`;
   const button = panel.querySelector('#approve');
   if (button) {
     button.addEventListener('click', async () => {
       if (!window.confirm(`Send ${batch.mail_count} mails now?`)) return;
       button.disabled = true;
+      let failure = '';
       try {
         await api(`/api/referrals/outreach/${encodeURIComponent(batch.id)}/approve`, { method: 'POST' });
       } catch (err) {
-        const error = panel.querySelector('.error');
-        error.textContent = err.message;
-        error.hidden = false;
+        failure = err.message;
       }
-      await refresh(batch.id);
+      await refresh(batch.id, failure);
     });
   }
 }
 
-async function refresh(selected) {
+async function refresh(selected, problem = '') {
   const [{ batches }, stats] = await Promise.all([api('/api/referrals/outreach'), api('/api/referrals/stats?days=1')]);
   const vendors = stats.vendors.filter((v) => !v.orphan);
   root.innerHTML = `
@@ -49,13 +86,16 @@ async function refresh(selected) {
       <h1>Vendor outreach</h1>
       <p class="muted">Each vendor gets its own mail with its referral link. Nothing is sent until the batch is approved.</p>
       <label for="subject">Subject</label>
-      <input id="subject" name="subject" value="Your referral link" required>
+      <input id="subject" name="subject" value="Your referral link" maxlength="150" required aria-describedby="subject-error">
+      <p class="error" id="subject-error" data-error-for="subject" role="alert" hidden></p>
       <label for="note">A note for every vendor (optional)</label>
-      <textarea id="note" name="note" rows="3"></textarea>
-      <fieldset><legend>Vendors</legend><div class="checks">
+      <textarea id="note" name="note" rows="3" maxlength="2000" aria-describedby="note-error"></textarea>
+      <p class="error" id="note-error" data-error-for="note" role="alert" hidden></p>
+      <fieldset aria-describedby="vendors-error"><legend>Vendors</legend><div class="checks">
         ${vendors.map((v) => `<label><input type="checkbox" name="vendor" value="${escapeHtml(v.code)}" checked> ${escapeHtml(v.name)}</label>`).join('')}
-      </div></fieldset>
-      <p class="error" role="alert" hidden></p>
+      </div>
+      <p class="error" id="vendors-error" data-error-for="vendor_codes" role="alert" hidden></p></fieldset>
+      <p class="error" id="form-error" role="alert" hidden></p>
       <button type="submit">Prepare for review</button>
     </form>
     <table><thead><tr><th>Created</th><th>Subject</th><th>Status</th><th class="num">Sent</th></tr></thead>
@@ -64,22 +104,23 @@ async function refresh(selected) {
   const form = root.querySelector('#new-batch');
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const error = form.querySelector('.error');
-    error.hidden = true;
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
     try {
       const codes = [...form.querySelectorAll('input[name=vendor]:checked')].map((i) => i.value);
       const created = await api('/api/referrals/outreach', {
         method: 'POST', body: { subject: form.subject.value, note: form.note.value, vendor_codes: codes },
       });
+      showErrors(form, null);
       window.location.hash = created.batch.id;
       await refresh(created.batch.id);
     } catch (err) {
-      error.textContent = err.message;
-      error.hidden = false;
+      showErrors(form, err);
+    } finally {
+      button.disabled = false;
     }
   });
-  const id = selected || window.location.hash.slice(1);
-  if (id) await showBatch(id);
+  await showBatch(selected || window.location.hash.slice(1), problem);
 }
 
 window.addEventListener('hashchange', () => showBatch(window.location.hash.slice(1)));
