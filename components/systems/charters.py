@@ -74,6 +74,7 @@ class Charters(pulumi.ComponentResource):
                     link_days,
                     business,
                     zone,
+                    setting("booking horizon days", str(platform.cfg.booking_horizon_days)),
                 ],
                 url=True,
                 bundle=("itsdangerous", "jinja2", "markupsafe", "phonenumbers", "email_validator", "idna"),

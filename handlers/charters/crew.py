@@ -35,11 +35,15 @@ def current_link() -> tokens.CrewLink:
     return crew_link
 
 
+def revoked() -> ApiError:
+    return ApiError(410, "link_revoked", "This link was replaced or withdrawn. Ask the office for a new one.")
+
+
 def assignment(crew_link: tokens.CrewLink) -> tuple[dict, dict, list[dict]]:
     event, crew = storage.event_items(settings.charters_table, crew_link.event_id)
     me = next((m for m in crew if m["crew_id"] == crew_link.crew_id), None)
     if event is None or me is None or int(me["link_version"]) != crew_link.version:
-        raise ApiError(410, "link_revoked", "This link was replaced or withdrawn. Ask the office for a new one.")
+        raise revoked()
     return event, me, crew
 
 
@@ -55,9 +59,14 @@ def show():
 
 @app.post("/api/crew/acknowledge")
 def acknowledge():
+    from handlers.charters.models import Acknowledge
+
     crew_link = current_link()
+    body(app, Acknowledge)  # {} or {"acknowledged": true}: anything else is a mistake, not a yes
     assignment(crew_link)
-    storage.acknowledge(settings.charters_table, crew_link.event_id, crew_link.crew_id, crew_link.version, utc_stamp())
+    # The write repeats the version check: a staff revoke may land between the read and here.
+    if not storage.acknowledge(settings.charters_table, crew_link.event_id, crew_link.crew_id, crew_link.version, utc_stamp()):
+        raise revoked()
     return json_response(200, view(crew_link))
 
 
@@ -68,9 +77,11 @@ def tick():
     crew_link = current_link()
     request = body(app, ChecklistTick)
     if request.item not in CHECKLIST:
-        raise ApiError(422, "validation_failed", "item: not on this checklist.", {"item": "not on the checklist"})
+        message = "That is not an item of this checklist."
+        raise ApiError(422, "validation_failed", message, {"item": message})
     assignment(crew_link)
-    storage.tick(settings.charters_table, crew_link.event_id, crew_link.crew_id, crew_link.version, request.item, request.done)
+    if not storage.tick(settings.charters_table, crew_link.event_id, crew_link.crew_id, crew_link.version, request.item, request.done):
+        raise revoked()
     return json_response(200, view(crew_link))
 
 

@@ -38,6 +38,18 @@ def link_expiry(day: str, days_after: int, zone: str) -> int:
     return int(datetime.combine(last, time(0, 0), ZoneInfo(zone)).timestamp())
 
 
+def subject_text(value: str, limit: int = 40) -> str:
+    """Free text for a subject line: one line of printable characters (items written before the
+    field types folded them may hold anything), shortened."""
+    text = " ".join("".join(c if c.isprintable() else " " for c in str(value)).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def money(amount) -> str:
+    """12.5, "12.50" and "1.25E+1" are all stored as "12.50"."""
+    return f"{abs(amount):.2f}"  # amounts are never negative (the model says so): abs only turns -0 into 0
+
+
 def _clock(value: str) -> str:
     return value[:5]
 
@@ -91,12 +103,13 @@ def records(request: "CharterBooking", event_id: str, guest_code: str, meeting_p
         "date": request.date.isoformat(), "start_time": request.start_time.isoformat(timespec="minutes"),
         "duration_hours": str(request.duration_hours), "guest_name": request.guest_name,
         "guest_email": request.guest_email, "guest_count": request.guest_count,
-        "gross_revenue": str(request.gross_revenue), "captain_fee": str(request.captain_fee) if request.captain_fee is not None else None,
+        "gross_revenue": money(request.gross_revenue),
+        "captain_fee": money(request.captain_fee) if request.captain_fee is not None else None,
         "meeting_point": request.meeting_point or meeting_point, "notes": request.notes,
     }
     crew = [
         {"pk": f"EVENT#{event_id}", "sk": f"CREW#c{i + 1}", "crew_id": f"c{i + 1}", "name": m.name, "email": m.email,
-         "role": m.role, "link_version": 1, "checklist": {}}
+         "phone": m.phone, "role": m.role, "link_version": 1, "checklist": {}}
         for i, m in enumerate(request.crew)
     ]
     booking = {"pk": f"BOOKING#{request.source}#{request.external_id}", "sk": "BOOKING", "event_id": event_id,

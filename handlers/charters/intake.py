@@ -1,6 +1,12 @@
 """`POST /api/bookings` on the ops site: a marketplace booking (Boatsetter and the like), with
 the service key in X-Api-Key, checked against its stored hash in constant time.
 
+Everything the booking says is checked before anything is written: the body against the model
+(strict JSON, one-line names, e-mail syntax), and its date against the business's calendar
+(today up to `bookingHorizonDays` ahead, which also keeps year 9999 away from date arithmetic).
+A refused booking writes nothing, so the marketplace's corrected retry with the same external id
+is a first booking.
+
 Idempotent on (source, external_id): a retry answers 200 with the first answer and creates no
 second event, page or mail; it only finishes fan-out steps an earlier try could not. While
 another try holds a step (it is running, or it died and its lease has not lapsed) a retry answers
@@ -16,6 +22,7 @@ from handlers.charters import events, storage
 from handlers.shared import claims, mail
 from handlers.shared.aws import client
 from handlers.shared.auth import verify_service_key
+from handlers.shared.clock import business_date
 from handlers.shared.errors import ApiError
 from handlers.shared.http import body, header, json_response, logger, make_api, public_base_url
 from handlers.shared.params import parameter
@@ -37,6 +44,7 @@ class IntakeSettings(HttpSettings, MailSettings):
     crew_link_days = setting("crew link days")
     business_name = setting("business name")
     time_zone = setting("time zone")
+    booking_horizon_days = setting("booking horizon days")
 
 
 settings = IntakeSettings.load()
@@ -49,6 +57,13 @@ def check_service_key() -> None:
         raise ApiError(401, "missing_api_key", "Send the service key in the X-Api-Key header.")
     if not verify_service_key(given, secret_value(settings.service_key_secret)):
         raise ApiError(401, "wrong_api_key", "That service key is not right.")
+
+
+def date_problem(request) -> str | None:
+    """Why the charter's date cannot be booked (before today or past the horizon), or None."""
+    from handlers.shared.fields import day_problem
+
+    return day_problem(request.date, business_date(settings.time_zone), int(settings.booking_horizon_days), "date")
 
 
 def publish_guest_page(event: dict) -> None:
@@ -65,13 +80,17 @@ def publish_guest_page(event: dict) -> None:
 
 
 def mail_ops(event: dict, crew: list[dict], guest_url: str) -> None:
+    from handlers.shared.fields import national
+
     event = {"captain_fee": None, "notes": None, **event}  # optional fields are absent when unset
+    crew = [{**m, "phone_shown": national(m["phone"]) if m.get("phone") else None} for m in crew]
     context = {"business": settings.business_name, "event": event, "crew": crew, "guest_url": guest_url,
                "end_time": events.end_time(event)}
+    guest = events.subject_text(event["guest_name"])
     mail.send(sender=settings.mail_sender, configuration_set=settings.mail_configuration_set, to=settings.ops_email,
-                     subject=f"New charter {event['date']} {event['start_time'][:5]}: {event['guest_name']} ({event['source']})",
-                     html=mail.render("charters", "ops.html.j2", **context),
-                     text=mail.render("charters", "ops.txt.j2", **context))
+              subject=f"New charter {event['date']} {event['start_time'][:5]}: {guest} ({event['source']})",
+              html=mail.render("charters", "ops.html.j2", **context),
+              text=mail.render("charters", "ops.txt.j2", **context))
 
 
 def fan_out(event_id: str, guest_url: str) -> bool:
@@ -92,14 +111,24 @@ def create_booking():
     from handlers.charters.models import CharterBooking
 
     request = body(app, CharterBooking)
-    event_id, code = events.new_event_id(), events.new_guest_code()
-    guest_url = f"{parameter(settings.brand_url_parameter)}/g/{code}"
-    answer = {"event_id": event_id, "guest_code": code, "guest_url": guest_url}
-    created = storage.create(settings.charters_table, *events.records(request, event_id, code, settings.meeting_point, answer))
-    status = 201
-    if not created:
-        answer = json.loads(storage.get_booking(settings.charters_table, request.source, request.external_id)["answer"])
-        status = 200
+    table = settings.charters_table
+    problem = date_problem(request)
+    # A retry of a booking accepted earlier gets its first answer, whatever its date has become;
+    # nothing is computed from a refused date (year 9999 overflows the end time).
+    earlier = storage.get_booking(table, request.source, request.external_id) if problem else None
+    if problem and earlier is None:
+        raise ApiError(422, "validation_failed", problem, {"date": problem})
+    created = False
+    if earlier is None:
+        event_id, code = events.new_event_id(), events.new_guest_code()
+        guest_url = f"{parameter(settings.brand_url_parameter)}/g/{code}"
+        answer = {"event_id": event_id, "guest_code": code, "guest_url": guest_url}
+        created = storage.create(table, *events.records(request, event_id, code, settings.meeting_point, answer))
+        if not created:
+            earlier = storage.get_booking(table, request.source, request.external_id)
+    if earlier is not None:
+        answer = json.loads(earlier["answer"])
+    status = 201 if created else 200
     logger.info("charter booking", extra={"event_id": answer["event_id"], "retry": not created})
     if not fan_out(answer["event_id"], answer["guest_url"]):
         # Another try holds a step: answering 200 now would stop the marketplace's retries

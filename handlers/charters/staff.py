@@ -18,8 +18,9 @@ from handlers.shared.http import json_response, logger, make_api, public_base_ur
 from handlers.shared.secrets import secret_value
 from handlers.shared.settings import MailSettings, StaffSettings, secret, setting, table
 
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-CREW_FIELDS = ("crew_id", "name", "email", "role", "link_version", "acknowledged_at", "checklist")
+MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+EVENT_ID = re.compile(r"E[0-9a-f]{10}")
+CREW_FIELDS = ("crew_id", "name", "email", "phone", "role", "link_version", "acknowledged_at", "checklist")
 
 
 class CharterStaffSettings(StaffSettings, MailSettings):
@@ -38,7 +39,7 @@ staff_only = auth.staff_only(settings.session_key_secret)
 
 
 def _event_or_404(event_id: str) -> tuple[dict, list[dict]]:
-    event, crew = storage.event_items(settings.charters_table, event_id) if re.match(r"^E[0-9a-f]{10}$", event_id) else (None, [])
+    event, crew = storage.event_items(settings.charters_table, event_id) if EVENT_ID.fullmatch(event_id) else (None, [])
     if event is None:
         raise not_found("That charter")
     return event, crew
@@ -47,8 +48,9 @@ def _event_or_404(event_id: str) -> tuple[dict, list[dict]]:
 @app.get("/api/charters/events", middlewares=[staff_only])
 def calendar():
     month = app.current_event.get_query_string_value("month") or business_date(settings.time_zone).strftime("%Y-%m")
-    if not MONTH.match(month):
-        raise ApiError(422, "validation_failed", "month: use YYYY-MM.", {"month": "use YYYY-MM"})
+    if not MONTH.fullmatch(month):
+        message = "Pick a month like 2026-12."
+        raise ApiError(422, "validation_failed", message, {"month": message})
     return json_response(200, {"month": month, "events": storage.calendar(settings.charters_table, [month])})
 
 
@@ -56,7 +58,16 @@ def calendar():
 def show(event_id: str):
     event, crew = _event_or_404(event_id)
     shown = {k: v for k, v in event.items() if k not in ("pk", "sk")}
-    return json_response(200, {"event": shown, "crew": [{k: m.get(k) for k in CREW_FIELDS} for m in crew]})
+    return json_response(200, {"event": shown, "crew": [_crew_shown(m) for m in crew]})
+
+
+def _crew_shown(member: dict) -> dict:
+    shown = {k: member.get(k) for k in CREW_FIELDS}
+    if shown["phone"]:  # stored in E.164, shown the way the shop writes numbers
+        from handlers.shared.fields import national
+
+        shown["phone_shown"] = national(shown["phone"])
+    return shown
 
 
 def _crew_member(event_id: str, crew_id: str) -> tuple[dict, dict]:

@@ -102,21 +102,34 @@ def revoke(table: str, event_id: str, crew_id: str) -> int:
     return int(response["Attributes"]["link_version"]["N"])
 
 
-def acknowledge(table: str, event_id: str, crew_id: str, version: int, at: str) -> None:
-    client("dynamodb").update_item(
+def _if_current(update: dict) -> bool:
+    """One UpdateItem conditional on the assignment's link version; False when a revoke (or
+    reissue) bumped it after the caller checked the link."""
+    dynamodb = client("dynamodb")
+    try:
+        dynamodb.update_item(**update)
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def acknowledge(table: str, event_id: str, crew_id: str, version: int, at: str) -> bool:
+    """Record the first acknowledgement, if link `version` is still current."""
+    return _if_current(dict(
         TableName=table, Key={"pk": _s(f"EVENT#{event_id}"), "sk": _s(f"CREW#{crew_id}")},
         UpdateExpression="SET acknowledged_at = if_not_exists(acknowledged_at, :at)",
         ConditionExpression="link_version = :v", ExpressionAttributeValues={":at": _s(at), ":v": {"N": str(version)}},
-    )
+    ))
 
 
-def tick(table: str, event_id: str, crew_id: str, version: int, item: str, done: bool) -> None:
-    client("dynamodb").update_item(
+def tick(table: str, event_id: str, crew_id: str, version: int, item: str, done: bool) -> bool:
+    """Tick or untick a checklist item, if link `version` is still current."""
+    return _if_current(dict(
         TableName=table, Key={"pk": _s(f"EVENT#{event_id}"), "sk": _s(f"CREW#{crew_id}")},
         UpdateExpression="SET checklist.#item = :done", ConditionExpression="link_version = :v",
         ExpressionAttributeNames={"#item": item},
         ExpressionAttributeValues={":done": {"BOOL": done}, ":v": {"N": str(version)}},
-    )
+    ))
 
 
 def calendar(table: str, months: list[str]) -> list[dict]:

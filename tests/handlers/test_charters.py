@@ -206,3 +206,155 @@ def test_staff_see_the_calendar_and_the_full_event(intake, staff, staff_cookie):
     assert full["event"]["gross_revenue"] == "840.75" and [m["email"] for m in full["crew"]] == ["sam@crew.example", "ada@crew.example"]
     assert staff.get("/api/charters/events/Enotanevent", headers={"cookie": staff_cookie}, host=OPS_HOST).status == 404
     assert staff.get("/api/charters/events", headers={"cookie": staff_cookie}, query="month=2026-13", host=OPS_HOST).status == 422
+
+
+# -- issue 10: everything checked before anything is written --------------------------------
+
+TODAY = datetime.now(ZoneInfo("America/Los_Angeles")).date()
+HORIZON = 365  # bookingHorizonDays' default, which the dev stack keeps
+PYDANTIC_WORDING = ("Field required", "String should", "Input should", "Value error", "validation error")
+
+
+def test_the_intake_is_linked_the_booking_horizon(intake):
+    assert intake.env["BOOKING_HORIZON_DAYS_SETTING"] == str(HORIZON)
+
+
+@pytest.mark.parametrize("field, value, where", [
+    ("guest_name", "   ", "guest_name"), ("guest_name", "\t\n", "guest_name"), ("guest_name", "\u00a0", "guest_name"),
+    ("crew", [{"name": " \u00a0 ", "email": "sam@crew.example", "role": "captain"}], "crew.0.name"),
+    ("crew", [{"name": "Sam", "email": "sam@crew.example", "role": "captain", "phone": "1234567"}], "crew.0.phone"),
+    ("date", "9999-12-31", "date"), ("date", (TODAY - timedelta(days=1)).isoformat(), "date"),
+    ("date", (TODAY + timedelta(days=HORIZON + 1)).isoformat(), "date"), ("guest_count", True, "guest_count"),
+])
+def test_a_refused_booking_writes_nothing_and_its_corrected_retry_is_a_first_booking(intake, sent_mail, field, value, where):
+    reply = book(intake, {**BOOKING, field: value})
+    assert reply.status == 422, reply.text
+    answer = reply.json()
+    assert list(answer["fields"]) == [where] and answer["message"] == answer["fields"][where]
+    assert not any(phrase in answer["message"] for phrase in PYDANTIC_WORDING), answer
+    assert items("") == [] and guest_pages() == [] and sent_mail() == []
+    # The marketplace fixes the booking and sends it again under the same external id.
+    again = book(intake)
+    assert again.status == 201, again.text
+    assert len(items("EVENT#")) == 3 and len(guest_pages()) == 1 and len(sent_mail()) == 3
+
+
+def test_the_date_sentences_say_what_is_wrong(intake):
+    past = book(intake, {**BOOKING, "date": (TODAY - timedelta(days=1)).isoformat()}).json()
+    assert past["fields"]["date"] == "Please pick today or a later date."
+    far = book(intake, {**BOOKING, "date": "9999-12-31"}).json()
+    assert far["fields"]["date"] == f"We take bookings up to {HORIZON} days ahead."
+
+
+def test_today_and_the_last_day_of_the_horizon_can_be_booked(intake):
+    assert book(intake, {**BOOKING, "external_id": "BS-TODAY", "date": TODAY.isoformat()}).status == 201
+    last = (TODAY + timedelta(days=HORIZON)).isoformat()
+    assert book(intake, {**BOOKING, "external_id": "BS-LAST", "date": last}).status == 201
+
+
+def test_a_retry_after_the_charter_day_still_gets_the_first_answer(intake, sent_mail, monkeypatch):
+    first = book(intake)
+    assert first.status == 201
+    after = datetime.fromisoformat(DAY).date() + timedelta(days=1)
+    monkeypatch.setattr(intake.module, "business_date", lambda zone: after)
+    again = book(intake)
+    assert again.status == 200 and again.json() == first.json()
+    odd = book(intake, {**BOOKING, "date": "9999-12-31"})  # same external id: nothing computed from the date
+    assert odd.status == 200 and odd.json() == first.json()
+    assert len(items("EVENT#")) == 3 and len(sent_mail()) == 3
+
+
+def raw_headers(message) -> "email.message.Message":
+    """The header block SES would build for a Simple message (EmailMessage refuses CR/LF in a value)."""
+    import email
+    from email.message import EmailMessage
+
+    built = EmailMessage()
+    built["From"] = message.source
+    built["To"] = ", ".join(message.destinations["ToAddresses"])
+    built["Subject"] = message.subject
+    built.set_content("body")
+    return email.message_from_bytes(bytes(built))
+
+
+def test_no_name_reaches_a_mail_header(intake, sent_mail):
+    hostile = {**BOOKING, "guest_name": "Dana\r\nBcc: x@evil.example\r\n" + "Whitfield " * 8,
+               "crew": [{"name": "Sam\r\nBcc: y@evil.example", "email": "sam@crew.example", "role": "captain\nCc: z@evil.example"}]}
+    assert book(intake, hostile).status == 201
+    mails = sent_mail()
+    assert sorted(d for m in mails for d in m.destinations["ToAddresses"]) == ["ops@dev.mainstreet.example", "sam@crew.example"]
+    for message in mails:
+        headers = raw_headers(message)
+        assert headers.get_all("Bcc") is None and headers.get_all("Cc") is None
+        assert set(message.destinations) <= {"ToAddresses"} or not any(message.destinations.get(k) for k in ("CcAddresses", "BccAddresses"))
+        assert message.subject.isprintable() and len(message.subject) <= 100, message.subject
+    crew_mail = next(m for m in mails if m.destinations["ToAddresses"] == ["sam@crew.example"])
+    assert crew_mail.subject == f"Crew call: charter on {DAY} at 17:30"  # fixed wording, nothing the marketplace wrote
+    ops_mail = next(m for m in mails if m.destinations["ToAddresses"] == ["ops@dev.mainstreet.example"])
+    assert ops_mail.subject.startswith(f"New charter {DAY} 17:30: Dana Bcc: x@evil.example Whitfield")
+    event = next(i for i in items("EVENT#") if i["sk"]["S"] == "EVENT")
+    assert event["guest_name"]["S"].startswith("Dana Bcc: x@evil.example Whitfield")  # one line, as stored
+
+
+def test_a_crew_phone_is_stored_in_e164_and_shown_the_local_way(intake, staff, staff_cookie, sent_mail):
+    booking = {**BOOKING, "gross_revenue": "8.4075E+2",
+               "crew": [{"name": "Sam Rivera", "email": "sam@crew.example", "role": "captain", "phone": "(415) 555-0134"},
+                        {"name": "Ada Chen", "email": "ada@crew.example", "role": "deckhand", "phone": " "}]}
+    event_id = book(intake, booking).json()["event_id"]
+    full = staff.get(f"/api/charters/events/{event_id}", headers={"cookie": staff_cookie}, host=OPS_HOST).json()
+    sam, ada = full["crew"]
+    assert (sam["phone"], sam["phone_shown"]) == ("+14155550134", "(415) 555-0134")
+    assert ada["phone"] is None and "phone_shown" not in ada
+    assert full["event"]["gross_revenue"] == "840.75"  # stored as written, not in the sender's notation
+    ops_mail = next(m for m in sent_mail() if m.destinations["ToAddresses"] == ["ops@dev.mainstreet.example"])
+    assert "(415) 555-0134" in ops_mail.body
+
+
+# -- a crew write racing a staff revoke ------------------------------------------------------
+
+
+@pytest.fixture
+def revoked_mid_request(monkeypatch):
+    """revoked_mid_request(event_id, crew_id): the next read of that event's crew returns what it
+    read, then the office revokes the link, before the handler writes (the race)."""
+    from handlers.charters import storage
+
+    real = storage.event_items
+
+    def arm(event_id: str, crew_id: str):
+        def read_then_revoke(table, wanted):
+            found = real(table, wanted)
+            monkeypatch.setattr(storage, "event_items", real)
+            storage.revoke(table, event_id, crew_id)
+            return found
+
+        monkeypatch.setattr(storage, "event_items", read_then_revoke)
+
+    return arm
+
+
+@pytest.mark.parametrize("path, payload", [("/api/crew/acknowledge", {"acknowledged": True}),
+                                           ("/api/crew/checklist", {"item": "Life jackets counted", "done": True})])
+def test_a_crew_write_racing_a_revoke_is_410_and_writes_nothing(intake, crew, sent_mail, revoked_mid_request, path, payload):
+    event_id = book(intake).json()["event_id"]
+    token = crew_token(sent_mail, "ada@crew.example")
+    revoked_mid_request(event_id, "c2")
+    reply = crew.post(path, payload, headers={"x-crew-token": token}, host=OPS_HOST)
+    assert reply.status == 410, reply.text
+    assert reply.json() == {"error": "link_revoked", "message": "This link was replaced or withdrawn. Ask the office for a new one.",
+                            "fields": {}}
+    ada = next(i for i in items("EVENT#") if i["sk"]["S"] == "CREW#c2")
+    assert ada["link_version"]["N"] == "2" and "acknowledged_at" not in ada and ada["checklist"]["M"] == {}
+
+
+@pytest.mark.parametrize("payload, status", [({"acknowledged": False}, 422), ({"acknowledged": "yes"}, 422), ("[]", 400)])
+def test_an_acknowledgement_is_a_yes_or_nothing(intake, crew, sent_mail, payload, status):
+    book(intake)
+    token = crew_token(sent_mail, "ada@crew.example")
+    kwargs = {"body": payload, "headers": {"x-crew-token": token, "content-type": "application/json"}} if isinstance(payload, str) \
+        else {"json_body": payload, "headers": {"x-crew-token": token}}
+    reply = crew.request("POST", "/api/crew/acknowledge", host=OPS_HOST, **kwargs)
+    assert reply.status == status, reply.text
+    ada = next(i for i in items("EVENT#") if i["sk"]["S"] == "CREW#c2")
+    assert "acknowledged_at" not in ada
+    assert crew.post("/api/crew/acknowledge", headers={"x-crew-token": token}, host=OPS_HOST).status == 200  # no body: a yes
