@@ -1,45 +1,79 @@
 // The charter calendar for staff: a month of charters, one opened in full with its crew, whose
-// links can be withdrawn or sent again.
+// links can be withdrawn or sent again. Every failure is said in the API's own words.
 import { api, escapeHtml, requireStaff } from '/shared/app.js';
 
 const root = document.getElementById('app');
 const today = new Date().toISOString().slice(0, 7);
 
+// The API's sentence when it sent one; a plain one when the network or a proxy failed.
+function say(err) {
+  if (err && err.code) return err.message;
+  if (err && err.status >= 500) return 'Something went wrong on our side. Try again in a minute.';
+  return 'We could not reach the server. Check your connection and try again.';
+}
+
 async function showEvent(eventId) {
-  const { event, crew } = await api(`/api/charters/events/${encodeURIComponent(eventId)}`);
   const panel = root.querySelector('#event');
+  if (!panel || !eventId) return;
+  let event;
+  let crew;
+  try {
+    ({ event, crew } = await api(`/api/charters/events/${encodeURIComponent(eventId)}`));
+  } catch (err) {
+    panel.innerHTML = `<p class="error" role="alert" id="event-error">${escapeHtml(say(err))}</p>`;
+    return;
+  }
   const rows = crew.map((m) => `
     <tr data-crew="${escapeHtml(m.crew_id)}"><td>${escapeHtml(m.name)}</td><td>${escapeHtml(m.role)}</td><td>${escapeHtml(m.email)}</td>
+      <td>${m.phone_shown ? `<a href="tel:${escapeHtml(m.phone)}">${escapeHtml(m.phone_shown)}</a>` : '—'}</td>
       <td>${m.acknowledged_at ? 'confirmed' : '—'}</td>
       <td><button type="button" data-act="reissue">Send a new link</button> <button type="button" data-act="revoke">Withdraw link</button></td></tr>`).join('');
   panel.innerHTML = `
     <section class="card">
       <h2>${escapeHtml(event.date)} ${escapeHtml(event.start_time)} · ${escapeHtml(event.guest_name)}</h2>
-      <p>${event.guest_count} guests · from ${escapeHtml(event.source)} (${escapeHtml(event.external_id)}) · revenue ${escapeHtml(event.gross_revenue)}${event.captain_fee ? `, captain's fee ${escapeHtml(event.captain_fee)}` : ''}</p>
+      <p>${escapeHtml(event.guest_count)} guests · from ${escapeHtml(event.source)} (${escapeHtml(event.external_id)}) · revenue ${escapeHtml(event.gross_revenue)}${event.captain_fee ? `, captain's fee ${escapeHtml(event.captain_fee)}` : ''}</p>
       <p>Meet at ${escapeHtml(event.meeting_point)}. Guest code ${escapeHtml(event.guest_code)}.</p>
       ${event.notes ? `<p class="muted">${escapeHtml(event.notes)}</p>` : ''}
-      <table><thead><tr><th>Crew</th><th>Role</th><th>E-mail</th><th>Status</th><th></th></tr></thead><tbody>${rows}</tbody></table>
+      <table><thead><tr><th>Crew</th><th>Role</th><th>E-mail</th><th>Phone</th><th>Status</th><th></th></tr></thead><tbody>${rows}</tbody></table>
       <p class="muted" id="crew-result" role="status"></p>
     </section>`;
+  const result = panel.querySelector('#crew-result');
   for (const button of panel.querySelectorAll('button[data-act]')) {
     button.addEventListener('click', async () => {
       const crewId = button.closest('tr').dataset.crew;
-      const result = await api(`/api/charters/events/${encodeURIComponent(eventId)}/crew/${crewId}/${button.dataset.act}`, { method: 'POST' });
-      panel.querySelector('#crew-result').textContent = button.dataset.act === 'revoke'
-        ? 'Link withdrawn: the old link no longer opens the crew page.' : `A new link was sent (version ${result.link_version}).`;
+      button.disabled = true;
+      try {
+        const answer = await api(`/api/charters/events/${encodeURIComponent(eventId)}/crew/${encodeURIComponent(crewId)}/${button.dataset.act}`, { method: 'POST' });
+        result.className = 'muted';
+        result.textContent = button.dataset.act === 'revoke'
+          ? 'Link withdrawn: the old link no longer opens the crew page.'
+          : answer.mailed ? `A new link was sent (version ${answer.link_version}).`
+            : 'The old link was withdrawn, but the new one could not be sent yet. Try "Send a new link" again.';
+      } catch (err) {
+        result.className = 'error';
+        result.textContent = say(err);
+      } finally {
+        button.disabled = false;
+      }
     });
   }
 }
 
 async function load(month) {
-  const { events } = await api(`/api/charters/events?month=${month}`);
+  let events;
+  try {
+    ({ events } = await api(`/api/charters/events?month=${encodeURIComponent(month)}`));
+  } catch (err) {
+    root.innerHTML = `<section class="card"><h1>Charters</h1><p class="error" role="alert" id="load-error">${escapeHtml(say(err))}</p></section>`;
+    return;
+  }
   const rows = events.map((e) => `<tr><td><a href="#${escapeHtml(e.event_id)}">${escapeHtml(e.date)} ${escapeHtml(e.start_time)}–${escapeHtml(e.end_time)}</a></td><td>${escapeHtml(e.title)}</td></tr>`).join('');
   root.innerHTML = `
     <section class="card"><h1>Charters</h1>
-      <label for="month">Month</label><input id="month" type="month" value="${month}"></section>
+      <label for="month">Month</label><input id="month" type="month" value="${escapeHtml(month)}"></section>
     <table><thead><tr><th>When</th><th>Charter</th></tr></thead><tbody>${rows || '<tr><td colspan="2" class="muted">No charters this month.</td></tr>'}</tbody></table>
     <div id="event"></div>`;
-  root.querySelector('#month').addEventListener('change', (e) => load(e.target.value));
+  root.querySelector('#month').addEventListener('change', (e) => load(e.target.value || today));
   if (window.location.hash) await showEvent(window.location.hash.slice(1));
 }
 
