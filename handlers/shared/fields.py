@@ -109,10 +109,11 @@ def _email(value: str) -> str:
     if not value:
         raise PydanticCustomError("email_missing", "Please enter an e-mail address.")
     try:
-        checked = validate_email(value, check_deliverability=False)
+        # SES sends only to ASCII local parts; a Unicode domain is kept in its punycode (ASCII) form.
+        checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
         raise PydanticCustomError("email_invalid", "Please enter an e-mail address like name@example.com.") from None
-    return checked.normalized.lower()
+    return (checked.ascii_email or checked.normalized).lower()
 
 
 Phone = Annotated[str, AfterValidator(_phone)]

@@ -135,3 +135,10 @@ def test_national_format_is_the_shops_own(monkeypatch):
 def test_no_header_value_can_start_another_header():
     assert one_line("Hello\r\nBcc: x@evil.example", 200) == "Hello Bcc: x@evil.example"
     assert one_line("a\u2028b\x00c", 200) == "a b c"
+
+
+def test_e_mail_addresses_are_ones_ses_can_send_to(app):
+    order = http.body(_load(app, json.dumps({"name": "Ana", "phone": "4155550134", "email": "Ana@Bücher.example"})), _model())
+    assert order.email == "ana@xn--bcher-kva.example"
+    error = _refused(app, json.dumps({"name": "Ana", "phone": "4155550134", "email": "anä@example.com"}), status=422)
+    assert error.fields["email"] == "Please enter an e-mail address like name@example.com."
