@@ -1,6 +1,9 @@
 """The points engine, invoked by the POS webhook with one checked sale. Four outcomes: add,
 add and reward, hold for review, ignore. Two AWS calls on the usual path (read the member,
-one transaction); a reward or a hold adds the bus event that mails or flags it."""
+one transaction); a reward or a hold adds the bus event that mails or flags it.
+
+A sale is credited once per (source, sale_id): a retry answers what the first try answered, and
+the same sale_id with another phone answers {"refused": "sale_id_reused"} and credits nobody."""
 
 from __future__ import annotations
 
@@ -60,11 +63,25 @@ def tier_for(rules: Rules, balance: int) -> str:
     return affordable[-1].id if affordable else "none"
 
 
+def record(sale, review, points, reason, answer, stamp, day, tier, held=None):
+    """storage.record_sale's outcome: None when applied, else the answer to give (the first one,
+    or a refusal the webhook turns into a 409)."""
+    try:
+        first = storage.record_sale(settings.members_table, settings.ledger_table, review, sale.phone, sale.source,
+                                    sale.sale_id, points, reason, answer, stamp, day, tier, held)
+        if first is not None:
+            logger.info("retried sale answered from the ledger", extra={"sale_id": sale.sale_id})
+        return first
+    except storage.Refused as refused:
+        logger.warning("sale refused", extra={"sale_id": sale.sale_id, "source": sale.source, "why": refused.code})
+        return {"refused": refused.code}
+
+
 @logger.inject_lambda_context
 def handler(event, context):
-    from handlers.loyalty.models import Sale
+    from handlers.loyalty.models import CheckedSale
 
-    sale = Sale.model_validate(event)
+    sale = CheckedSale.model_validate(event)
     rules = rulebook.current_rules(settings.rules_bucket)
     decision, points, reason = decide(rules, sale)
     member = storage.get_member(settings.members_table, sale.phone)
@@ -78,18 +95,15 @@ def handler(event, context):
     day = business_date(settings.time_zone, now).isoformat()
     if decision == "hold_for_review":
         held = {"total": str(sale.total), "computed_points": points, "flag_reason": reason, "status": "open", "held_at": stamp}
-        first = storage.record_sale(settings.members_table, settings.ledger_table, settings.review_table, sale.phone,
-                                    sale.sale_id, 0, "held", answer, stamp, day, tier_for(rules, before), held)
+        first = record(sale, settings.review_table, 0, "held", answer, stamp, day, tier_for(rules, before), held)
         if first is None:
             emit("held_for_review", {"phone": sale.phone, "sale_id": sale.sale_id, "points": points, "why": reason})
         return first or answer
     after = before + points
     crossed = rules.rewards_crossed(before, after)
     answer.update(decision="add_and_reward" if crossed else "add", points_added=points, balance=after)
-    first = storage.record_sale(settings.members_table, settings.ledger_table, None, sale.phone, sale.sale_id, points,
-                                reason, answer, stamp, day, tier_for(rules, after))
+    first = record(sale, None, points, reason, answer, stamp, day, tier_for(rules, after))
     if first is not None:
-        logger.info("retried sale answered from the ledger", extra={"sale_id": sale.sale_id})
         return first
     if crossed:
         emit("reward_earned", {"phone": sale.phone, "reward_id": crossed[-1].id, "balance": after})

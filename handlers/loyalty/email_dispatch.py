@@ -66,12 +66,21 @@ def defer(event: dict, kind: str, phone: str, until: datetime, zone: str, target
         pass
 
 
+def confirmed(member: dict) -> bool:
+    """The member showed the address is theirs (the confirmation link; opted_in for members who
+    confirmed before confirmed_email was kept)."""
+    return bool(member.get("email")) and (member.get("confirmed_email") == member["email"] or bool(member.get("opted_in")))
+
+
 def values_for(member: dict, detail: dict) -> dict:
     rules = rulebook.current_rules(settings.rules_bucket)
     balance = int(detail.get("balance", member.get("balance", 0)))
     upcoming = rules.next_reward(balance)
     earned = rules.reward(detail.get("reward_id", "")) if detail.get("reward_id") else None
-    return {"name": (member.get("name") or "there").split()[0], "balance": balance, "shop": settings.business_name,
+    # The name came from an anonymous form: it goes only to an address its owner confirmed, so
+    # nobody can have the shop mail their words to someone else's inbox.
+    name = (member.get("name") or "").split()[:1] if confirmed(member) else []
+    return {"name": name[0] if name else "there", "balance": balance, "shop": settings.business_name,
             "reward_name": earned.name if earned else None, "next_reward": upcoming.name if upcoming else "your next reward",
             "points_to_next": (upcoming.cost - balance) if upcoming else 0}
 
@@ -108,7 +117,7 @@ def send(event: dict, target_arn: str) -> str:
     outcome = claims.once(
         storage.mail_claim(settings.ledger_table, member["phone"], section, mail_key(event)),
         lambda: mail.send(sender=settings.mail_sender, configuration_set=settings.mail_configuration_set, to=member["email"],
-                          subject=voice.fill(template.subject, values), text=text,
+                          subject=sentence_case(voice.fill(template.subject, values)), text=text,
                           html=mail.render("loyalty", "voice.html.j2", text=text), headers=headers),
         claimed=storage.mail_row(section, utc_stamp(now)), succeeded=lambda _: {"day": business_date(zone, now).isoformat()},
     )
@@ -117,6 +126,11 @@ def send(event: dict, target_arn: str) -> str:
         # if the try that holds it died.
         raise claims.InProgress(f"{section} mail for this event is being sent by another try")
     return "sent" if outcome == claims.RAN else "sent_before"
+
+
+def sentence_case(subject: str) -> str:
+    """"there, your Free drink is ready" → "There, your ..." (a subject may start with {name})."""
+    return subject[:1].upper() + subject[1:]
 
 
 def mail_key(event: dict) -> str:

@@ -1,77 +1,71 @@
 """Loyalty request models (imported by the routes that parse them). Members are keyed by their
-phone number in E.164 (+, country code, number)."""
+phone number in E.164: the shared `Phone` reads what the till or the form sends ("(415) 555-0134",
+"+1 415 555 0134") in the shop's country and stores it that way, so every spelling of one number
+is one member.
+
+Fields are the shared types (handlers/shared/fields.py), each titled the way a person would ask
+for it, so a bad one comes back as a sentence naming it.
+"""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Optional
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
-E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+from handlers.shared.fields import Line, OptionalEmail, Phone
 
-
-def e164(value: str) -> str:
-    cleaned = re.sub(r"[\s().-]", "", value or "")
-    if not E164.match(cleaned):
-        raise ValueError("use the international form, like +6591234567")
-    return cleaned
+REFERENCE = r"^[A-Za-z0-9._:-]+$"
 
 
 class SaleItem(BaseModel):
-    sku: str = Field(min_length=1, max_length=64)
-    qty: int = Field(ge=1, le=1000)
-    price: Decimal = Field(ge=0, max_digits=10, decimal_places=2)
+    sku: Line(64) = Field(title="the item's SKU")
+    qty: int = Field(ge=1, le=1000, title="the item's quantity")
+    price: Decimal = Field(ge=0, max_digits=10, decimal_places=2, title="the item's price")
 
 
 class Sale(BaseModel):
     """POST /api/pos/sales, once its signature has been checked."""
 
-    sale_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
-    phone: str
-    total: Decimal = Field(ge=0, max_digits=10, decimal_places=2)
-    items: list[SaleItem] = Field(default_factory=list, max_length=200)
-    occurred_at: datetime
+    sale_id: str = Field(min_length=1, max_length=64, pattern=REFERENCE, title="the sale's id")
+    # Which till or export the sale_id belongs to: a sale is credited once per (source, sale_id).
+    source: str = Field("pos", min_length=1, max_length=32, pattern=r"^[a-z0-9-]+$", title="the sale's source")
+    phone: Phone = Field(title="the member's phone number")
+    total: Decimal = Field(ge=0, max_digits=10, decimal_places=2, title="the sale's total")
+    items: list[SaleItem] = Field(default_factory=list, max_length=200, title="the sale's items")
+    occurred_at: datetime = Field(title="the time of the sale")
 
-    _phone = field_validator("phone")(e164)
+
+class CheckedSale(Sale):
+    """What earn receives from the webhook: a Sale already checked there, its phone in E.164
+    (earn is not an HTTP function and does not know the shop's country)."""
+
+    phone: str = Field(pattern=r"^\+[1-9][0-9]{6,14}$", title="the member's phone number")
 
 
 class Signup(BaseModel):
-    phone: str
-    name: str = Field(min_length=1, max_length=80)
-    email: Optional[str] = None
+    phone: Phone = Field(title="your mobile number")
+    name: Line(80) = Field(title="your first name")
+    email: OptionalEmail = Field(None, title="your e-mail address")
 
-    _phone = field_validator("phone")(e164)
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return value.strip()
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: Optional[str]) -> Optional[str]:
-        if value is None or not value.strip():
-            return None
-        if not EMAIL.match(value.strip()):
-            raise ValueError("enter an e-mail address like name@example.com")
-        return value.strip().lower()
+class Lookup(BaseModel):
+    phone: Phone = Field(title="the member's phone number")
 
 
 class Redeem(BaseModel):
-    phone: str
-    reward_id: str = Field(min_length=1, max_length=40)
-    request_id: Optional[str] = Field(None, pattern=r"^[A-Za-z0-9_-]{8,64}$", description="Makes a repeated press redeem once")
-
-    _phone = field_validator("phone")(e164)
+    phone: Phone = Field(title="the member's phone number")
+    reward_id: Line(40) = Field(title="the reward")
+    # Made by the desk page: a repeated press of one button redeems once.
+    request_id: Optional[str] = Field(None, pattern=r"^[A-Za-z0-9_-]{8,64}$", title="the desk's request reference")
 
 
 class Reverse(BaseModel):
-    reason: str = Field(min_length=3, max_length=300)
+    reason: Line(300, min_length=3) = Field(title="the reason")
 
 
 class Token(BaseModel):
-    token: str = Field(min_length=10, max_length=500)
+    # What itsdangerous' URL-safe tokens are made of: anything else is not one of our links.
+    token: str = Field(min_length=10, max_length=500, pattern=r"^[A-Za-z0-9_.-]+$", title="the link")

@@ -1,8 +1,12 @@
 """`POST /api/pos/sales`: one completed sale from the till, signed by the POS.
 
 X-Timestamp: <unix seconds>, X-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>.
-A stale (over five minutes) or wrong signature is 401 and nothing happens. The sale goes to the
-earn function, whose answer (credited once per sale_id, however often the till retries) is ours.
+The signature is checked over the body's bytes exactly as sent, before anything tries to decode or
+parse them: a missing, stale (over five minutes) or wrong signature is 401 and nothing happens,
+whatever the body holds. Only a signed body is read: not UTF-8, not JSON or not an object is 400,
+a sale with bad fields 422, more than 32 KB 413. The sale goes to the earn function, whose answer
+(credited once per source and sale_id, however often the till retries) is ours; a sale_id sent
+again with another phone is 409 `sale_id_reused`.
 """
 
 from __future__ import annotations
@@ -10,15 +14,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 
 from handlers.shared.aws import client
 from handlers.shared.errors import ApiError
-from handlers.shared.http import header, json_body, json_response, logger, make_api, parse
+from handlers.shared.http import body, header, json_response, logger, make_api, raw_body
 from handlers.shared.secrets import secret_value
 from handlers.shared.settings import HttpSettings, function, secret
 
 MAX_AGE_S = 300
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+SIGNATURE = re.compile(r"sha256=[0-9a-f]{64}")
+REFUSALS = {  # earn's refusals: nothing was credited
+    "sale_id_reused": "This sale_id was already credited to another phone number; nothing was credited this time.",
+    "busy": "This sale is being credited by another request right now; send it again in a moment.",
+}
 
 
 class WebhookSettings(HttpSettings):
@@ -33,19 +44,19 @@ app = make_api(settings.origin_verify_secret)
 def signature_problem(timestamp: str, signature: str, raw: bytes, secret: str, now: float) -> str | None:
     if not timestamp or not signature:
         return "missing_signature"
-    try:
-        sent_at = int(timestamp)
-    except ValueError:
+    if not TIMESTAMP.fullmatch(timestamp):  # int() would take " 1_7e9 ", "+17" or other scripts' digits
         return "bad_timestamp"
-    if abs(now - sent_at) > MAX_AGE_S:
+    if abs(now - int(timestamp)) > MAX_AGE_S:
         return "stale_signature"
+    if not SIGNATURE.fullmatch(signature):
+        return "wrong_signature"
     expected = "sha256=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + raw, hashlib.sha256).hexdigest()
-    return None if hmac.compare_digest(expected.encode(), signature.encode()) else "wrong_signature"
+    return None if hmac.compare_digest(expected, signature) else "wrong_signature"
 
 
 @app.post("/api/pos/sales")
 def sale():
-    raw = app.current_event.decoded_body.encode() if app.current_event.decoded_body else b""
+    raw = raw_body(app)  # bytes as sent: only their size is judged before the signature
     problem = signature_problem(header(app, "x-timestamp"), header(app, "x-signature"), raw,
                                 secret_value(settings.pos_hmac_secret), time.time())
     if problem:
@@ -53,13 +64,17 @@ def sale():
         raise ApiError(401, problem, "The sale's signature is missing, stale or wrong.")
     from handlers.loyalty.models import Sale
 
-    checked = parse(Sale, json_body(app))
+    checked = body(app, Sale)
     reply = client("lambda").invoke(FunctionName=settings.earn_function, InvocationType="RequestResponse",
                                     Payload=checked.model_dump_json().encode())
     if reply.get("FunctionError"):
         logger.error("earn failed", extra={"sale_id": checked.sale_id})
         raise ApiError(502, "earn_failed", "The points engine failed; send the sale again.")
-    return json_response(200, json.loads(reply["Payload"].read()))
+    answer = json.loads(reply["Payload"].read())
+    if "refused" in answer:
+        code = answer["refused"]
+        raise ApiError(409, code, REFUSALS.get(code, REFUSALS["busy"]))
+    return json_response(200, answer)
 
 
 @logger.inject_lambda_context

@@ -1,15 +1,20 @@
 """The redeem desk (staff session): look a member up, redeem a reward, reverse a redemption.
 
-GET  /api/members/{phone}            balance, tier, rewards [{id, name, cost, claimable}], recent
+POST /api/members/lookup             {phone} → balance, tier, rewards [{id, name, cost, claimable}], recent
+                                     (a POST: a phone number in a URL would land in access logs)
 POST /api/redeem                     {phone, reward_id, request_id?} → {redemption_id, balance} or 409
-POST /api/redemptions/{id}/reverse   {reason}: the points go back, with a reversed row and an audit row
+POST /api/redemptions/{id}/reverse   {reason}: the points go back to the member the redemption
+                                     belongs to, with a reversed row and an audit row
+
+A redemption id (the desk's request_id) is the shop's, not the member's: reusing one for another
+member is 409 `request_id_reused`, so a reverse can only ever reach the member it was made for.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timezone
-from urllib.parse import unquote
 
 from handlers.loyalty import rulebook, storage
 from handlers.shared import auth
@@ -19,6 +24,15 @@ from handlers.shared.http import body, json_response, logger, make_api
 from handlers.shared.settings import StaffSettings, bucket, setting, table
 
 RECENT = 10
+REDEMPTION_ID = re.compile(r"R[A-Za-z0-9_-]{8,64}")  # "R" + the desk's request_id or our own token
+REFUSALS = {
+    "already_redeemed": "This redemption was already made.",
+    "request_id_reused": "This request was already used for another member's redemption: reload the desk and try again.",
+    "already_reversed": "This redemption was already reversed.",
+    "ambiguous": "This redemption id was used for more than one member, so it cannot be reversed here; "
+                 "adjust the balance by hand.",
+    "busy": "Another desk is changing this member's points right now: please try again.",
+}
 
 
 class RedeemSettings(StaffSettings):
@@ -41,14 +55,12 @@ def stamp() -> tuple[str, str]:
     return utc_stamp(now, "milliseconds"), business_date(settings.time_zone, now).isoformat()
 
 
-@app.get("/api/members/<phone>", middlewares=[staff_only])
-def member(phone: str):
-    from handlers.loyalty.models import e164
+@app.post("/api/members/lookup", middlewares=[staff_only])
+def member():
+    from handlers.loyalty.models import Lookup
+    from handlers.shared.fields import national
 
-    try:
-        phone = e164(unquote(phone))
-    except ValueError as exc:
-        raise ApiError(422, "validation_failed", f"phone: {exc}.", {"phone": str(exc)}) from None
+    phone = body(app, Lookup).phone
     found = storage.get_member(settings.members_table, phone)
     if found is None:
         raise not_found("A member with that phone")
@@ -59,7 +71,7 @@ def member(phone: str):
     recent = [{"redemption_id": r["ref"], "reward": r.get("reward"), "points": -int(r["points_change"]), "at": r["ts"],
                "reversed": r["ref"] in reversed_refs} for r in rows if r["entry"].startswith("redeem#")][:RECENT]
     return json_response(200, {
-        "member_id": phone, "name": found.get("name"), "balance": balance, "tier": found.get("tier", "none"),
+        "member_id": phone, "phone": national(phone), "name": found.get("name"), "balance": balance, "tier": found.get("tier", "none"),
         "visits": int(found.get("visit_count", 0)), "last_seen": found.get("last_seen"),
         "rewards": [{"id": r.id, "name": r.name, "cost": r.cost, "claimable": r.cost <= balance} for r in rules.rewards],
         "redemptions": recent,
@@ -73,7 +85,8 @@ def redeem():
     request = body(app, Redeem)
     reward = rulebook.current_rules(settings.rules_bucket).reward(request.reward_id)
     if reward is None:
-        raise ApiError(422, "validation_failed", "reward_id: not a reward of the current rules.", {"reward_id": "unknown reward"})
+        unknown = "That reward is not on offer any more: reload the desk."
+        raise ApiError(422, "validation_failed", unknown, {"reward_id": unknown})
     redemption_id = "R" + (request.request_id or secrets.token_hex(8))
     now, day = stamp()
     try:
@@ -85,7 +98,7 @@ def redeem():
             raise ApiError(409, "insufficient_points", f"Not enough points for {reward.name} ({reward.cost} needed).") from None
         if refused.code == "no_member":
             raise not_found("A member with that phone") from None
-        raise ApiError(409, "already_redeemed", "This redemption was already made.") from None
+        raise ApiError(409, refused.code, REFUSALS[refused.code]) from None
     return json_response(200, {"redemption_id": redemption_id, "balance": balance, "reward": reward.id})
 
 
@@ -93,15 +106,17 @@ def redeem():
 def reverse(redemption_id: str):
     from handlers.loyalty.models import Reverse
 
-    request = body(app, Reverse)
-    redemption = storage.find_redemption(settings.ledger_table, redemption_id)
-    if redemption is None:
+    if not REDEMPTION_ID.fullmatch(redemption_id):
         raise not_found("That redemption")
-    now, day = stamp()
+    request = body(app, Reverse)
     try:
+        redemption = storage.find_redemption(settings.ledger_table, redemption_id)
+        if redemption is None:
+            raise not_found("That redemption")
+        now, day = stamp()
         storage.reverse(settings.members_table, settings.ledger_table, settings.audit_table, redemption, request.reason, "desk", now, day)
-    except storage.Refused:
-        raise ApiError(409, "already_reversed", "This redemption was already reversed.") from None
+    except storage.Refused as refused:
+        raise ApiError(409, refused.code, REFUSALS[refused.code]) from None
     found = storage.get_member(settings.members_table, redemption["phone"])
     return json_response(200, {"redemption_id": redemption_id, "reversed": True, "balance": int(found["balance"])})
 

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from handlers.loyalty import storage, tokens
 from handlers.shared import mail
 from handlers.shared.errors import ApiError
-from handlers.shared.http import body, json_body, json_response, logger, make_api, public_base_url
+from handlers.shared.http import body, json_response, logger, make_api, public_base_url
 from handlers.shared.secrets import secret_value
 from handlers.shared.settings import HttpSettings, MailSettings, secret, setting, table
 
@@ -42,8 +42,10 @@ def sign_up():
                               now.isoformat(timespec="seconds").replace("+00:00", "Z"), now.strftime("%Y-%m"))
     if request.email:
         # Transactional: the member asked for it just now. Marketing waits for the confirmation.
+        # Nobody has shown this address is theirs yet, so the mail carries nothing the form did
+        # (no name): a stranger cannot use it to send their words to someone else's inbox.
         url = f"{public_base_url(app)}/confirm/#t={tokens.sign(key(), 'confirm', request.phone, request.email)}"
-        context = {"business": settings.business_name, "name": request.name, "url": url}
+        context = {"business": settings.business_name, "url": url}
         mail.send(sender=settings.mail_sender, configuration_set=settings.mail_configuration_set, to=request.email,
                   subject=f"Confirm your e-mail for {settings.business_name} rewards",
                   html=mail.render("loyalty", "confirm.html.j2", **context), text=mail.render("loyalty", "confirm.txt.j2", **context))
@@ -68,7 +70,11 @@ def confirm():
 
 @app.post("/api/unsubscribe")
 def unsubscribe():
-    token = app.current_event.get_query_string_value("t") or (json_body(app) or {}).get("token", "")
+    token = app.current_event.get_query_string_value("t")
+    if not token:  # the page sends it in the body; a mail client's one-click POST in the URL
+        from handlers.loyalty.models import Token
+
+        token = body(app, Token).token
     try:
         phone, email = tokens.read(key(), "unsubscribe", token)
     except tokens.BadToken:

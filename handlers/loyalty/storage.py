@@ -2,9 +2,14 @@
 one transaction that writes the ledger row and ADDs to the balance, conditional on that row not
 existing yet (so a retried sale, redeem or reverse applies once) and, for a redeem, on
 `balance >= cost` (so no redeem can overdraw). A balance is never read, changed and written back.
+Sale and redemption ids are unique across members: the same transaction takes the id's owner
+row, so a till reusing a sale_id for another phone, or a desk reusing a request id for another
+member, changes nothing.
 
-members  phone                     balance, tier, visits, opt-in, status
+members  phone                     balance, tier, visits, opt-in, confirmed_email, status
 ledger   phone, entry              sale#<id> | redeem#<id> | reverse#<id> | mail#<kind>#<event id>
+         SALE#<source>#<id>, owner  a sale id taken once for the shop, naming the member credited
+         REDEMPTION#<id>, owner     a redemption id taken once for the shop, naming its member
 audit    phone, ts                 reverses and other staff or lifecycle actions
 review   phone, sale_id            sales held for a person to look at
 lapsing  phone                     the current lapsing list
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from typing import TYPE_CHECKING, Any, Optional
 
 from handlers.shared.aws import client
@@ -27,13 +33,26 @@ from handlers.shared.dynamo import typed as _typed
 if TYPE_CHECKING:
     from handlers.shared.claims import Spot
 
+DEFAULT_SOURCE = "pos"  # the shop's till; other sources name themselves in the sale
+OWNER = "owner"  # the entry of a sale's or redemption's owner row
+WRITE_ATTEMPTS = 3
+
 
 class Refused(Exception):
-    """A condition refused the change: `code` says which."""
+    """A condition refused the change: `code` says which ("busy": another transaction on the
+    same items kept winning; nothing was written, try again)."""
 
     def __init__(self, code: str, item: Optional[dict] = None):
         super().__init__(code)
         self.code, self.item = code, item
+
+
+class Unexpected(Exception):
+    """A transaction was cancelled for a reason no caller's input explains (a bug, or a row
+    changed by hand)."""
+
+    def __init__(self, reasons: list[dict]):
+        super().__init__([r.get("Code") for r in reasons])
 
 
 def get_member(table: str, phone: str) -> Optional[dict]:
@@ -57,77 +76,118 @@ def _visit(members: str, phone: str, now: str, month: str, points: int, tier: st
                        "ExpressionAttributeNames": {"#status": "status"}, "ExpressionAttributeValues": values}}
 
 
-def record_sale(members: str, ledger: str, review: Optional[str], phone: str, sale_id: str, points: int, reason: str,
-                answer: dict, now: str, day: str, tier: str, held: Optional[dict] = None) -> Optional[dict]:
-    """Credit (or hold) one sale, once. Returns None when applied, the first answer on a retry."""
+def sale_entry(source: str, sale_id: str) -> str:
+    """The member's ledger entry of a sale (the till's own sales keep the entry they always had)."""
+    return f"sale#{sale_id}" if source == DEFAULT_SOURCE else f"sale#{source}#{sale_id}"
+
+
+def _owner_row(ledger: str, key: str, phone: str, now: str, **extra: Any) -> dict:
+    """A sale's or redemption's id, taken once for the whole shop, naming the member it went to
+    (a condition failing on it hands back the row, so no second read tells whose it is)."""
+    return {"Put": {"TableName": ledger, "Item": _typed({"phone": key, "entry": OWNER, "member": phone, "ts": now, **extra}),
+                    "ConditionExpression": "attribute_not_exists(entry)", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
+
+
+def _transact(items: list[dict]) -> Optional[list[dict]]:
+    """Write `items` in one transaction: None when applied, else each item's cancellation reason
+    ({"Code", "Item"?}). A conflict with another transaction in flight is tried again."""
     dynamodb = client("dynamodb")
-    row = _ledger_row(phone, f"sale#{sale_id}", points, reason, now, day, sale_id=sale_id, answer=json.dumps(answer))
+    for attempt in range(WRITE_ATTEMPTS):
+        if attempt:
+            time.sleep(0.05 * attempt)
+        try:
+            dynamodb.transact_write_items(TransactItems=items)
+            return None
+        except dynamodb.exceptions.TransactionCanceledException as exc:
+            reasons = exc.response.get("CancellationReasons", [])
+            if not any(r.get("Code") == "TransactionConflict" for r in reasons):
+                return reasons
+    raise Refused("busy")
+
+
+def _failed(reason: dict) -> bool:
+    return reason.get("Code") == "ConditionalCheckFailed"
+
+
+def record_sale(members: str, ledger: str, review: Optional[str], phone: str, source: str, sale_id: str, points: int,
+                reason: str, answer: dict, now: str, day: str, tier: str, held: Optional[dict] = None) -> Optional[dict]:
+    """Credit (or hold) one sale, once for the shop: None when applied, the first answer on a
+    retry with the same phone, Refused("sale_id_reused") when the sale went to another phone."""
+    entry = sale_entry(source, sale_id)
+    row = _ledger_row(phone, entry, points, reason, now, day, sale_id=sale_id, source=source, answer=json.dumps(answer))
     items = [
         _visit(members, phone, now, day[:7], points, tier),
-        {"Put": {"TableName": ledger, "Item": _typed(row), "ConditionExpression": "attribute_not_exists(entry)"}},
+        {"Put": {"TableName": ledger, "Item": _typed(row), "ConditionExpression": "attribute_not_exists(entry)",
+                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+        _owner_row(ledger, f"SALE#{source}#{sale_id}", phone, now),
     ]
     if held is not None and review:
-        items.append({"Put": {"TableName": review, "Item": _typed({"phone": phone, "sale_id": sale_id, **held})}})
-    try:
-        dynamodb.transact_write_items(TransactItems=items)
-    except dynamodb.exceptions.TransactionCanceledException as exc:
-        reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-            first = dynamodb.get_item(TableName=ledger, Key={"phone": _s(phone), "entry": _s(f"sale#{sale_id}")}, ConsistentRead=True)
-            return json.loads(first["Item"]["answer"]["S"])
-        raise
-    return None
+        items.append({"Put": {"TableName": review, "Item": _typed({"phone": phone, "sale_id": entry.removeprefix("sale#"), **held})}})
+    reasons = _transact(items)
+    if reasons is None:
+        return None
+    if len(reasons) > 2 and _failed(reasons[2]) and reasons[2].get("Item", {}).get("member", {}).get("S") != phone:
+        raise Refused("sale_id_reused")
+    if len(reasons) > 1 and _failed(reasons[1]) and "answer" in reasons[1].get("Item", {}):
+        return json.loads(reasons[1]["Item"]["answer"]["S"])
+    raise Unexpected(reasons)
 
 
 def redeem(members: str, ledger: str, phone: str, reward_id: str, cost: int, redemption_id: str, by: str, now: str, day: str) -> int:
-    """Subtract `cost` only if the balance covers it, with its ledger row; the new balance."""
-    dynamodb = client("dynamodb")
+    """Subtract `cost` only if the balance covers it, with its ledger row; the new balance. The
+    redemption id is taken for the whole shop: another member's redeem cannot reuse it."""
     row = _ledger_row(phone, f"redeem#{redemption_id}", -cost, "reward-redeem", now, day, reward=reward_id, ref=redemption_id, by_staff=by)
-    try:
-        dynamodb.transact_write_items(TransactItems=[
-            {"Update": {"TableName": members, "Key": {"phone": _s(phone)}, "UpdateExpression": "ADD balance :neg",
-                        "ConditionExpression": "balance >= :cost",
-                        "ExpressionAttributeValues": {":neg": _n(-cost), ":cost": _n(cost)},
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
-            {"Put": {"TableName": ledger, "Item": _typed(row), "ConditionExpression": "attribute_not_exists(entry)"}},
-        ])
-    except dynamodb.exceptions.TransactionCanceledException as exc:
-        reasons = exc.response.get("CancellationReasons", [])
-        if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
-            raise Refused("already_redeemed") from None
-        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-            raise Refused("insufficient_points" if reasons[0].get("Item") else "no_member") from None
-        raise
+    reasons = _transact([
+        {"Update": {"TableName": members, "Key": {"phone": _s(phone)}, "UpdateExpression": "ADD balance :neg",
+                    "ConditionExpression": "balance >= :cost",
+                    "ExpressionAttributeValues": {":neg": _n(-cost), ":cost": _n(cost)},
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+        {"Put": {"TableName": ledger, "Item": _typed(row), "ConditionExpression": "attribute_not_exists(entry)"}},
+        _owner_row(ledger, f"REDEMPTION#{redemption_id}", phone, now, ref=redemption_id),
+    ])
+    if reasons is not None:
+        if len(reasons) > 2 and _failed(reasons[2]):
+            taken_by = reasons[2].get("Item", {}).get("member", {}).get("S")
+            raise Refused("already_redeemed" if taken_by == phone else "request_id_reused")
+        if len(reasons) > 1 and _failed(reasons[1]):
+            raise Refused("already_redeemed")
+        if reasons and _failed(reasons[0]):
+            raise Refused("insufficient_points" if reasons[0].get("Item") else "no_member")
+        raise Unexpected(reasons)
     member = get_member(members, phone)
     return int(member["balance"]) if member else 0
 
 
 def find_redemption(ledger: str, redemption_id: str) -> Optional[dict]:
+    """The redemption's row in the ledger of the member it belongs to (its owner row names them)."""
     page = client("dynamodb").query(TableName=ledger, IndexName="by-ref", KeyConditionExpression="#r = :r",
                                     ExpressionAttributeNames={"#r": "ref"}, ExpressionAttributeValues={":r": _s(redemption_id)})
-    rows = [_plain(i) for i in page.get("Items", []) if i["entry"]["S"].startswith("redeem#")]
-    return rows[0] if rows else None
+    rows = [_plain(i) for i in page.get("Items", [])]
+    owner = next((r["member"] for r in rows if r["entry"] == OWNER), None)
+    redeems = [r for r in rows if r["entry"].startswith("redeem#") and owner in (None, r["phone"])]
+    if len({r["phone"] for r in redeems}) > 1:
+        # Redeemed under one id for two members before ids were taken once for the shop: which
+        # member a reverse is for cannot be told, so it is not guessed.
+        raise Refused("ambiguous")
+    return redeems[0] if redeems else None
 
 
 def reverse(members: str, ledger: str, audit: str, redemption: dict, reason: str, by: str, now: str, day: str) -> None:
     """Put a redemption's points back, once, with a `reversed` ledger row and an audit row."""
-    dynamodb = client("dynamodb")
     phone, points, rid = redemption["phone"], -int(redemption["points_change"]), redemption["ref"]
     row = _ledger_row(phone, f"reverse#{rid}", points, "reversed", now, day, ref=rid, by_staff=by, note=reason)
     audit_row = {"phone": phone, "ts": f"{now}#{secrets.token_hex(3)}", "day": day, "action": "reverse", "by_user": by,
                  "before": f"redeem#{rid}", "after": f"reverse#{rid}", "reason": reason}
-    try:
-        dynamodb.transact_write_items(TransactItems=[
-            {"Update": {"TableName": members, "Key": {"phone": _s(phone)}, "UpdateExpression": "ADD balance :pts",
-                        "ConditionExpression": "attribute_exists(phone)", "ExpressionAttributeValues": {":pts": _n(points)}}},
-            {"Put": {"TableName": ledger, "Item": _typed(row), "ConditionExpression": "attribute_not_exists(entry)"}},
-            {"Put": {"TableName": audit, "Item": _typed(audit_row)}},
-        ])
-    except dynamodb.exceptions.TransactionCanceledException as exc:
-        reasons = exc.response.get("CancellationReasons", [])
-        if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
-            raise Refused("already_reversed") from None
-        raise
+    reasons = _transact([
+        {"Update": {"TableName": members, "Key": {"phone": _s(phone)}, "UpdateExpression": "ADD balance :pts",
+                    "ConditionExpression": "attribute_exists(phone)", "ExpressionAttributeValues": {":pts": _n(points)}}},
+        {"Put": {"TableName": ledger, "Item": _typed(row), "ConditionExpression": "attribute_not_exists(entry)"}},
+        {"Put": {"TableName": audit, "Item": _typed(audit_row)}},
+    ])
+    if reasons is not None:
+        if len(reasons) > 1 and _failed(reasons[1]):
+            raise Refused("already_reversed")
+        raise Unexpected(reasons)
 
 
 def ledger_rows(ledger: str, phone: str, limit: Optional[int] = None) -> list[dict]:
@@ -196,21 +256,29 @@ def sign_up(members: str, phone: str, name: str, email: Optional[str], now: str,
     except dynamodb.exceptions.ConditionalCheckFailedException:
         pass
     names, values = {"#name": "name"}, {":name": _s(name)}
-    update = "SET #name = :name"
     if email:
         # A changed address must be confirmed again before marketing mail goes to it.
-        update += ", email = :email, opted_in = if_not_exists(opted_in, :false)"
-        values.update({":email": _s(email), ":false": {"BOOL": False}})
-    dynamodb.update_item(TableName=members, Key={"phone": _s(phone)}, UpdateExpression=update,
+        try:
+            dynamodb.update_item(TableName=members, Key={"phone": _s(phone)},
+                                 UpdateExpression="SET #name = :name, email = :email, opted_in = :false",
+                                 ConditionExpression="attribute_not_exists(email) OR email <> :email",
+                                 ExpressionAttributeNames=names,
+                                 ExpressionAttributeValues={**values, ":email": _s(email), ":false": {"BOOL": False}})
+            return False
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            pass  # the address it has: its consent stands
+    dynamodb.update_item(TableName=members, Key={"phone": _s(phone)}, UpdateExpression="SET #name = :name",
                          ExpressionAttributeNames=names, ExpressionAttributeValues=values)
     return False
 
 
 def set_opt_in(members: str, phone: str, email: str, opted_in: bool) -> bool:
-    """Opt in or out, if the member still has this address. False when they do not."""
+    """Opt in or out, if the member still has this address. False when they do not. Opting in is
+    the confirmation link: the address is then known to be theirs (`confirmed_email`)."""
     dynamodb = client("dynamodb")
+    update = "SET opted_in = :v, confirmed_email = :email" if opted_in else "SET opted_in = :v"
     try:
-        dynamodb.update_item(TableName=members, Key={"phone": _s(phone)}, UpdateExpression="SET opted_in = :v",
+        dynamodb.update_item(TableName=members, Key={"phone": _s(phone)}, UpdateExpression=update,
                              ConditionExpression="email = :email",
                              ExpressionAttributeValues={":v": {"BOOL": opted_in}, ":email": _s(email)})
     except dynamodb.exceptions.ConditionalCheckFailedException:

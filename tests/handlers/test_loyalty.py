@@ -21,10 +21,12 @@ HOST = "loyalty.example.test"
 PHONE = "+6591234567"
 
 
-def signed(body: dict | str, secret: str = harness.TEST_POS_SECRET, at: int | None = None) -> tuple[str, dict]:
-    raw = body if isinstance(body, str) else json.dumps(body)
+def signed(body: dict | str | bytes, secret: str = harness.TEST_POS_SECRET, at: int | str | None = None) -> tuple[str | bytes, dict]:
+    """The body as sent and the POS's headers, signed over exactly those bytes."""
+    raw = body if isinstance(body, (str, bytes)) else json.dumps(body)
+    data = raw if isinstance(raw, bytes) else raw.encode()
     stamp = str(at if at is not None else int(time.time()))
-    signature = "sha256=" + hmac.new(secret.encode(), f"{stamp}.{raw}".encode(), hashlib.sha256).hexdigest()
+    signature = "sha256=" + hmac.new(secret.encode(), stamp.encode() + b"." + data, hashlib.sha256).hexdigest()
     return raw, {"x-timestamp": stamp, "x-signature": signature, "content-type": "application/json"}
 
 
@@ -110,6 +112,69 @@ def test_a_signed_sale_with_bad_fields_is_422_and_writes_nothing(pos):
     assert member("+6591234567") == {}
 
 
+@pytest.mark.parametrize("signature", ["none", "wrong"])
+def test_an_unsigned_body_that_is_not_even_utf8_is_401_not_500(frozen_pos, signature):
+    """The signature is checked over the bytes before anything decodes them."""
+    raw, headers = signed(b"\xff\xfe{\"sale_id\": \xc3\x28}", secret="not-the-secret", at=NOW)
+    if signature == "none":
+        headers = {"content-type": "application/json"}
+    reply = frozen_pos.client.request("POST", "/api/pos/sales", body=raw, headers=headers, host=HOST)
+    assert reply.status == 401 and reply.json()["error"] in ("missing_signature", "wrong_signature")
+    assert member() == {} and ledger() == []
+
+
+@pytest.mark.parametrize("raw, status, error", [
+    (b"\xff\xfe{}", 400, "invalid_json"),  # not UTF-8
+    (b"{\"sale_id\": ", 400, "invalid_json"),  # not JSON
+    (b"[1, 2]", 400, "invalid_json"),  # not an object
+    (b"\"S-1\"", 400, "invalid_json"),
+    (b"{\"a\": NaN}", 400, "invalid_json"),
+    (b"[" * 5000 + b"]" * 5000, 400, "invalid_json"),
+    (b"{}", 422, "validation_failed"),
+    (json.dumps({**sale(), "pad": "x" * 40_000}).encode(), 413, "too_large"),
+])
+def test_a_signed_body_that_is_not_a_sale_is_a_4xx_naming_why(frozen_pos, raw, status, error):
+    body, headers = signed(raw, at=NOW)
+    reply = frozen_pos.client.request("POST", "/api/pos/sales", body=body, headers=headers, host=HOST)
+    assert (reply.status, reply.json()["error"]) == (status, error)
+    assert member() == {} and ledger() == []
+
+
+@pytest.mark.parametrize("stamp", [f" {NOW}", f"+{NOW}", f"{NOW:_}", f"{NOW}.0", "\u0661" * 10, f"{NOW}\n", "-1", "9" * 5000])
+def test_a_timestamp_that_is_not_plain_unix_seconds_is_401_even_correctly_signed(frozen_pos, stamp):
+    raw, headers = signed(sale(), at=stamp)
+    reply = frozen_pos.client.request("POST", "/api/pos/sales", body=raw, headers=headers, host=HOST)
+    assert reply.status == 401 and reply.json()["error"] in ("bad_timestamp", "stale_signature")
+    assert member() == {} and ledger() == []
+
+
+US_NUMBER = "+14155550134"
+
+
+def test_every_spelling_of_a_number_in_the_shops_country_is_one_member(pos, signup):
+    """The till sends national numbers; the form takes what people type. All are read in the
+    shop's country (US for the dev stack) and stored in E.164."""
+    assert signup.post("/api/members", {"phone": "415-555-0134", "name": "Ana"}, host=HOST).status == 201
+    for n, spelling in enumerate(("(415) 555-0134", "415-555-0134", "+1 415 555 0134")):
+        reply = pos(sale(f"S-{n}", "10.00", phone=spelling))
+        assert reply.status == 200 and reply.json()["member_id"] == US_NUMBER, reply.body
+    again = signup.post("/api/members", {"phone": "(415) 555-0134", "name": "Ana"}, host=HOST)
+    assert again.status == 200 and again.json()["member_id"] == US_NUMBER
+    assert balance_and_sum(US_NUMBER) == (30, 30) and int(member(US_NUMBER)["visit_count"]["N"]) == 3
+    assert [i["phone"]["S"] for i in client("dynamodb").scan(TableName=MEMBERS)["Items"]] == [US_NUMBER]
+
+
+@pytest.mark.parametrize("send", ["sale", "signup"])
+def test_a_number_that_is_not_one_is_422_with_a_sentence_naming_the_phone(pos, signup, send):
+    if send == "sale":
+        reply = pos(sale(phone="1234567"))
+    else:
+        reply = signup.post("/api/members", {"phone": "1234567", "name": "Ana"}, host=HOST)
+    assert reply.status == 422
+    assert reply.json()["fields"]["phone"].startswith("That is not a phone number we can call")
+    assert client("dynamodb").scan(TableName=MEMBERS)["Items"] == [] and client("dynamodb").scan(TableName=LEDGER)["Items"] == []
+
+
 # -- earn: the four outcomes -----------------------------------------------------------------
 
 def test_a_sale_adds_points_once_however_often_the_till_retries(pos):
@@ -120,6 +185,33 @@ def test_a_sale_adds_points_once_however_often_the_till_retries(pos):
     assert again.json() == first.json()
     assert balance_and_sum() == (12, 12) and len(ledger()) == 1
     assert int(member()["visit_count"]["N"]) == 1
+
+
+OTHER = "+6598765432"
+
+
+@pytest.mark.parametrize("total, decision", [("12.50", "add"), ("450.00", "hold_for_review")])
+def test_a_sale_id_retried_with_another_phone_is_409_and_credits_nobody(pos, total, decision):
+    """A till's sale_id is credited once, whatever phone a retry carries."""
+    first = pos(sale("S-1", total))
+    assert first.status == 200 and first.json()["decision"] == decision
+    other = pos(sale("S-1", total, phone=OTHER))
+    assert other.status == 409 and other.json()["error"] == "sale_id_reused", other.body
+    assert member(OTHER) == {} and ledger(OTHER) == []
+    review = client("dynamodb").scan(TableName=REVIEW)["Items"]
+    assert [r["phone"]["S"] for r in review] == ([] if decision == "add" else [PHONE])
+    assert pos(sale("S-1", total)).json() == first.json()  # the first phone's retry still gets its answer
+    assert len(ledger()) == 1
+
+
+def test_the_same_sale_id_from_another_source_is_another_sale(pos):
+    assert pos(sale("S-1", "10.00")).json()["points_added"] == 10
+    web = pos({**sale("S-1", "20.00", phone=OTHER), "source": "web-shop"})
+    assert web.status == 200 and web.json()["points_added"] == 20
+    again = pos({**sale("S-1", "20.00"), "source": "web-shop"})
+    assert again.status == 409 and again.json()["error"] == "sale_id_reused"
+    assert balance_and_sum() == (10, 10) and balance_and_sum(OTHER) == (20, 20)
+    assert pos({**sale("S-2"), "source": "Web Shop"}).status == 422
 
 
 @pytest.fixture
@@ -149,6 +241,7 @@ def deliver(graph, function, entries: list[dict]) -> list[tuple[str, dict]]:
 
 def test_bonus_items_and_a_reward_crossing(pos, signup, aws, function, bus_entries, sent_mail):
     assert signup.post("/api/members", {"phone": PHONE, "name": "Ana Lim", "email": "ana@example.com"}, host=HOST).status == 201
+    assert signup.post("/api/confirm", {"token": token_from(sent_mail()[0], f"https://{HOST}/confirm/#t=")}, host=HOST).status == 200
     mailed_before = len(sent_mail())  # the confirmation
     pos(sale("S-1", "80.00"))
     assert bus_entries == []  # 80 points: no reward yet
@@ -205,19 +298,37 @@ def test_the_usual_earn_is_two_calls(pos, function, calls):
 
 # -- the desk ----------------------------------------------------------------------------------
 
+def lookup(desk, phone, cookie=None):
+    return desk.post("/api/members/lookup", {"phone": phone}, headers={"cookie": cookie} if cookie else {}, host=HOST)
+
+
 def test_the_desk_sees_balance_tier_and_claimable_rewards(pos, desk, staff_cookie):
     pos(sale("S-1", "150.00"))
-    assert desk.get(f"/api/members/{PHONE}", host=HOST).status == 401
-    reply = desk.get(f"/api/members/{PHONE}", headers={"cookie": staff_cookie}, host=HOST)
+    assert lookup(desk, PHONE).status == 401
+    reply = lookup(desk, PHONE, staff_cookie)
     data = reply.json()
     assert (data["balance"], data["tier"]) == (150, "free-drink")
     assert [(r["id"], r["claimable"]) for r in data["rewards"]] == [("free-drink", True), ("free-pastry-pair", False), ("beans-bag", False)]
-    assert desk.get("/api/members/+6500000000", headers={"cookie": staff_cookie}, host=HOST).status == 404
-    assert desk.get("/api/members/12", headers={"cookie": staff_cookie}, host=HOST).status == 422
+    assert lookup(desk, "+6590000000", staff_cookie).status == 404
+    assert lookup(desk, "12", staff_cookie).status == 422
 
 
-def redeem(desk, cookie, reward="free-drink", request_id=None):
-    body = {"phone": PHONE, "reward_id": reward, **({"request_id": request_id} if request_id else {})}
+def test_the_member_lookup_is_a_post_and_shows_the_number_the_way_the_shop_writes_it(pos, desk, staff_cookie):
+    """A phone number in a URL lands in access logs: the lookup moved from GET /api/members/{phone}
+    to a POST body, and the old address answers nothing."""
+    pos(sale("S-1", "150.00", phone="(415) 555-0134"))
+    reply = lookup(desk, "415-555-0134", staff_cookie)
+    assert reply.status == 200
+    assert (reply.json()["member_id"], reply.json()["phone"]) == ("+14155550134", "(415) 555-0134")
+    pos(sale("S-2", "150.00"))
+    assert lookup(desk, PHONE, staff_cookie).json()["phone"] == "+65 9123 4567"  # foreign: international form
+    assert desk.get("/api/members/+14155550134", headers={"cookie": staff_cookie}, host=HOST).status == 404
+    bad = lookup(desk, "1234567", staff_cookie)
+    assert bad.status == 422 and bad.json()["fields"]["phone"].startswith("That is not a phone number")
+
+
+def redeem(desk, cookie, reward="free-drink", request_id=None, phone=PHONE):
+    body = {"phone": phone, "reward_id": reward, **({"request_id": request_id} if request_id else {})}
     return desk.post("/api/redeem", body, headers={"cookie": cookie}, host=HOST)
 
 
@@ -237,6 +348,37 @@ def test_a_repeated_press_redeems_once(pos, desk, staff_cookie):
     again = redeem(desk, staff_cookie, request_id="press-0000001")
     assert again.status == 409 and again.json()["error"] == "already_redeemed"
     assert balance_and_sum() == (150, 150)
+
+
+def reverse(desk, cookie, redemption_id, reason="wrong member"):
+    return desk.post(f"/api/redemptions/{redemption_id}/reverse", {"reason": reason}, headers={"cookie": cookie}, host=HOST)
+
+
+def test_a_request_id_is_the_shops_so_a_reverse_reaches_only_the_member_it_was_for(pos, desk, staff_cookie):
+    """Today's bug: one request_id redeemed for A and for B, then a reverse from B's desk put the
+    points back on A."""
+    pos(sale("S-1", "250.00"))
+    pos(sale("S-2", "250.00", phone=OTHER))
+    assert redeem(desk, staff_cookie, request_id="press-0000001").json()["balance"] == 150
+    reused = redeem(desk, staff_cookie, request_id="press-0000001", phone=OTHER)
+    assert reused.status == 409 and reused.json()["error"] == "request_id_reused", reused.body
+    assert "another member" in reused.json()["message"]
+    assert balance_and_sum(OTHER) == (250, 250) and [r["entry"]["S"] for r in ledger(OTHER)] == ["sale#S-2"]
+    assert reverse(desk, staff_cookie, "Rpress-0000001").json()["balance"] == 250
+    assert balance_and_sum() == (250, 250) and balance_and_sum(OTHER) == (250, 250)
+
+
+def test_a_redemption_id_two_members_share_from_before_is_not_reversed_on_a_guess(pos, desk, staff_cookie):
+    pos(sale("S-1", "250.00"))
+    pos(sale("S-2", "250.00", phone=OTHER))
+    for phone in (PHONE, OTHER):  # as the old code wrote them: no owner row
+        client("dynamodb").put_item(TableName=LEDGER, Item={
+            "phone": {"S": phone}, "entry": {"S": "redeem#Rold-0000001"}, "ref": {"S": "Rold-0000001"},
+            "points_change": {"N": "-100"}, "ts": {"S": "2026-01-01T00:00:00.000Z"}})
+    before = (ledger(), ledger(OTHER))
+    reply = reverse(desk, staff_cookie, "Rold-0000001")
+    assert reply.status == 409 and reply.json()["error"] == "ambiguous"
+    assert (ledger(), ledger(OTHER)) == before
 
 
 def test_reverse_puts_points_back_once_with_a_ledger_row_and_an_audit_row(pos, desk, staff_cookie):
@@ -287,6 +429,34 @@ def test_sign_up_confirm_and_unsubscribe(signup, sent_mail):
     assert again.status == 200 and member()["name"]["S"] == "Ana Lim" and member()["opted_in"]["BOOL"] is True
 
 
+def test_the_confirmation_mail_carries_nothing_a_stranger_typed(signup, monkeypatch):
+    """Nobody has confirmed the address yet: the mail to it has fixed wording, so the form cannot be
+    used to send someone else's words (or headers) to any inbox."""
+    from handlers.shared import mail
+
+    sent = []
+    monkeypatch.setattr(mail, "send", lambda **kw: sent.append(kw) or "id")
+    name = "<b>Win</b>\r\nBcc: x@evil.example"
+    reply = signup.post("/api/members", {"phone": PHONE, "name": name, "email": "ana@example.com"}, host=HOST)
+    assert reply.status == 201 and reply.json()["confirmation_sent"] is True
+    [message] = sent
+    for part in ("subject", "text", "html"):
+        for piece in ("Win", "evil.example", "Bcc", "\r", "&lt;b&gt;"):
+            assert piece not in message[part], (part, piece)
+    assert message["subject"] == f"Confirm your e-mail for {signup.module.settings.business_name} rewards"
+    assert f"https://{HOST}/confirm/#t=" in message["text"]
+
+
+def test_a_new_address_for_a_member_waits_for_its_own_confirmation(signup):
+    assert signup.post("/api/members", {"phone": PHONE, "name": "Ana", "email": "ana@example.com"}, host=HOST).status == 201
+    client("dynamodb").update_item(TableName=MEMBERS, Key={"phone": {"S": PHONE}}, UpdateExpression="SET opted_in = :t",
+                                   ExpressionAttributeValues={":t": {"BOOL": True}})  # confirmed
+    assert signup.post("/api/members", {"phone": PHONE, "name": "Ana", "email": "ana@example.com"}, host=HOST).status == 200
+    assert member()["opted_in"]["BOOL"] is True  # the same address: consent stands
+    assert signup.post("/api/members", {"phone": PHONE, "name": "Ana", "email": "someone@else.example"}, host=HOST).status == 200
+    assert member()["email"]["S"] == "someone@else.example" and member()["opted_in"]["BOOL"] is False
+
+
 @pytest.mark.parametrize("body, field", [({"phone": "12345", "name": "A"}, "phone"), ({"phone": PHONE, "name": ""}, "name"),
                                          ({"phone": PHONE, "name": "A", "email": "nope"}, "email")])
 def test_bad_sign_ups_name_the_field_and_write_nothing(signup, body, field):
@@ -315,10 +485,13 @@ def dispatch(function):
     return function("loyalty-email-dispatch")
 
 
-def a_member(opted_in: bool, email="ana@example.com", balance=120):
-    client("dynamodb").put_item(TableName=MEMBERS, Item={
-        "phone": {"S": PHONE}, "name": {"S": "Ana Lim"}, "email": {"S": email}, "opted_in": {"BOOL": opted_in},
-        "balance": {"N": str(balance)}, "status": {"S": "active"}, "last_seen": {"S": "2026-11-01T00:00:00Z"}})
+def a_member(opted_in: bool, email="ana@example.com", balance=120, confirmed: bool | None = None, name="Ana Lim"):
+    """`confirmed`: the member tapped the confirmation link for this address (by default, when opted in)."""
+    item = {"phone": {"S": PHONE}, "name": {"S": name}, "email": {"S": email}, "opted_in": {"BOOL": opted_in},
+            "balance": {"N": str(balance)}, "status": {"S": "active"}, "last_seen": {"S": "2026-11-01T00:00:00Z"}}
+    if opted_in if confirmed is None else confirmed:
+        item["confirmed_email"] = {"S": email}
+    client("dynamodb").put_item(TableName=MEMBERS, Item=item)
 
 
 def bus_event(kind: str, **detail) -> dict:
@@ -332,11 +505,29 @@ def daytime(monkeypatch):
 
 
 def test_reward_mail_is_transactional_and_goes_even_without_marketing_consent(dispatch, sent_mail, daytime):
-    a_member(opted_in=False)
+    a_member(opted_in=False, confirmed=True)  # confirmed the address, then opted out of marketing
     assert dispatch.invoke(bus_event("reward_earned", reward_id="free-drink", balance=120)) == {"outcome": "sent"}
     [mail] = sent_mail()
     assert mail.subject == "Ana, your Free drink is ready" and "120 points" in mail.body
     assert [r["reason"]["S"] for r in ledger()] == ["mail:reward_earned"] and ledger()[0]["points_change"]["N"] == "0"
+
+
+def test_reward_mail_to_an_address_nobody_confirmed_carries_no_name_from_the_form(dispatch, sent_mail, daytime, signup):
+    """Sign-up is anonymous: until the address's owner taps the confirmation link, mail to it does
+    not repeat what the form was given."""
+    a_member(opted_in=False, name="<b>Win</b> Bcc: x@evil.example")
+    assert dispatch.invoke(bus_event("reward_earned", reward_id="free-drink", balance=120)) == {"outcome": "sent"}
+    [mail] = sent_mail()
+    assert mail.subject == "There, your Free drink is ready" and "Hi there," in mail.body
+    assert "Win" not in mail.subject + mail.body and "evil" not in mail.subject + mail.body
+    from handlers.loyalty import tokens
+    from handlers.shared.secrets import secret_value
+
+    token = tokens.sign(secret_value(signup.env["MEMBER_TOKEN_KEY_SECRET"]), "confirm", PHONE, "ana@example.com")
+    assert signup.post("/api/confirm", {"token": token}, host=HOST).status == 200
+    assert member()["confirmed_email"]["S"] == "ana@example.com"
+    assert dispatch.invoke({**bus_event("reward_earned", reward_id="free-drink", balance=120), "id": "e2"}) == {"outcome": "sent"}
+    assert sent_mail()[1].subject == "<b>Win</b>, your Free drink is ready"  # their own words, to their own inbox
 
 
 def test_marketing_mail_needs_consent_and_carries_one_click_unsubscribe(dispatch, sent_mail, daytime, monkeypatch):
@@ -372,7 +563,7 @@ def test_marketing_mail_in_quiet_hours_waits_on_a_self_deleting_one_off_schedule
 
 
 def test_transactional_mail_ignores_quiet_hours(dispatch, sent_mail, monkeypatch):
-    a_member(opted_in=False)
+    a_member(opted_in=False, confirmed=True)
     monkeypatch.setattr("handlers.loyalty.email_dispatch.now_utc", lambda: datetime(2026, 11, 1, 5, 0, tzinfo=timezone.utc))
     assert dispatch.invoke(bus_event("reward_earned", reward_id="free-drink"))["outcome"] == "sent"
     [mail] = sent_mail()  # sent now, not deferred to the end of quiet hours
@@ -394,7 +585,7 @@ def test_bounces_and_complaints_turn_mail_off(dispatch, sent_mail, daytime):
 def test_nightly_balance_queues_a_mail_for_each_member_whose_balance_changed_today(pos, function, monkeypatch):
     pos(sale("S-1", "10.00"))
     pos(sale("S-2", "10.00", phone="+6598765432"))
-    pos(sale("S-3", "2.00", phone="+6511111111"))  # ignored: no change
+    assert pos(sale("S-3", "2.00", phone="+6591111111")).json()["decision"] == "ignore"  # no change
     put = []
     from handlers.shared.aws import client as make_client
 
@@ -451,7 +642,7 @@ def test_the_summary_asks_haiku_through_converse_when_bedrock_is_on(pos, functio
 def test_the_daily_backup_writes_members_and_ledger(pos, function):
     pos(sale("S-1", "10.00"))
     result = function("loyalty-drive-sync").invoke({"task": "backup"})
-    assert result["members"] == 1 and result["ledger"] == 1
+    assert result["members"] == 1 and result["ledger"] == 2  # the sale's row and its id's owner row
     keys = [o["Key"] for o in client("s3").list_objects_v2(Bucket="mainstreet-dev-loyalty-backups-123456789012")["Contents"]]
     assert sorted(k.split("/")[0] for k in keys) == ["ledger", "members"]
 

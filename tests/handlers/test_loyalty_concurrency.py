@@ -13,7 +13,7 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 
 MEMBERS, LEDGER = "mainstreet-dev-loyalty-members", "mainstreet-dev-loyalty-ledger"
-PHONES = ("+6580000001", "+6580000002", "+6580000003")
+PHONES = ("+6591230001", "+6591230002", "+6591230003")  # real Singapore mobile numbers (the desk checks)
 WORKERS, STEPS = 8, 30
 _earn = _desk = _cookie = None
 
@@ -74,3 +74,49 @@ def test_concurrent_earns_retries_redeems_and_reverses_keep_every_balance_exact(
         kinds = Counter(r["entry"]["S"].split("#")[0] for r in rows)
         assert kinds["sale"] == sales_by_phone[phone] + 1  # each sale once (+ the seed), retries included
         assert kinds["redeem"] >= kinds["reverse"]
+
+
+RACES = 20
+
+
+def race(worker: int) -> list[tuple[str, str, dict]]:
+    """Every worker sends the same sale ids, each with a phone of its own choosing: tills retrying
+    a sale with a mistyped number, at the same moment."""
+    from handlers.shared import aws
+
+    aws.client.cache_clear()
+    rng = random.Random(1000 + worker)
+    answers = []
+    for n in range(RACES):
+        phone = PHONES[rng.randrange(len(PHONES))]
+        sale = {"sale_id": f"RACE-{n}", "phone": phone, "total": "40.00", "items": [], "occurred_at": "2026-11-22T10:00:00Z"}
+        answers.append((sale["sale_id"], phone, _earn.invoke(sale)))
+    return answers
+
+
+def test_a_sale_id_sent_at_once_with_different_phones_is_credited_to_one_member_once(function, on_dynamodb_local):
+    global _earn
+    _earn = function("loyalty-earn")
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(WORKERS, mp_context=context) as pool:
+        answers = [a for result in pool.map(race, range(WORKERS)) for a in result]
+
+    ddb = on_dynamodb_local
+    credited: dict[str, list[str]] = {}
+    for phone in PHONES:
+        rows = ddb.query(TableName=LEDGER, KeyConditionExpression="phone = :p", ExpressionAttributeValues={":p": {"S": phone}},
+                         ConsistentRead=True)["Items"]
+        for row in rows:
+            credited.setdefault(row["entry"]["S"].removeprefix("sale#"), []).append(phone)
+        member = ddb.get_item(TableName=MEMBERS, Key={"phone": {"S": phone}}, ConsistentRead=True).get("Item")
+        assert (int(member["balance"]["N"]) if member else 0) == sum(int(r["points_change"]["N"]) for r in rows)
+    assert sorted(credited) == sorted(f"RACE-{n}" for n in range(RACES))
+    assert all(len(phones) == 1 for phones in credited.values()), credited
+    refused = Counter()
+    for sale_id, phone, answer in answers:
+        if phone == credited[sale_id][0]:
+            assert (answer["member_id"], answer["points_added"]) == (phone, 40), answer
+        else:
+            assert answer in ({"refused": "sale_id_reused"}, {"refused": "busy"}), answer
+            refused[answer["refused"]] += 1
+    assert refused["sale_id_reused"] > 0, refused

@@ -14,7 +14,7 @@ function memberHtml(m) {
       <td>${r.reversed ? 'reversed' : `<button type="button" class="quiet" data-reverse="${escapeHtml(r.redemption_id)}">Reverse</button>`}</td></tr>`).join('');
   return `
     <section class="card">
-      <p class="muted">${escapeHtml(m.name || '')} · ${escapeHtml(m.member_id)} · ${m.visits} visits</p>
+      <p class="muted">${escapeHtml(m.name || '')} · <span id="member-phone">${escapeHtml(m.phone)}</span> · ${m.visits} visits</p>
       <p class="balance" id="balance">${m.balance}</p><p class="muted">points</p>
       <ul class="rewards">${rewards}</ul>
       <p id="desk-message" role="status"></p>
@@ -22,14 +22,16 @@ function memberHtml(m) {
     ${history ? `<section class="card"><h2>Recent redemptions</h2><table><tbody>${history}</tbody></table></section>` : ''}`;
 }
 
+// The member is looked up with a POST: a phone number in a URL would land in access logs.
 async function show(phone) {
   const panel = root.querySelector('#member');
   const message = (text, kind = 'ok') => {
     const el = panel.querySelector('#desk-message');
     if (el) { el.textContent = text; el.className = kind; }
   };
+  let member;
   try {
-    const member = await api(`/api/members/${encodeURIComponent(phone)}`);
+    member = await api('/api/members/lookup', { method: 'POST', body: { phone } });
     panel.innerHTML = memberHtml(member);
   } catch (err) {
     panel.innerHTML = `<p class="error" id="lookup-error">${escapeHtml(err.message)}</p>`;
@@ -39,8 +41,8 @@ async function show(phone) {
     button.addEventListener('click', async () => {
       button.disabled = true;
       try {
-        const done = await api('/api/redeem', { method: 'POST', body: { phone, reward_id: button.dataset.redeem, request_id: crypto.randomUUID().replaceAll('-', '') } });
-        await show(phone);
+        const done = await api('/api/redeem', { method: 'POST', body: { phone: member.member_id, reward_id: button.dataset.redeem, request_id: crypto.randomUUID().replaceAll('-', '') } });
+        await show(member.member_id);
         message(`Redeemed. New balance ${done.balance}.`);
       } catch (err) {
         message(err.message, 'error');
@@ -54,7 +56,7 @@ async function show(phone) {
       if (!reason) return;
       try {
         await api(`/api/redemptions/${encodeURIComponent(button.dataset.reverse)}/reverse`, { method: 'POST', body: { reason } });
-        await show(phone);
+        await show(member.member_id);
         message('Reversed: the points are back.');
       } catch (err) {
         message(err instanceof ApiError ? err.message : 'That did not work.', 'error');
@@ -66,10 +68,10 @@ async function show(phone) {
 requireStaff(root, () => {
   root.innerHTML = `
     <form class="card" id="lookup"><label for="phone">Member's phone</label>
-      <input id="phone" name="phone" type="tel" placeholder="+65 9123 4567" required><button type="submit">Look up</button></form>
+      <input id="phone" name="phone" type="tel" autocomplete="off" required><button type="submit">Look up</button></form>
     <div id="member"></div>`;
   root.querySelector('#lookup').addEventListener('submit', (event) => {
     event.preventDefault();
-    show(root.querySelector('#phone').value.replace(/[\s().-]/g, ''));
+    show(root.querySelector('#phone').value);  // read on the server, in the shop's country
   });
 });
