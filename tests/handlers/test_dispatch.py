@@ -114,7 +114,7 @@ def test_each_sentence_is_for_a_customer(public):
     assert reply.status == 422
     fields = reply.json()["fields"]
     assert fields["name"] == "Please fill in your name."
-    assert fields["address"] == "The pickup address needs at least 5 characters."
+    assert fields["address"] == "Please fill in the pickup address."
     assert fields["preferred_date"] == "Please fill in the pickup day."
     assert fields["request_id"] == "This form is out of date: please reload the page and try again."
     for field in ("phone", "items", "window", "notes"):
