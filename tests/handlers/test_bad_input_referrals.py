@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests.handlers.badinput import bad_requests, path_segments, refused_cleanly, snapshot_tables
+from tests.handlers.test_referral_api import api, click  # noqa: F401 (the same fixtures)
 
 STATS, CLICKS = "mainstreet-dev-referral-stats", "mainstreet-dev-referral-clicks"
 DESTINATION = "https://queenofsandiego.example/"
@@ -21,16 +22,6 @@ BATCH_FIELDS = ("vendor_codes", "subject", "note")
 def examples(n: int = 40):
     return settings(max_examples=n, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-
-
-@pytest.fixture
-def api(function):
-    return function("referral-api")
-
-
-@pytest.fixture
-def click(function):
-    return function("referral-click")
 
 
 def in_words(reply) -> None:

@@ -16,16 +16,7 @@ from moto import mock_aws
 from ops.local.frontdoor import MAX_REQUEST_BYTES, MAX_URL_BYTES, FrontDoor, load_sites
 from ops.local.materialize import replay
 from ops.local.server import LocalSystem
-from ops.local.workers import Reply
-
-
-class Recorder:
-    def __init__(self):
-        self.events: list[tuple[str, dict]] = []
-
-    def __call__(self, function: str, event: dict) -> Reply:
-        self.events.append((function, event))
-        return Reply(result={"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": "{}"})
+from tests.ops.test_local_frontdoor import Recorder
 
 
 @pytest.fixture
