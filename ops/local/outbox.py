@@ -4,6 +4,7 @@ rendered (links go to the local sites) and the same list as JSON."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from pathlib import Path
@@ -43,8 +44,10 @@ class Outbox:
                 mail = dict(mail)
                 mail["to"] = ", ".join(mail["to"]) if isinstance(mail["to"], list) else mail["to"]
                 self.mails.append(mail)
-            if self.path:
-                self.path.write_text(json.dumps(self.mails, indent=1))
+            if self.path:  # written whole, then renamed: a crash mid-write leaves the previous file
+                partial = self.path.with_name(self.path.name + ".partial")
+                partial.write_text(json.dumps(self.mails, indent=1))
+                os.replace(partial, self.path)
 
     def as_json(self) -> list[dict]:
         with self.lock:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -28,6 +27,8 @@ import boto3
 from components.stack import secrets as stack_secrets
 from ops import generated, harness
 from ops.local import bus as bus_module
+from ops.local import faults as faults_module
+from ops.local import objects
 from ops.local import scheduler as scheduler_module
 from ops.local import streams as streams_module
 from ops.local.dynamodb_local import DynamoDBLocal, free_port
@@ -127,7 +128,7 @@ class LocalSystem:
         if self.persist:
             self._restore_objects()
         self.outbox = Outbox(self.state / "outbox.json" if self.persist else None)
-        self.pool = Pool(self._function_specs(), self.runtime_env, self._relay)
+        self.pool = Pool(self._function_specs(), self.runtime_env, self._relay, self._worker_options)
         self.sites = load_sites(self.graph)
         self.frontdoor = FrontDoor(self.sites, self.s3, self.invoke, self.log)
         functions_by_arn = {f.outputs["arn"]: f.name for f in self.graph.of_type("aws:lambda/function:Function")}
@@ -182,31 +183,21 @@ class LocalSystem:
             keys |= {(info["bucket"], key) for key in generated.pages(site, self.graph.outputs)}
         return keys
 
+    def _worker_options(self, spec: FunctionSpec) -> tuple[str, ...]:
+        options: tuple[str, ...] = ()
+        if self.persist:  # each object a handler writes is on disk before its put returns
+            options += ("--objects", str(self.state / "s3"))
+        if faults := os.environ.get(faults_module.ENV):  # tests only
+            options += ("--faults", faults, "--function", spec.name)
+        return options
+
     def _restore_objects(self) -> None:
         """Put back the objects handlers wrote in an earlier --persist run (guest pages, backups)."""
-        root = self.state / "s3"
-        for path in sorted(root.rglob("*")) if root.exists() else []:
-            if not path.is_file() or path.name.endswith(".meta"):
-                continue
-            bucket, *key = path.relative_to(root).parts
-            meta_file = path.with_name(path.name + ".meta")
-            meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}
-            self.s3.put_object(Bucket=bucket, Key="/".join(key), Body=path.read_bytes(), **meta)
+        objects.restore(self.s3, self.state / "s3", self.materializer.buckets, self._declared_keys())
 
     def _save_objects(self) -> None:
-        root = self.state / "s3"
-        shutil.rmtree(root, ignore_errors=True)
-        declared = self._declared_keys()
-        for bucket in self.materializer.buckets:
-            for item in self.s3.list_objects_v2(Bucket=bucket).get("Contents", []):
-                if (bucket, item["Key"]) in declared:
-                    continue
-                found = self.s3.get_object(Bucket=bucket, Key=item["Key"])
-                target = root / bucket / item["Key"]
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(found["Body"].read())
-                meta = {k: found[k] for k in ("ContentType", "CacheControl") if found.get(k)}
-                target.with_name(target.name + ".meta").write_text(json.dumps(meta))
+        """Workers keep what handlers write as they write it; this catches the rest (see objects.save_all)."""
+        objects.save_all(self.s3, self.state / "s3", self.materializer.buckets, self._declared_keys())
 
     # -- running --------------------------------------------------------------------------------
     def invoke(self, function: str, event: dict):

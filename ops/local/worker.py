@@ -1,9 +1,15 @@
 """One Lambda execution environment: a process that imports one handler with exactly the
 environment it was started with, and answers events one at a time, as Lambda does.
 
-Protocol: a JSON line per event on stdin ({"event", "request_id", "timeout_s"}), a JSON line per
-reply on the original stdout ({"result"} or {"error"}, plus the mail and bus events the handler
-sent). The handler's own output, Powertools' JSON logs included, goes to stderr.
+Protocol: a JSON line per event on stdin ({"event", "request_id", "timeout_s"}); on the original
+stdout, a line for each mail and each batch of bus events as soon as SES or EventBridge accepted it
+({"mail"}, {"bus_events"}: so what a worker sent before it died still counts), then a line per
+reply ({"result"} or {"error"}). The handler's own output, Powertools' JSON logs included, goes to
+stderr.
+
+Options after the handler: `--objects <dir>` (--persist: the objects the handler writes are kept
+there as it writes them, see ops/local/objects.py), `--faults <dir> --function <name>` (tests
+only, see ops/local/faults.py).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 from email import message_from_bytes, policy
@@ -47,19 +54,45 @@ def _mail_from_params(params: dict) -> dict:
 
 
 def main() -> int:
-    handler_path = sys.argv[1]
+    handler_path, options = sys.argv[1], dict(zip(sys.argv[2::2], sys.argv[3::2]))
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # whatever the handler prints lands on stderr, never in the protocol
     sys.stdout = os.fdopen(1, "w", buffering=1)
+    writing = threading.Lock()  # a handler may call AWS from threads of its own
 
-    sent_mail: list[dict] = []
-    bus_events: list[dict] = []
+    def reply(line: dict) -> None:
+        with writing:
+            replies.write(json.dumps(line, default=str) + "\n")
 
     from handlers.shared.aws import session
 
     hooks = session().events
-    hooks.register("before-parameter-build.sesv2.SendEmail", lambda params, **_: sent_mail.append(_mail_from_params(params)))
-    hooks.register("before-parameter-build.eventbridge.PutEvents", lambda params, **_: bus_events.extend(params.get("Entries", [])))
+
+    def remember(what):
+        def hook(params, context, **_):
+            context["mainstreet_local_sent"] = what(params)
+        return hook
+
+    def sent(http_response, context, **_):  # reported once accepted, not when asked for
+        line = context.pop("mainstreet_local_sent", None)
+        if line is not None and http_response.status_code < 300:
+            reply(line)
+
+    hooks.register("before-parameter-build.sesv2.SendEmail", remember(lambda params: {"mail": _mail_from_params(params)}))
+    hooks.register("before-parameter-build.eventbridge.PutEvents", remember(lambda params: {"bus_events": params.get("Entries", [])}))
+    hooks.register("after-call.sesv2.SendEmail", sent)
+    hooks.register("after-call.eventbridge.PutEvents", sent)
+
+    if "--objects" in options:
+        from ops.local.objects import Recorder
+
+        Recorder(options["--objects"]).install(hooks)
+    faults = None
+    if "--faults" in options:
+        from ops.local.faults import Faults
+
+        faults = Faults(options["--faults"], options["--function"])
+        faults.install(hooks)
 
     from ops.local.events import LambdaContext
 
@@ -89,24 +122,21 @@ def main() -> int:
 
     for line in sys.stdin:
         request = json.loads(line)
-        sent_mail.clear()
-        bus_events.clear()
+        if faults:
+            faults.new_invocation()
         if handler is None:
-            reply = {"error": init_error}
-        else:
-            context = LambdaContext(
-                function_name=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "function"),
-                aws_request_id=request.get("request_id", ""),
-                timeout_s=request.get("timeout_s", 15),
-            )
-            try:
-                reply = {"result": handler(request["event"], context)}
-            except Exception as exc:
-                traceback.print_exc()
-                reply = {"error": f"{type(exc).__name__}: {exc}"}
-        reply["mail"] = list(sent_mail)
-        reply["bus_events"] = list(bus_events)
-        replies.write(json.dumps(reply, default=str) + "\n")
+            reply({"error": init_error})
+            continue
+        context = LambdaContext(
+            function_name=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "function"),
+            aws_request_id=request.get("request_id", ""),
+            timeout_s=request.get("timeout_s", 15),
+        )
+        try:
+            reply({"result": handler(request["event"], context)})
+        except Exception as exc:
+            traceback.print_exc()
+            reply({"error": f"{type(exc).__name__}: {exc}"})
     return 0
 
 

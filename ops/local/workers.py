@@ -4,9 +4,11 @@ an idle environment of its function, or a new one (up to a few), never to a busy
 from __future__ import annotations
 
 import json
+import queue
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -34,11 +36,12 @@ class Reply:
 
 
 class Environment:
-    def __init__(self, spec: FunctionSpec, runtime_env: dict[str, str], log: Callable[[str, str], None]):
+    def __init__(self, spec: FunctionSpec, runtime_env: dict[str, str], log: Callable[[str, str], None],
+                 options: tuple[str, ...] = ()):
         self.spec = spec
         env = {**runtime_env, **spec.env, "AWS_LAMBDA_FUNCTION_NAME": spec.physical}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ops.local.worker", spec.handler],
+            [sys.executable, "-m", "ops.local.worker", spec.handler, *options],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,
@@ -55,19 +58,44 @@ class Environment:
             log(self.spec.name, line.rstrip("\n"))
 
     def invoke(self, event: dict) -> Reply:
+        """The handler's reply, with the mail and bus events it sent; those sent before a timeout or
+        the worker's death too (they were sent: SES and EventBridge do not take them back)."""
         assert self.process.stdin is not None and self.process.stdout is not None
         request = {"event": event, "request_id": str(uuid.uuid4()), "timeout_s": self.spec.timeout_s}
         self.process.stdin.write(json.dumps(request) + "\n")
         self.process.stdin.flush()
-        holder: list[str] = []
-        reader = threading.Thread(target=lambda: holder.append(self.process.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(self.spec.timeout_s + 5)
-        if not holder or not holder[0]:
-            self.stop()
-            return Reply(error=f"Task timed out after {self.spec.timeout_s} seconds" if not holder else "the environment exited")
-        data = json.loads(holder[0])
-        return Reply(data.get("result"), data.get("error"), data.get("mail", []), data.get("bus_events", []))
+        lines: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read_reply, args=(lines,), daemon=True).start()
+        reply, deadline = Reply(), time.monotonic() + self.spec.timeout_s + 5
+        while True:
+            try:
+                data = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                self.stop()
+                reply.error = f"Task timed out after {self.spec.timeout_s} seconds"
+                return reply
+            if data is None:
+                self.stop()
+                reply.error = "the environment exited"
+                return reply
+            reply.mail += [data["mail"]] if "mail" in data else []
+            reply.bus_events += data.get("bus_events", [])
+            if "result" in data or "error" in data:
+                reply.result, reply.error = data.get("result"), data.get("error")
+                return reply
+
+    def _read_reply(self, lines: queue.Queue) -> None:
+        """The worker's lines up to its reply (None when it exits first)."""
+        assert self.process.stdout is not None
+        while True:
+            line = self.process.stdout.readline()
+            if not line:
+                lines.put(None)
+                return
+            data = json.loads(line)
+            lines.put(data)
+            if "result" in data or "error" in data:
+                return
 
     @property
     def alive(self) -> bool:
@@ -83,8 +111,10 @@ class Environment:
 
 
 class Pool:
-    def __init__(self, specs: dict[str, FunctionSpec], runtime_env: dict[str, str], log: Callable[[str, str], None]):
+    def __init__(self, specs: dict[str, FunctionSpec], runtime_env: dict[str, str], log: Callable[[str, str], None],
+                 options: Callable[[FunctionSpec], tuple[str, ...]] = lambda spec: ()):
         self.specs = specs
+        self.options = options  # the worker's options for a function (see ops/local/worker.py)
         self.runtime_env = runtime_env
         self.log = log
         self.idle: dict[str, list[Environment]] = {name: [] for name in specs}
@@ -103,7 +133,10 @@ class Pool:
                     self.count[name] += 1
                     break
                 self.lock.wait()
-        return Environment(self.specs[name], self.runtime_env, self.log)
+        return self._new(name)
+
+    def _new(self, name: str) -> Environment:
+        return Environment(self.specs[name], self.runtime_env, self.log, self.options(self.specs[name]))
 
     def _give_back(self, name: str, environment: Environment) -> None:
         with self.lock:
@@ -125,7 +158,7 @@ class Pool:
         for name in names:
             with self.lock:
                 self.count[name] += 1
-            environment = Environment(self.specs[name], self.runtime_env, self.log)
+            environment = self._new(name)
             self._give_back(name, environment)
 
     def stop(self) -> None:

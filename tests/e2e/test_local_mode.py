@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -175,3 +177,158 @@ def test_without_persist_generated_secrets_are_fresh_each_run(tmp_path):
         assert session.status == 200 and session.json() == {"signed_in": False}
     finally:
         assert stop_local(second) == 0
+
+
+# -- crashes -------------------------------------------------------------------------------------
+# A crash is SIGKILL: of `python -m ops local` and everything it started (as a process group
+# would be), or of one function's worker at a chosen AWS call (ops/local/faults.py).
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def crash(local) -> None:
+    """SIGKILL the local process and everything under it (workers, DynamoDB Local, moto): nothing
+    gets to stop cleanly. start_local does not give it a process group of its own, so the tree is
+    listed first (an orphan is reparented and lost to the list)."""
+    tree = _descendants(local.process.pid)
+    local.process.send_signal(signal.SIGKILL)
+    for pid in tree:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert local.process.wait(timeout=30) == -signal.SIGKILL
+
+
+def s3_of(local):
+    import boto3
+
+    return boto3.client("s3", endpoint_url=local.index["aws_endpoints"]["default"], region_name=local.index["region"],
+                        aws_access_key_id="local", aws_secret_access_key="local")
+
+
+def guest_pages(local) -> list[str]:
+    """The guest pages in the brand site's bucket, as S3 has them."""
+    bucket = next(b for b in local.index["buckets"] if "brand" in b)
+    pages = s3_of(local).get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="g/")
+    return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+
+def page_key(code: str) -> str:
+    from handlers.charters.events import guest_object_key
+
+    return guest_object_key(code)
+
+
+def kept_on_disk(state) -> dict[str, int]:
+    """The guest pages kept under the state directory, each with its file's inode (a new one each write)."""
+    return {f"g/{path.name}": path.stat().st_ino for path in (state / "s3").glob("*brand*/g/*")
+            if not path.name.endswith(".meta")}
+
+
+def test_persist_keeps_objects_handlers_wrote_through_a_crash(tmp_path):
+    """A guest page is on disk once its put returned: after SIGKILL of the whole local mode the
+    page is there, and a retry of the booking neither writes it again nor mails the crew again."""
+    from tests.e2e.conftest import post_booking, start_local, stop_local
+
+    state = tmp_path / "state"
+    first = start_local(tmp_path, "--persist", "--state-dir", str(state))
+    try:
+        answer = post_booking(first, "BS-CRASH")
+        assert answer.status == 201, answer.body
+        guest_path, key = "/g/" + answer.json()["guest_code"], page_key(answer.json()["guest_code"])
+        assert first.request("brand", "GET", guest_path).status == 200
+        sent = first.outbox()
+        assert len(sent) == 2  # the crew member, the ops manager
+    finally:
+        crash(first)
+    second = start_local(tmp_path, "--persist", "--state-dir", str(state))
+    try:
+        assert second.request("brand", "GET", guest_path).status == 200
+        on_disk = kept_on_disk(state)
+        assert list(on_disk) == [key]
+        assert second.outbox() == sent
+        again = post_booking(second, "BS-CRASH")
+        assert again.status == 200 and again.json() == answer.json(), again.body
+        assert second.outbox() == sent  # no second crew or ops mail
+        assert guest_pages(second) == [key]
+        assert kept_on_disk(state) == on_disk  # not written again
+    finally:
+        assert stop_local(second) == 0
+    assert kept_on_disk(state) == on_disk
+
+
+def test_a_booking_fans_out_exactly_once_however_often_its_worker_is_killed(tmp_path, monkeypatch):
+    """The charter-intake worker is killed mid-request at one step after another; the marketplace
+    retries until it gets its answer; every step happened once: one page, one mail per crew member,
+    one to the ops manager."""
+    from handlers.shared.claims import LEASE_S
+    from ops.local.faults import CLOCK_FILE, ENV
+    from tests.e2e.conftest import booking, start_local, stop_local
+
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    monkeypatch.setenv(ENV, str(faults))
+    state = tmp_path / "state"
+    local = start_local(tmp_path, "--persist", "--state-dir", str(state))
+
+    def arm(name: str, text: str) -> None:  # whole files only: a worker may read it any time
+        (faults / f".{name}").write_text(text)
+        os.replace(faults / f".{name}", faults / name)
+
+    body = booking("BS-FAULTS")
+    body["crew"].append({"name": "Lee Okafor", "email": "lee+bs-faults@crew.example", "role": "deckhand"})
+
+    def post():
+        return local.request("ops", "POST", "/api/bookings", body=body,
+                             headers={"X-Api-Key": local.index["credentials"]["service_key"]})
+
+    # Where the worker dies, in the order the retries meet them. Never just after SES accepted a
+    # mail: SES cannot take a mail back nor tell a repeat, so a mail is sent again when its
+    # sender dies before recording it (a window no handler can close).
+    kills = [
+        ("after.dynamodb.TransactWriteItems", 1),  # the booking is written, nothing fanned out
+        ("after.s3.PutObject", 1),  # the guest page is written, its step not recorded
+        ("after.cloudfront.CreateInvalidation", 1),  # the page again, and its invalidation
+        ("before.sesv2.SendEmail", 1),  # the first crew mail is claimed, not sent
+        ("before.sesv2.SendEmail", 2),  # the first crew mail sent and recorded, the second claimed
+        ("before.sesv2.SendEmail", 2),  # the second crew mail sent and recorded, the ops mail claimed
+    ]
+    try:
+        offset = 0
+        for number, (fault, nth) in enumerate(kills):
+            arm(f"charter-intake.{fault}", str(nth))
+            answer = post()
+            assert answer.status == 502, (number, fault, answer.status, answer.body)  # Lambda's answer to a dead runtime
+            assert not (faults / f"charter-intake.{fault}").exists(), f"{fault} did not fire"
+            # The dead worker's claim holds its step until the lease lapses: move the claims' clock past it.
+            offset += LEASE_S + 1
+            arm(CLOCK_FILE, str(offset))
+        answer = post()
+        assert answer.status == 200, answer.body  # the booking was created by the first try
+        code = answer.json()["guest_code"]
+        assert local.request("brand", "GET", f"/g/{code}").status == 200
+        assert guest_pages(local) == [page_key(code)]
+        assert list(kept_on_disk(state)) == [page_key(code)]
+        recipients = sorted(m["to"] for m in local.outbox())
+        assert recipients == sorted(["sam+bs-faults@crew.example", "lee+bs-faults@crew.example", "ops@dev.mainstreet.example"])
+        # Once more: nothing left to do, nothing done again.
+        assert post().json() == answer.json()
+        assert sorted(m["to"] for m in local.outbox()) == recipients
+        assert guest_pages(local) == [page_key(code)]
+    finally:
+        assert stop_local(local) == 0
