@@ -132,7 +132,7 @@ def test_the_add_job_form_shows_each_field_error_next_to_its_field(local, page):
     page.fill("#nj-price", "95.50")
     page.click("#new-job button[type=submit]")
     expect(page.locator('#new-job [data-error-for="phone"]')).to_contain_text("That is not a phone number we can call")
-    expect(page.locator('#new-job [data-error-for="address"]')).to_have_text("The pickup address needs at least 5 characters.")
+    expect(page.locator('#new-job [data-error-for="address"]')).to_have_text("Please fill in the pickup address.")
     expect(page.locator('#new-job [data-error-for="preferred_date"]')).to_have_text("Please fill in the pickup day.")
     expect(page.locator('#new-job [data-error-for="price_cents"]')).to_be_hidden()
     expect(page.locator('#new-job [data-error-for="name"]')).to_be_hidden()
