@@ -81,17 +81,17 @@ MISCONFIGURED = textwrap.dedent(
 
 @pytest.fixture
 def misconfigured_graph(tmp_path):
+    import components.systems.platform
+    import components.systems.referrals
+
+    # Put back exactly what was there: a later run in this process must see the real forwarding.
+    original = components.systems.platform.STAFF_FORWARD, components.systems.referrals.STAFF_FORWARD
     program = tmp_path / "misconfigured.py"
     program.write_text(MISCONFIGURED.format(main=str(harness.ROOT / "__main__.py")))
     try:
         yield harness.run("dev", program=program)
     finally:
-        import components.systems.platform
-        import components.systems.referrals
-        from components.blocks.site import Forward
-
-        restored = Forward(headers=("Origin", "Content-Type"), cookies=("ms_staff",))
-        components.systems.platform.STAFF_FORWARD = components.systems.referrals.STAFF_FORWARD = restored
+        components.systems.platform.STAFF_FORWARD, components.systems.referrals.STAFF_FORWARD = original
 
 
 def test_a_behaviour_that_drops_a_header_fails_locally_as_on_aws(misconfigured_graph):
@@ -143,18 +143,18 @@ FORGOT_THE_KEY = textwrap.dedent(
 
 def test_a_booking_api_that_drops_the_service_key_fails_locally_as_on_aws(dev_graph, tmp_path):
     """SPEC incident 1, exactly: with the header not forwarded the intake never sees the key."""
+    import components.systems.charters
+
     door, recorder = front(dev_graph)
     door.handle("ops", request("/api/bookings", method="POST"))
     assert recorder.events[-1][1]["headers"]["x-api-key"] == "k"
+    original = components.systems.charters.SERVICE_FORWARD
     program = tmp_path / "forgot_the_key.py"
     program.write_text(FORGOT_THE_KEY.format(main=str(harness.ROOT / "__main__.py")))
     try:
         broken = harness.run("dev", program=program)
     finally:
-        import components.systems.charters
-        from components.blocks.site import Forward
-
-        components.systems.charters.SERVICE_FORWARD = Forward(headers=("X-Api-Key", "Content-Type"))
+        components.systems.charters.SERVICE_FORWARD = original
     door, recorder = front(broken)
     door.handle("ops", request("/api/bookings", method="POST"))
     assert "x-api-key" not in recorder.events[-1][1]["headers"]

@@ -3,6 +3,7 @@ headers, and the bucket policy that lets only this distribution read the pages."
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -64,27 +65,53 @@ def function_origin(route: Route, origin_secret: pulumi.Input[str]) -> aws.cloud
     )
 
 
-def request_policy(site: str, forward: Forward, i: int, ctx: Context, parent) -> pulumi.Output[str]:
+# Custom origin request policies are an account-wide quota (20, shared by every stack in the
+# account), so a stack makes one per distinct forwarding, shared by every site and route that
+# forwards exactly that; no managed policy fits one exactly without widening what a function gets.
+_request_policies: dict[int, tuple[Context, dict[tuple, pulumi.Output[str]]]] = {}
+
+
+def forwarding_key(forward: Forward) -> tuple:
+    """What a policy forwards, as CloudFront compares it: header names are case-insensitive."""
+    headers = tuple(sorted({h.lower() for h in forward.all_headers}))
+    return headers, tuple(sorted(set(forward.cookies))), "all" if forward.query_strings else "none"
+
+
+def request_policy_name(forward: Forward) -> str:
+    """The same forwarding gets the same name in every run and stack (the stack prefix aside)."""
+    digest = hashlib.sha256(json.dumps(forwarding_key(forward)).encode()).hexdigest()[:10]
+    return f"forward-{digest}"
+
+
+def request_policy(forward: Forward, ctx: Context) -> pulumi.Output[str]:
+    """The stack's origin request policy for `forward`, made the first time a route asks for it."""
+    # Keyed by the context object (one per program run): each run of the program gets its own.
+    _, policies = _request_policies.setdefault(id(ctx), (ctx, {}))
+    key = forwarding_key(forward)
+    if key in policies:
+        return policies[key]
     headers = forward.all_headers
+    name = request_policy_name(forward)
+    cookies = f"; cookies {', '.join(key[1])}" if forward.cookies else ""
     policy = aws.cloudfront.OriginRequestPolicy(
-        f"{site}-forward-{i}",
-        name=ctx.naming(f"{site}-forward-{i}", "cf-policy"),
-        comment=f"forwards {', '.join(headers)}",
+        name,
+        name=ctx.naming(name, "cf-policy"),
+        comment=f"forwards {', '.join(headers)}{cookies}",
         headers_config=aws.cloudfront.OriginRequestPolicyHeadersConfigArgs(
             header_behavior="whitelist",
             headers=aws.cloudfront.OriginRequestPolicyHeadersConfigHeadersArgs(items=headers),
         ),
         cookies_config=aws.cloudfront.OriginRequestPolicyCookiesConfigArgs(
             cookie_behavior="whitelist" if forward.cookies else "none",
-            cookies=aws.cloudfront.OriginRequestPolicyCookiesConfigCookiesArgs(items=sorted(forward.cookies))
+            cookies=aws.cloudfront.OriginRequestPolicyCookiesConfigCookiesArgs(items=list(key[1]))
             if forward.cookies
             else None,
         ),
         query_strings_config=aws.cloudfront.OriginRequestPolicyQueryStringsConfigArgs(
-            query_string_behavior="all" if forward.query_strings else "none"
+            query_string_behavior=key[2]
         ),
-        opts=pulumi.ResourceOptions(parent=parent),
     )
+    policies[key] = policy.id
     return policy.id
 
 

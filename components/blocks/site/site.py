@@ -100,18 +100,14 @@ class Site(pulumi.ComponentResource):
                 origin_access_control_id=oac.id,
             )
         ]
-        request_policies: dict[Forward, pulumi.Output[str]] = {}
         for route in self.routes.items:
-            if route.function is None:
-                continue
-            if not any(o.origin_id == route.origin_id for o in origins):
+            if route.function is not None and not any(o.origin_id == route.origin_id for o in origins):
                 origins.append(cdn.function_origin(route, self.args.origin_secret.value))
-            if route.forward not in request_policies:
-                request_policies[route.forward] = cdn.request_policy(name, route.forward, len(request_policies), ctx, self)
 
         def behaviour(route: Route, cls):
+            # Policies are the stack's, shared by every site: see cdn.request_policy.
             return cdn.behaviour(route, cls, headers_policy_id=headers_policy.id, edge_arns=edge_arns,
-                                 request_policy_id=request_policies[route.forward] if route.function else None)
+                                 request_policy_id=cdn.request_policy(route.forward, ctx) if route.function else None)
 
         certificate = domain.certificate(name, self.args.domain, self.args.zone_id, self) if self.args.domain else None
         distribution = aws.cloudfront.Distribution(
