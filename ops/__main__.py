@@ -10,8 +10,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops", description="Mainstreet operator tools")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    deploy = commands.add_parser("deploy", help="publish generated pages and edge code, invalidate what changed")
+    deploy = commands.add_parser("deploy", help="after `pulumi up`: upload generated pages, invalidate what changed")
     deploy.add_argument("--stack", required=True)
+    deploy.add_argument("--test-edge", action="store_true",
+                        help="before `pulumi up`: run edge/ code through CloudFront's TestFunction on scratch functions")
     deploy.add_argument("--dry-run", action="store_true", help="show what would change, change nothing")
     deploy.add_argument("--outputs", help="stack outputs as JSON (default: `pulumi stack output --json`)")
 

@@ -1,11 +1,20 @@
 """`python -m ops deploy --stack S [--dry-run]`: after `pulumi up`, put live what Pulumi does not.
+`python -m ops deploy --stack S --test-edge`: before `pulumi up`, test the edge code it will publish.
 
-1. Edge functions: where edge/<name>.js differs from the LIVE code, the new code goes to the
-   DEVELOPMENT stage, CloudFront's TestFunction runs it against edge/fixtures/<name>.json, and
-   only when every fixture passes for every function is anything published.
-2. Generated pages (ops/generated.py) are uploaded where their content changed.
-3. Exactly the changed paths are invalidated, collapsed to wildcards past a threshold; the
-   manifest deployed is kept in the bucket (_deploy/, private) for the next comparison.
+Edge code has one owner, the program: `pulumi up` publishes edge/<name>.js as it is (see
+components/blocks/site/cdn.edge_function). This module never writes a function the stack declares.
+
+- `--test-edge` (before `pulumi up`): each edge/<name>.js goes to a scratch function of its own
+  (created on CloudFront's DEVELOPMENT stage, never published, deleted after), TestFunction runs
+  it against edge/fixtures/<name>.json, and any failure stops the run, so CI never reaches
+  `pulumi up`. The stack's own functions are not touched: writing their DEVELOPMENT stage would
+  also change the ETag Pulumi holds, and its next update would fail its IfMatch.
+- after `pulumi up`:
+  1. Edge functions: the LIVE code must be the file's; if not (`pulumi up` not run on this
+     checkout), nothing is deployed and the run says so.
+  2. Generated pages (ops/generated.py) are uploaded where their content changed.
+  3. Exactly the changed paths are invalidated, collapsed to wildcards past a threshold; the
+     manifest deployed is kept in the bucket (_deploy/, private) for the next comparison.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from ops import edge, generated
 
 MANIFEST_KEY = "_deploy/manifest.json"
 COLLAPSE_PAST = 15  # more changed paths than this become wildcards (each wildcard is one path)
+EDGE_RUNTIME = "cloudfront-js-2.0"  # what cdn.edge_function declares
 
 
 class DeployError(RuntimeError):
@@ -30,7 +40,7 @@ class DeployError(RuntimeError):
 @dataclass
 class SitePlan:
     site: str
-    edge_updates: list[str] = field(default_factory=list)  # edge names whose LIVE code differs
+    edge_stale: list[str] = field(default_factory=list)  # edge names whose LIVE code is not the file's
     uploads: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     invalidations: list[str] = field(default_factory=list)
     manifest: dict[str, str] = field(default_factory=dict)
@@ -64,6 +74,11 @@ def _live_code(edge_client, name: str) -> bytes | None:
         return None
 
 
+def scratch_name(stack: str, edge_name: str) -> str:
+    """The throwaway function --test-edge tests edge/<edge_name>.js on (64 characters at most)."""
+    return f"mainstreet-{stack}-edge-test-{edge_name}"[:64]
+
+
 def _output_of(result: dict) -> dict:
     """TestFunction's FunctionOutput, as the {"ok": ...} shape ops.edge.check reads."""
     if result.get("FunctionErrorMessage"):
@@ -77,7 +92,7 @@ class Deployer:
         self.outputs = outputs
         self.s3 = s3
         self.cloudfront = cloudfront  # invalidations
-        self.edge = edge_client  # CloudFront Functions (TestFunction, PublishFunction, ...)
+        self.edge = edge_client  # CloudFront Functions: reads LIVE code; tests on scratch functions only
         self.say = say
 
     # -- planning (reads only) -------------------------------------------------------------------
@@ -88,7 +103,7 @@ class Deployer:
         plan = SitePlan(name)
         for edge_name, function_name in site.get("edge_functions", {}).items():
             if _live_code(self.edge, function_name) != edge.source(edge_name).encode():
-                plan.edge_updates.append(edge_name)
+                plan.edge_stale.append(edge_name)
         manifest = dict(site.get("manifest", {}))
         for key, (body, content_type) in generated.pages(name, self.outputs).items():
             digest = sha256(body)
@@ -115,42 +130,46 @@ class Deployer:
         except self.s3.exceptions.NoSuchKey:
             return {}
 
-    # -- applying ----------------------------------------------------------------------------------
-    def test_edge(self, plans: list[SitePlan]) -> dict[str, str]:
-        """Put each changed function's code on DEVELOPMENT and run its fixtures there.
+    # -- before `pulumi up` -------------------------------------------------------------------------
+    def test_edge_code(self, stack: str, names: list[str] | None = None) -> list[str]:
+        """Run each edge/<name>.js through TestFunction on a scratch function; raise on any failure.
 
-        Returns function name → the DEVELOPMENT ETag that passed; raises on any failure, before
-        anything has been published.
+        Returns the names tested. The scratch function is deleted whatever the outcome.
         """
-        passed, failures = {}, []
-        for plan in plans:
-            names = self.outputs["sites"][plan.site]["edge_functions"]
-            for edge_name in plan.edge_updates:
-                function_name = names[edge_name]
-                described = self.edge.describe_function(Name=function_name, Stage="DEVELOPMENT")
-                config = described["FunctionSummary"]["FunctionConfig"]
-                etag = self.edge.update_function(
-                    Name=function_name,
-                    IfMatch=described["ETag"],
-                    FunctionConfig={"Comment": config.get("Comment", ""), "Runtime": config["Runtime"]},
-                    FunctionCode=edge.source(edge_name).encode(),
-                )["ETag"]
-                for case in edge.fixtures(edge_name):
+        failures, tested = [], []
+        for edge_name in names if names is not None else edge.names():
+            scratch = scratch_name(stack, edge_name)
+            etag = self._put_scratch(scratch, edge.source(edge_name).encode())
+            try:
+                cases = edge.fixtures(edge_name)
+                for case in cases:
                     event = json.dumps(edge.viewer_request(case["request"])).encode()
-                    result = self.edge.test_function(Name=function_name, IfMatch=etag, Stage="DEVELOPMENT", EventObject=event)
+                    result = self.edge.test_function(Name=scratch, IfMatch=etag, Stage="DEVELOPMENT", EventObject=event)
                     problems = edge.check(case["expect"], _output_of(result["TestResult"]))
-                    failures += [f"{function_name}: {case['name']}: {p}" for p in problems]
-                self.say(f"  tested {function_name} on DEVELOPMENT against {len(edge.fixtures(edge_name))} fixtures")
-                passed[function_name] = etag
+                    failures += [f"edge/{edge_name}.js: {case['name']}: {p}" for p in problems]
+            finally:
+                self.edge.delete_function(Name=scratch, IfMatch=etag)
+            self.say(f"  tested edge/{edge_name}.js with TestFunction against {len(cases)} fixtures")
+            tested.append(edge_name)
         if failures:
-            raise DeployError("edge functions failed TestFunction; nothing was published:\n  " + "\n  ".join(failures))
-        return passed
+            raise DeployError("edge code failed TestFunction; do not run `pulumi up`:\n  " + "\n  ".join(failures))
+        return tested
 
+    def _put_scratch(self, name: str, code: bytes) -> str:
+        config = {"Comment": "ops deploy --test-edge: deleted after the test", "Runtime": EDGE_RUNTIME}
+        try:
+            return self.edge.create_function(Name=name, FunctionConfig=config, FunctionCode=code)["ETag"]
+        except self.edge.exceptions.FunctionAlreadyExists:  # left by an interrupted run: reuse it
+            etag = self.edge.describe_function(Name=name, Stage="DEVELOPMENT")["ETag"]
+            return self.edge.update_function(Name=name, IfMatch=etag, FunctionConfig=config, FunctionCode=code)["ETag"]
+
+    # -- applying ----------------------------------------------------------------------------------
     def apply(self, plans: list[SitePlan]) -> None:
-        tested = self.test_edge(plans)
-        for function_name, etag in tested.items():
-            self.edge.publish_function(Name=function_name, IfMatch=etag)
-            self.say(f"  published {function_name}")
+        stale = [f"{self.outputs['sites'][p.site]['edge_functions'][e]} (edge/{e}.js)" for p in plans for e in p.edge_stale]
+        if stale:
+            raise DeployError("LIVE edge code differs from edge/ for " + ", ".join(stale) + ": `pulumi up` publishes "
+                              "edge code (test it first with `ops deploy --test-edge`); run it, then `ops deploy`. "
+                              "Nothing was deployed.")
         for plan in plans:
             site = self.outputs["sites"][plan.site]
             for key, (body, content_type) in plan.uploads.items():
@@ -174,7 +193,7 @@ def describe(plans: list[SitePlan]) -> str:
     lines = []
     for plan in plans:
         lines.append(f"{plan.site}:")
-        lines.append(f"  edge functions to test and publish: {', '.join(plan.edge_updates) or 'none'}")
+        lines.append(f"  edge functions whose LIVE code is not edge/'s (run `pulumi up`): {', '.join(plan.edge_stale) or 'none'}")
         lines.append(f"  generated pages to upload: {', '.join(plan.uploads) or 'none'}")
         lines.append(f"  paths to invalidate: {' '.join(plan.invalidations) or 'none'}")
     return "\n".join(lines)
@@ -192,6 +211,17 @@ def main(args) -> int:
     from rich.console import Console
 
     console = Console()
+    if getattr(args, "test_edge", False):
+        # Before `pulumi up`: needs no stack outputs (a new stack has none yet). CloudFront is global.
+        tester = Deployer({}, s3=None, cloudfront=None, edge_client=boto3.client("cloudfront", region_name="us-east-1"),
+                          say=console.print)
+        try:
+            tester.test_edge_code(args.stack)
+        except DeployError as exc:
+            console.print(f"[red]{exc}[/]")
+            return 1
+        console.print("[green]edge code passed TestFunction[/]")
+        return 0
     outputs = json.loads(open(args.outputs).read()) if args.outputs else stack_outputs(args.stack)
     session = boto3.session.Session(region_name=outputs.get("region"))
     deployer = Deployer(

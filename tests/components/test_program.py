@@ -251,9 +251,18 @@ def test_prod_serves_custom_domains_with_a_us_east_1_certificate(prod_graph):
     assert providers and all(p.inputs["region"] == "us-east-1" for p in providers)
 
 
-def test_edge_code_changes_go_through_ops_deploy(graph):
-    for fn in graph.of_type("aws:cloudfront/function:Function"):
-        assert fn.ignore_changes == ("code",) and fn.inputs["publish"] is True
+def test_pulumi_alone_owns_edge_code_and_publishes_the_files_content(graph):
+    """Issue 11: with ignore_changes=["code"] the provider kept the creation-time code, so a later
+    change to the comment or runtime re-sent and published it over newer code. The declared code
+    is always edge/<name>.js as it is now, and no option hides it from Pulumi."""
+    from ops import edge
+
+    functions_ = graph.of_type("aws:cloudfront/function:Function")
+    assert functions_
+    for fn in functions_:
+        source = fn.inputs["comment"].removeprefix("edge/").removesuffix(".js")
+        assert fn.inputs["code"] == edge.source(source), fn.name
+        assert fn.inputs["publish"] is True and fn.ignore_changes == (), fn.name
         assert fn.inputs["runtime"] == "cloudfront-js-2.0"
 
 

@@ -1,5 +1,6 @@
 """ops deploy against moto (S3, invalidations), with botocore's Stubber playing CloudFront
-Functions (TestFunction and PublishFunction are beyond moto)."""
+Functions (TestFunction is beyond moto). A Stubber fails any call it was not told to expect, so
+these tests also show ops deploy never updates or publishes a function the stack declares."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ def test_a_dry_run_shows_the_plan_and_changes_nothing(world):
     text = deploy.describe(plans)
     assert "generated pages to upload: site.json" in text
     ops_plan = next(p for p in plans if p.site == "ops")
-    assert ops_plan.edge_updates == []
+    assert ops_plan.edge_stale == []
     for key in [*outputs["sites"]["ops"]["manifest"], "site.json"]:  # a first deploy: everything is new
         assert all(covered(path, ops_plan.invalidations) for path in deploy.viewer_paths(key, {})), key
     assert len(ops_plan.invalidations) <= deploy.COLLAPSE_PAST
@@ -106,7 +107,7 @@ def test_deploy_uploads_generated_pages_with_their_type_and_invalidates_what_cha
     live_code_is(stub, outputs)
     with stub:
         again = deployer(world).plan()
-    assert all(not p.uploads and not p.invalidations and not p.edge_updates for p in again)
+    assert all(not p.uploads and not p.invalidations and not p.edge_stale for p in again)
 
 
 def test_only_the_changed_page_is_invalidated(world):
@@ -125,61 +126,86 @@ def test_only_the_changed_page_is_invalidated(world):
     assert all(paths == [] for paths in by_site.values())
 
 
-def test_changed_edge_code_is_tested_on_development_then_published(world):
-    outputs, _, _, _, stub, said = world
-    old = b"function handler(e) { return e.request; }"
-    live_code_is(stub, outputs, code_for=lambda site, name: old if name == "pages" else edge.source(name).encode())
-    function_names = [s["edge_functions"]["pages"] for s in outputs["sites"].values()]
-    for function_name in function_names:
-        stub.add_response("describe_function", {"ETag": "EDEV1", "FunctionSummary": {
-            "Name": function_name, "Status": "DEPLOYED",
-            "FunctionConfig": {"Comment": "edge/pages.js", "Runtime": "cloudfront-js-2.0"},
-            "FunctionMetadata": {"FunctionARN": f"arn:aws:cloudfront::123456789012:function/{function_name}",
-                                 "LastModifiedTime": datetime.now(timezone.utc)}}},
-            {"Name": function_name, "Stage": "DEVELOPMENT"})
-        stub.add_response("update_function", {"ETag": "EDEV2", "FunctionSummary": {
-            "Name": function_name, "FunctionConfig": {"Comment": "edge/pages.js", "Runtime": "cloudfront-js-2.0"},
-            "FunctionMetadata": {"FunctionARN": "arn:x", "LastModifiedTime": datetime.now(timezone.utc)}}},
-            {"Name": function_name, "IfMatch": "EDEV1", "FunctionConfig": {"Comment": "edge/pages.js", "Runtime": "cloudfront-js-2.0"},
-             "FunctionCode": edge.source("pages").encode()})
-        # CloudFront's answers, computed by running the same code under njs.
-        cases = edge.fixtures("pages")
-        results = edge.run(edge.source("pages"), [edge.viewer_request(c["request"]) for c in cases])
-        for result in results:
-            key = "response" if "statusCode" in result["ok"] else "request"
-            stub.add_response("test_function", {"TestResult": {"FunctionOutput": json.dumps({key: result["ok"]}), "ComputeUtilization": "12"}},
-                              {"Name": function_name, "IfMatch": "EDEV2", "Stage": "DEVELOPMENT", "EventObject": ANY})
-    for function_name in function_names:
-        stub.add_response("publish_function", {"FunctionSummary": {
-            "Name": function_name, "FunctionConfig": {"Comment": "edge/pages.js", "Runtime": "cloudfront-js-2.0"},
-            "FunctionMetadata": {"FunctionARN": "arn:x", "LastModifiedTime": datetime.now(timezone.utc)}}},
-            {"Name": function_name, "IfMatch": "EDEV2"})
+def summary(name: str) -> dict:
+    return {"Name": name, "FunctionConfig": {"Comment": "", "Runtime": "cloudfront-js-2.0"},
+            "FunctionMetadata": {"FunctionARN": f"arn:aws:cloudfront::123456789012:function/{name}",
+                                 "LastModifiedTime": datetime.now(timezone.utc)}}
+
+
+def cloudfront_answers(stub, scratch: str, edge_name: str, etag: str, code: str | None = None) -> None:
+    """TestFunction's answers for each fixture, computed by running the code under njs."""
+    cases = edge.fixtures(edge_name)
+    for result in edge.run(code or edge.source(edge_name), [edge.viewer_request(c["request"]) for c in cases]):
+        if "error" in result:
+            stub.add_response("test_function", {"TestResult": {"FunctionErrorMessage": result["error"]}})
+            continue
+        key = "response" if "statusCode" in result["ok"] else "request"
+        stub.add_response("test_function", {"TestResult": {"FunctionOutput": json.dumps({key: result["ok"]}), "ComputeUtilization": "12"}},
+                          {"Name": scratch, "IfMatch": etag, "Stage": "DEVELOPMENT", "EventObject": ANY})
+
+
+def test_edge_code_is_tested_before_pulumi_up_on_scratch_functions_only(world, dev_graph):
+    """Issue 11: Pulumi alone writes the stack's edge functions. --test-edge runs each file through
+    TestFunction on a function of its own, created unpublished and deleted after."""
+    _, _, _, edge_client, stub, said = world
+    declared = {f.inputs["name"] for f in dev_graph.of_type("aws:cloudfront/function:Function")}
+    for edge_name in edge.names():
+        scratch = deploy.scratch_name("dev", edge_name)
+        assert scratch not in declared and len(scratch) <= 64
+        stub.add_response("create_function", {"FunctionSummary": summary(scratch), "ETag": "ESCRATCH1"},
+                          {"Name": scratch, "FunctionConfig": {"Comment": ANY, "Runtime": "cloudfront-js-2.0"},
+                           "FunctionCode": edge.source(edge_name).encode()})
+        cloudfront_answers(stub, scratch, edge_name, "ESCRATCH1")
+        stub.add_response("delete_function", {}, {"Name": scratch, "IfMatch": "ESCRATCH1"})
     with stub:
-        d = deployer(world)
-        plans = d.plan()
-        assert [p.edge_updates for p in plans] == [["pages"]] * len(outputs["sites"])
-        d.apply(plans)
+        assert deployer(world).test_edge_code("dev") == edge.names()
         stub.assert_no_pending_responses()
-    assert any("published mainstreet-dev-ops-pages" in line for line in said)
+    assert sum("tested edge/" in line for line in said) == len(edge.names())
+    runtimes = {f.inputs["runtime"] for f in dev_graph.of_type("aws:cloudfront/function:Function")}
+    assert runtimes == {deploy.EDGE_RUNTIME}  # tested on the runtime Pulumi declares
 
 
-def test_a_failing_edge_test_publishes_and_uploads_nothing(world):
-    outputs, s3, _, _, stub, _ = world
-    live_code_is(stub, outputs, code_for=lambda site, name: b"old" if (site, name) == ("brand", "api") else edge.source(name).encode())
-    function_name = outputs["sites"]["brand"]["edge_functions"]["api"]
-    stub.add_response("describe_function", {"ETag": "EDEV1", "FunctionSummary": {
-        "Name": function_name, "FunctionConfig": {"Comment": "", "Runtime": "cloudfront-js-2.0"},
-        "FunctionMetadata": {"FunctionARN": "arn:x", "LastModifiedTime": datetime.now(timezone.utc)}}})
-    stub.add_response("update_function", {"ETag": "EDEV2", "FunctionSummary": {
-        "Name": function_name, "FunctionConfig": {"Comment": "", "Runtime": "cloudfront-js-2.0"},
-        "FunctionMetadata": {"FunctionARN": "arn:x", "LastModifiedTime": datetime.now(timezone.utc)}}})
+def test_failing_edge_code_stops_the_run_and_the_scratch_function_is_deleted(world):
+    _, _, _, _, stub, _ = world
+    scratch = deploy.scratch_name("dev", "api")
+    stub.add_response("create_function", {"FunctionSummary": summary(scratch), "ETag": "ESCRATCH1"})
     for _ in edge.fixtures("api"):
         stub.add_response("test_function", {"TestResult": {"FunctionErrorMessage": "TypeError: cannot read property 'value' of undefined"}})
+    stub.add_response("delete_function", {}, {"Name": scratch, "IfMatch": "ESCRATCH1"})
     with stub:
+        with pytest.raises(deploy.DeployError, match="do not run `pulumi up`"):
+            deployer(world).test_edge_code("dev", ["api"])
+        stub.assert_no_pending_responses()
+
+
+def test_a_scratch_function_left_by_an_interrupted_run_is_reused(world):
+    _, _, _, _, stub, _ = world
+    scratch = deploy.scratch_name("dev", "track")
+    stub.add_client_error("create_function", service_error_code="FunctionAlreadyExists", http_status_code=409)
+    stub.add_response("describe_function", {"ETag": "EOLD", "FunctionSummary": summary(scratch)}, {"Name": scratch, "Stage": "DEVELOPMENT"})
+    stub.add_response("update_function", {"ETag": "ESCRATCH2", "FunctionSummary": summary(scratch)},
+                      {"Name": scratch, "IfMatch": "EOLD", "FunctionConfig": ANY, "FunctionCode": edge.source("track").encode()})
+    cloudfront_answers(stub, scratch, "track", "ESCRATCH2")
+    stub.add_response("delete_function", {}, {"Name": scratch, "IfMatch": "ESCRATCH2"})
+    with stub:
+        deployer(world).test_edge_code("dev", ["track"])
+        stub.assert_no_pending_responses()
+
+
+def test_ops_deploy_never_writes_edge_code_and_stops_when_live_is_not_the_file(world):
+    """After `pulumi up` LIVE is the file; if not, ops deploy says so and deploys nothing (it used to
+    publish its own copy, which the provider later overwrote with the creation-time code)."""
+    outputs, s3, _, _, stub, _ = world
+    old = b"function handler(e) { return e.request; }"
+    live_code_is(stub, outputs, code_for=lambda site, name: old if name == "pages" else edge.source(name).encode())
+    with stub:  # only the LIVE reads are stubbed: any update or publish would fail here
         d = deployer(world)
         plans = d.plan()
-        with pytest.raises(deploy.DeployError, match="nothing was published"):
+        assert [p.edge_stale for p in plans] == [["pages"]] * len(outputs["sites"])
+        assert "edge functions whose LIVE code is not edge/'s (run `pulumi up`): pages" in deploy.describe(plans)
+        with pytest.raises(deploy.DeployError, match=r"`pulumi up` publishes edge code.*Nothing was deployed"):
             d.apply(plans)
+        stub.assert_no_pending_responses()
     assert all(paths == [] for paths in invalidations(world).values())
     with pytest.raises(s3.exceptions.ClientError):
         s3.head_object(Bucket=outputs["sites"]["ops"]["bucket"], Key="site.json")

@@ -34,6 +34,19 @@ def origin_access(site: str, ctx: Context, parent) -> aws.cloudfront.OriginAcces
 
 
 def edge_function(site: str, edge: str, ctx: Context, parent) -> pulumi.Output[str]:
+    """A CloudFront Function running edge/<edge>.js; Pulumi is the one owner of its code.
+
+    Pulumi declares the file's current content and publishes it (publish=True puts each created
+    or changed version on the LIVE stage). Nothing else writes the code: `ops deploy` only reads
+    LIVE to check it matches the file, and `ops deploy --test-edge`, run before `pulumi up`,
+    tests the code on a scratch function of its own, never on this one.
+
+    Why not the reverse (Pulumi creates, `ops deploy` publishes later code)? A distribution can
+    only be associated with a published function, so Pulumi must publish at creation; and with
+    `ignore_changes=["code"]` the provider keeps the creation-time code in its inputs, so any later
+    change to the comment or runtime re-sends and publishes that old code over what ops deploy
+    published. One owner, and it is the program: edge code changes show in `pulumi preview`.
+    """
     function = aws.cloudfront.Function(
         f"{site}-{edge}",
         name=ctx.naming(f"{site}-{edge}", "edge"),
@@ -41,10 +54,7 @@ def edge_function(site: str, edge: str, ctx: Context, parent) -> pulumi.Output[s
         comment=f"edge/{edge}.js",
         code=(EDGE / f"{edge}.js").read_text(),
         publish=True,
-        # `ops deploy` owns later code changes: it runs TestFunction on the new code and
-        # publishes only what passed. Pulumi publishes the first version so the
-        # distribution can be created.
-        opts=pulumi.ResourceOptions(parent=parent, ignore_changes=["code"]),
+        opts=pulumi.ResourceOptions(parent=parent),
     )
     return function.arn
 
