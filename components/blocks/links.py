@@ -31,7 +31,10 @@ ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "delete": ("dynamodb:DeleteItem",),
         "check": ("dynamodb:ConditionCheckItem",),
     },
-    "stream": {"read": ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams")},
+    "stream": {
+        "read": ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"),
+        "list": ("dynamodb:ListStreams",),  # on "*" only: see UNSCOPED
+    },
     "bucket": {
         "read": ("s3:GetObject",),
         "read_versions": ("s3:GetObject", "s3:GetObjectVersion"),
@@ -48,6 +51,12 @@ ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "role": {"pass": ("iam:PassRole",)},
     "model": {"invoke": ("bedrock:InvokeModel",)},
 }
+
+
+# Actions with no resource-level permissions (AWS's Service Authorization Reference lists no
+# resource type for them): IAM matches them only against "*", so a statement naming an ARN for
+# one never grants it. grant() refuses them anywhere else.
+UNSCOPED = frozenset({"dynamodb:ListStreams"})
 
 
 def actions(kind: str, *grants: str) -> tuple[str, ...]:
@@ -91,7 +100,11 @@ def grant(
     resource: Any = None,
 ) -> Link:
     """A link allowing `grants` (from ACTIONS[kind]) on `resources`."""
-    statement = Statement(actions(kind, *grants), tuple(resources), json.dumps(condition, sort_keys=True) if condition else None)
+    allowed = actions(kind, *grants)
+    unscoped = sorted(UNSCOPED & set(allowed))
+    if unscoped and (list(resources) != ["*"] or condition):
+        raise ValueError(f"{unscoped} take only Resource \"*\" without a condition: grant them in a statement of their own")
+    statement = Statement(allowed, tuple(resources), json.dumps(condition, sort_keys=True) if condition else None)
     return Link(kind, name, tuple(grants), dict(env or {}), (statement,), resource)
 
 

@@ -79,11 +79,25 @@ class Table(pulumi.ComponentResource):
         self.register_outputs({"name": self.name, "arn": self.arn})
 
     def grant(self, *grants: str, keys: Sequence[str] = ()) -> Link:
-        """These grants (see links.ACTIONS["table"]) on this table and its indexes; with `keys`
-        (patterns such as "TRACK#*"), only on items whose partition key matches one."""
-        resources = [self.arn, *(self.arn.apply(lambda arn, i=i: f"{arn}/index/{i}") for i in self.index_names)]
+        """These grants (see links.ACTIONS["table"]) on this table's items; with `keys` (patterns
+        such as "TRACK#*"), only on items whose partition key matches one. Not on its indexes:
+        querying one is `query_index`, under a condition on that index's own key."""
         condition = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(keys)}} if keys else None
-        return grant("table", self.logical_name, grants, resources, condition=condition, resource=self,
+        return grant("table", self.logical_name, grants, [self.arn], condition=condition, resource=self,
+                     env={env_name(self.logical_name, "table"): self.name})
+
+    def query_index(self, index: str, *, keys: Optional[Sequence[str]]) -> Link:
+        """Query on one index. On an index ARN `dynamodb:LeadingKeys` is the *index's* partition
+        key value (a Query of `by-status` carries `job_status`, not the table's `pk`), so `keys`
+        are patterns of that key, or None for any value. `keys` has no default: decide per index,
+        and say why next to the link."""
+        if index not in self.index_names:
+            raise ValueError(f"table {self.logical_name} has no index {index!r}; it has {self.index_names}")
+        if keys is not None and not keys:
+            raise ValueError(f"query_index({index!r}): keys=[] would allow nothing; give patterns, or None for any value")
+        condition = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(keys)}} if keys else None
+        return grant("table", f"{self.logical_name}/index/{index}", ["query"],
+                     [self.arn.apply(lambda arn: f"{arn}/index/{index}")], condition=condition, resource=self,
                      env={env_name(self.logical_name, "table"): self.name})
 
     def read(self, keys: Sequence[str] = ()) -> Link:
@@ -103,5 +117,9 @@ class Table(pulumi.ComponentResource):
 
     @property
     def stream_read(self) -> Link:
-        """What Lambda needs to read this table's stream for a function (no env: Lambda reads it)."""
-        return grant("stream", self.logical_name, ["read"], [self.arn.apply(lambda arn: f"{arn}/stream/*")], resource=self)
+        """What Lambda needs to read this table's stream for a function (no env: Lambda reads it):
+        the reads on the stream, and ListStreams in a statement of its own on "*", the only
+        resource IAM matches it against."""
+        read = grant("stream", self.logical_name, ["read"], [self.arn.apply(lambda arn: f"{arn}/stream/*")], resource=self)
+        listing = grant("stream", self.logical_name, ["list"], ["*"], resource=self)
+        return Link("stream", self.logical_name, ("read", "list"), {}, read.statements + listing.statements, self)

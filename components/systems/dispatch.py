@@ -18,6 +18,7 @@ from components.systems.platform import STAFF_FORWARD, Platform
 from components.blocks.site import Forward
 from components.blocks.stream_trigger import StreamTrigger
 from components.blocks.table import Index, Table, TableArgs
+from handlers.dispatch.flow import STATUSES
 
 PUBLIC_FORWARD = Forward(headers=("Content-Type",))
 
@@ -83,7 +84,10 @@ class Dispatch(pulumi.ComponentResource):
                 links=[
                     platform.origin_secret.read,
                     platform.session_key.read,
-                    self.jobs.grant("get", "query", "put", "update", keys=["JOB#*", "TRACK#*"]),
+                    self.jobs.grant("get", "put", "update", keys=["JOB#*", "TRACK#*"]),
+                    # The columns, one query per status. Only JOB items carry job_status, and the
+                    # board may read those anyway: the condition pins it to the flow's statuses.
+                    self.jobs.query_index("by-status", keys=[status for status, _, _ in STATUSES]),
                     time_zone,
                     horizon,
                 ],

@@ -15,7 +15,7 @@ Where this differs from the build sheet, it is on purpose:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 import pulumi
@@ -28,7 +28,7 @@ from components.blocks.schedule import OneOffSchedules, Schedule, ScheduleArgs
 from components.blocks.secret import Secret
 from components.blocks.seed import SeedObjects
 from components.blocks.site import Forward
-from components.blocks.subscriptions import EventSubscription, TopicSubscription
+from components.blocks.subscriptions import EventSubscription, TopicSubscription, stack_source
 from components.blocks.table import Index, Table, TableArgs
 from components.systems.platform import STAFF_FORWARD, Platform
 
@@ -94,7 +94,11 @@ class Loyalty(pulumi.ComponentResource):
         drive = Secret("drive-sa", args.drive_service_account, ctx, "Google service account for Drive sync", child) \
             if args.drive_service_account is not None else None
 
+        # The default bus is the account's, shared with other stacks: events carry this stack's
+        # source, which the functions putting them get with their bus link.
+        events_source = stack_source(ctx, "loyalty")
         bus = default_bus(ctx.region, ctx.account_id)
+        bus = replace(bus, env={**bus.env, **setting("events source", events_source).env})
         zone = setting("time zone", args.time_zone)
         business = setting("business name", args.business_name)
         members, ledger = self.members, self.ledger
@@ -117,24 +121,32 @@ class Loyalty(pulumi.ComponentResource):
         self.redeem = fn("loyalty-redeem", "redeem", [
             platform.origin_secret.read, platform.session_key.read,
             members.grant("get", "update"), ledger.grant("append", "query"), self.audit.append(),
+            # Redemption ids are any the desk sends, and the function reads the whole ledger anyway.
+            ledger.query_index("by-ref", keys=None),
             *self.rules_read("rules.txt"), zone,
         ], url=True, bundle=("itsdangerous", "phonenumbers", "email_validator", "idna"), description="Redeem desk: look up, redeem, reverse")
 
         deferred = OneOffSchedules("loyalty-deferred-mail", "deferred-mail", DEFERRED_PREFIX, ctx, moved_from=self, opts=child)
         self.dispatch = fn("loyalty-email-dispatch", "email_dispatch", [
-            members.grant("get", "update", "query"), ledger.update(),  # mail rows are claims
+            members.grant("get", "update"), ledger.update(),  # mail rows are claims
+            members.query_index("by-email", keys=None),  # any address SES reports; it reads any member anyway
             *self.rules_read("rules.txt", "voice.txt"),
             self.member_tokens.read, platform.mailer.send, knobs, site.address, business, *deferred.create,
         ], bundle=("itsdangerous", "jinja2", "markupsafe"), timeout_s=30, description="Mail in the shop's voice, quiet hours, bounces")
         deferred.invokes(self.dispatch)
 
-        self.nightly = fn("loyalty-nightly-balance", "nightly_balance", [ledger.query(), bus, zone],
-                          timeout_s=60, description="Queues tonight's balance mails")
+        self.nightly = fn("loyalty-nightly-balance", "nightly_balance", [
+            ledger.query_index("by-day", keys=None),  # keyed by date: a pattern would single nothing out
+            bus, zone,
+        ], timeout_s=60, description="Queues tonight's balance mails")
         self.sweep = fn("loyalty-lapsing-sweep", "lapsing_sweep", [
-            members.grant("query", "update"), self.lapsing.grant("put"), bus, knobs,
+            members.grant("update"), self.lapsing.grant("put"), bus, knobs,
+            members.query_index("by-status", keys=["active"]),  # it looks for active members only
         ], timeout_s=60, description="Weekly: regulars who stopped coming get a win-back nudge")
         summary_links = [
-            members.query(), ledger.query(), self.audit.query(),
+            # Keyed by month or date: a pattern would single nothing out; it reads every day of the month.
+            members.query_index("by-joined", keys=None), ledger.query_index("by-day", keys=None),
+            self.audit.query_index("by-day", keys=None),
             platform.mailer.send, setting("owner email", args.owner_email),
             setting("bedrock model", HAIKU_PROFILE if args.bedrock else "off"), business, zone,
         ]
@@ -155,7 +167,7 @@ class Loyalty(pulumi.ComponentResource):
         self.sync = fn("loyalty-drive-sync", "drive_sync", sync_links, timeout_s=60,
                        description="Drive sync of rules and voice (when configured); daily backups")
 
-        EventSubscription("loyalty-mail", "mainstreet.loyalty", ["reward_earned", "nightly_email", "winback_nudge"],
+        EventSubscription("loyalty-mail", events_source, ["reward_earned", "nightly_email", "winback_nudge"],
                           self.dispatch, ctx, moved_from=self, opts=child)
         TopicSubscription("loyalty-bounces", platform.mailer.events, self.dispatch, moved_from=self, opts=child)
 

@@ -51,8 +51,8 @@ def request_policy(graph, policy_id: str) -> dict:
 
 # ---------------------------------------------------------------------------------------------
 # Permissions, symbolically: `table:jobs/index/by-status`, `secret:origin-verify`,
-# `parameter:/sites/ops/url`, `log-group:self:*`, `bus:default` …, so one table reads the same
-# for every stack.
+# `parameter:/sites/ops/url`, `log-group:self:*`, `bus:default`, `*` …, so one table reads the
+# same for every stack.
 
 
 class Grant(NamedTuple):
@@ -113,6 +113,8 @@ class Names:
         self._longest_first = sorted(self.by_arn, key=len, reverse=True)
 
     def __call__(self, arn: str) -> str:
+        if arn == "*":  # actions without resource-level permissions (dynamodb:ListStreams)
+            return "*"
         if arn in self.by_arn:
             return self.by_arn[arn]
         for declared in self._longest_first:  # a part of a declared resource: index, stream, key, streams

@@ -6,8 +6,12 @@ how a policy groups its statements does not matter, every triple does. Resources
 symbolically (`tests/components/graphs.py` reads the names off the graph): `table:jobs`,
 `table:jobs/index/by-status`, `bucket:brand-site/g/*`, `secret:origin-verify`,
 `parameter:/sites/ops/url` (under the stack's path), `log-group:self:*` (the function's own),
-`bus:default`, `schedule:defer-*` (under the stack's prefix), AWS-provided ARNs with `{region}`
-and `{account}` for the stack's own.
+`bus:default`, `schedule:defer-*` (under the stack's prefix), `*` (only for actions AWS matches
+against nothing else), AWS-provided ARNs with `{region}` and `{account}` for the stack's own.
+
+A table's rows name the table alone; an index a function queries has a row of its own, with the
+condition on *that index's* partition key (tests/components/test_index_grants.py checks the
+values its handler uses get through).
 
 Where the stacks differ, a row says so with `stacks=`; a function whose rows all name one stack
 exists only in that stack.
@@ -47,12 +51,13 @@ def secrets(*names: str) -> Row:
 LOGS = allow("logs:CreateLogStream logs:PutLogEvents", "log-group:self:*")
 MAIL = allow("ses:SendEmail", "mail-configuration-set:mailer", "mail-identity:mailer")
 
-# A table's grants name its indexes too (issue 11: item actions and LeadingKeys on index ARNs).
-JOBS = ("table:jobs", "table:jobs/index/by-status")
-MEMBERS = ("table:loyalty-members", "table:loyalty-members/index/by-email",
-           "table:loyalty-members/index/by-joined", "table:loyalty-members/index/by-status")
-LEDGER = ("table:loyalty-ledger", "table:loyalty-ledger/index/by-day", "table:loyalty-ledger/index/by-ref")
-AUDIT = ("table:loyalty-audit", "table:loyalty-audit/index/by-day")
+
+def index_query(index: str, when: str = "") -> Row:
+    """Query on one index (`table:jobs/index/by-status`); `when` is on the index's partition key."""
+    return allow("dynamodb:Query", f"table:{index}", when=when)
+
+
+STATUSES = "LeadingKeys=cancelled,completed,in_progress,pending_pickup,ready_for_pickup"
 RULES = allow("s3:ListBucketVersions", "bucket:loyalty-rules")
 HAIKU = ("arn:aws:bedrock:{region}:{account}:inference-profile/global.anthropic.claude-haiku-4-5-20251001-v1:0",
          "arn:aws:bedrock:{region}::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0",
@@ -96,20 +101,22 @@ EXPECTED: dict[str, list[Row]] = {
     # dispatch
     "dispatch-booking": [
         LOGS, secrets("origin-verify"),
-        allow("dynamodb:GetItem dynamodb:PutItem", *JOBS, when="LeadingKeys=JOB#*,REQ#*,TRACK#*"),
+        allow("dynamodb:GetItem dynamodb:PutItem", "table:jobs", when="LeadingKeys=JOB#*,REQ#*,TRACK#*"),
     ],
     "dispatch-track": [
         LOGS, secrets("origin-verify"),
-        allow("dynamodb:GetItem", *JOBS, when="LeadingKeys=TRACK#*"),  # never a customer's JOB# row
+        allow("dynamodb:GetItem", "table:jobs", when="LeadingKeys=TRACK#*"),  # never a customer's JOB# row
     ],
     "dispatch-board": [
         LOGS, secrets("origin-verify", "session-key"),
-        allow("dynamodb:GetItem dynamodb:PutItem dynamodb:Query dynamodb:UpdateItem", *JOBS, when="LeadingKeys=JOB#*,TRACK#*"),
+        allow("dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem", "table:jobs", when="LeadingKeys=JOB#*,TRACK#*"),
+        index_query("jobs/index/by-status", when=STATUSES),  # the board's columns: job_status, not pk
     ],
     "dispatch-notify": [
         LOGS, MAIL,
-        allow("dynamodb:UpdateItem", *JOBS, when="LeadingKeys=MAIL#*"),  # mail claims only
-        allow("dynamodb:DescribeStream dynamodb:GetRecords dynamodb:GetShardIterator dynamodb:ListStreams", "table:jobs/stream/*"),
+        allow("dynamodb:UpdateItem", "table:jobs", when="LeadingKeys=MAIL#*"),  # mail claims only
+        allow("dynamodb:DescribeStream dynamodb:GetRecords dynamodb:GetShardIterator", "table:jobs/stream/*"),
+        allow("dynamodb:ListStreams", "*"),  # no resource-level permissions: on an ARN it is never granted
         allow("ssm:GetParameter", "parameter:/sites/dispatch/url"),
     ],
     # loyalty
@@ -119,25 +126,28 @@ EXPECTED: dict[str, list[Row]] = {
     ],
     "loyalty-earn": [
         LOGS, RULES,
-        allow("dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem", *MEMBERS, *LEDGER, "table:loyalty-review"),
+        allow("dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem", "table:loyalty-members", "table:loyalty-ledger",
+              "table:loyalty-review"),
         allow("s3:GetObject s3:GetObjectVersion", "bucket:loyalty-rules/rules.txt"),
         allow("events:PutEvents", "bus:default"),
     ],
     "loyalty-signup": [
         LOGS, secrets("origin-verify", "member-token-key"), MAIL,
-        allow("dynamodb:PutItem dynamodb:UpdateItem", *MEMBERS),
+        allow("dynamodb:PutItem dynamodb:UpdateItem", "table:loyalty-members"),
     ],
     "loyalty-redeem": [
         LOGS, secrets("origin-verify", "session-key"), RULES,
-        allow("dynamodb:GetItem dynamodb:UpdateItem", *MEMBERS),
-        allow("dynamodb:PutItem dynamodb:Query", *LEDGER),
-        allow("dynamodb:PutItem", *AUDIT),
+        allow("dynamodb:GetItem dynamodb:UpdateItem", "table:loyalty-members"),
+        allow("dynamodb:PutItem dynamodb:Query", "table:loyalty-ledger"),
+        index_query("loyalty-ledger/index/by-ref"),  # any redemption id; it reads the whole ledger anyway
+        allow("dynamodb:PutItem", "table:loyalty-audit"),
         allow("s3:GetObject s3:GetObjectVersion", "bucket:loyalty-rules/rules.txt"),
     ],
     "loyalty-email-dispatch": [
         LOGS, secrets("member-token-key"), MAIL, RULES,
-        allow("dynamodb:GetItem dynamodb:Query dynamodb:UpdateItem", *MEMBERS),
-        allow("dynamodb:UpdateItem", *LEDGER),  # mail rows are claims (handlers/shared/claims.py)
+        allow("dynamodb:GetItem dynamodb:UpdateItem", "table:loyalty-members"),
+        index_query("loyalty-members/index/by-email"),  # bounces: any address
+        allow("dynamodb:UpdateItem", "table:loyalty-ledger"),  # mail rows are claims (handlers/shared/claims.py)
         allow("s3:GetObject s3:GetObjectVersion", "bucket:loyalty-rules/rules.txt", "bucket:loyalty-rules/voice.txt"),
         allow("ssm:GetParametersByPath", "parameter:/loyalty"),
         allow("ssm:GetParameter", "parameter:/sites/loyalty/url"),
@@ -146,24 +156,27 @@ EXPECTED: dict[str, list[Row]] = {
     ],
     "loyalty-nightly-balance": [
         LOGS,
-        allow("dynamodb:Query", *LEDGER),
+        index_query("loyalty-ledger/index/by-day"),
         allow("events:PutEvents", "bus:default"),
     ],
     "loyalty-lapsing-sweep": [
         LOGS,
-        allow("dynamodb:Query dynamodb:UpdateItem", *MEMBERS),
+        allow("dynamodb:UpdateItem", "table:loyalty-members"),
+        index_query("loyalty-members/index/by-status", when="LeadingKeys=active"),
         allow("dynamodb:PutItem", "table:loyalty-lapsing"),
         allow("events:PutEvents", "bus:default"),
         allow("ssm:GetParametersByPath", "parameter:/loyalty"),
     ],
     "loyalty-summary": [
         LOGS, MAIL,
-        allow("dynamodb:Query", *MEMBERS, *LEDGER, *AUDIT),
+        index_query("loyalty-members/index/by-joined"),
+        index_query("loyalty-ledger/index/by-day"),
+        index_query("loyalty-audit/index/by-day"),
         allow("bedrock:InvokeModel", *HAIKU, stacks=PROD),  # bedrockEnabled is on in Pulumi.prod.yaml only
     ],
     "loyalty-drive-sync": [
         LOGS,
-        allow("dynamodb:Scan", *MEMBERS, *LEDGER),
+        allow("dynamodb:Scan", "table:loyalty-members", "table:loyalty-ledger"),
         allow("s3:GetObject s3:PutObject", "bucket:loyalty-rules/*"),
         allow("s3:PutObject", "bucket:loyalty-backups/*"),
     ],
