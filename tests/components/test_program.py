@@ -11,6 +11,7 @@ import pytest
 
 from components.stack.cdn_policies import CACHE_POLICIES
 from components.blocks.function import platform_env
+from components.blocks.links import UNSCOPED
 
 from tests.components.graphs import (BUCKET, DISTRIBUTION, LAMBDA, POLICY, TABLE, behaviour_for, behaviours,
                                      functions, request_policy)
@@ -44,6 +45,8 @@ def test_no_iam_action_or_resource_is_a_wildcard(graph):
             assert statement["Effect"] == "Allow"
             for action in statement["Action"]:
                 assert action != "*" and not action.endswith(":*") and "*" not in action, (policy.name, action)
+            if statement["Resource"] == ["*"] and set(statement["Action"]) <= UNSCOPED:
+                continue  # actions IAM matches against "*" only (dynamodb:ListStreams)
             for resource in statement["Resource"]:
                 assert resource.startswith("arn:aws:"), (policy.name, resource)
                 assert resource != "*" and ":*:" not in resource
@@ -62,6 +65,8 @@ def test_iam_resources_are_resources_the_program_declares(graph):
     schedules = [s.outputs["arn"] for s in graph.of_type("aws:scheduler/schedule:Schedule")]
     for policy in graph.of_type(POLICY):
         for statement in json.loads(policy.inputs["policy"])["Statement"]:
+            if statement["Resource"] == ["*"] and set(statement["Action"]) <= UNSCOPED:
+                continue  # no resource at all: actions IAM matches against "*" only
             for resource in statement["Resource"]:
                 if any(pattern.match(resource) for pattern in PROVIDED):
                     continue
