@@ -34,6 +34,11 @@ TEST_PASSCODE = TEST_CREDENTIALS["staff_passcode"]
 TEST_SERVICE_KEY = TEST_CREDENTIALS["service_key"]
 TEST_POS_SECRET = TEST_CREDENTIALS["pos_hmac_secret"]
 TEST_SALT = b"harness-salt-000"  # a fixed salt: the same stored hash, so the same graph, every run
+# Stack-file values left for the owner to fill in (`REPLACE_...`): config validation refuses them at
+# `pulumi up`. Runs that are not a deployment (tests, plan, local) stand a realistic value in for them
+# and list it in `Graph.stand_ins`; an override still wins, so a test can check the refusal.
+TEST_ZONE_ID = "Z06284913HARNESS7QK4W"
+STAND_INS = {"hostedZoneId": TEST_ZONE_ID}
 
 # materializer(type, logical name, inputs, outputs so far) → output overrides (or None)
 Materializer = Callable[[str, str, dict, dict], Optional[dict]]
@@ -64,6 +69,7 @@ class Graph:
     outputs: dict[str, Any] = field(default_factory=dict)
     config: dict[str, str] = field(default_factory=dict)
     secret_values: list[str] = field(default_factory=list)  # every value the program marked secret
+    stand_ins: dict[str, str] = field(default_factory=dict)  # `project:key` → the stack file's placeholder it replaced
     replaced_ids: dict[str, str] = field(default_factory=dict)  # mock id → id an emulator gave it (tests)
 
     def of_type(self, type_: str) -> list[Resource]:
@@ -104,13 +110,29 @@ def _encode(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def stood_in(stack: str) -> dict[str, str]:
+    """`project:key` → placeholder, for each stack-file value the harness replaces (see `STAND_INS`)."""
+    from components.stack.config import placeholder
+
+    values = {key if ":" in key else f"{PROJECT}:{key}": value for key, value in stack_values(stack).items()}
+    found = {}
+    for key in STAND_INS:
+        value = values.get(f"{PROJECT}:{key}")
+        if isinstance(value, str) and placeholder(value):
+            found[f"{PROJECT}:{key}"] = value
+    return found
+
+
 def merged_config(stack: str, overrides: dict[str, Any] | None = None, secrets: dict[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
-    """`project:key` → string, as `pulumi up` would pass it, plus the secret keys."""
+    """`project:key` → string, as `pulumi up` would pass it, plus the secret keys. The stack file's
+    placeholders get realistic test values (`STAND_INS`); overrides still win."""
     config: dict[str, str] = {f"{PROJECT}:{k}": _encode(v) for k, v in project_defaults().items()}
     for key, value in stack_values(stack).items():
         if isinstance(value, dict) and "secure" in value:
             continue  # ciphertext: the harness supplies its own secrets
         config[key if ":" in key else f"{PROJECT}:{key}"] = _encode(value)
+    for key in stood_in(stack):
+        config[key] = STAND_INS[key.partition(":")[2]]
     for key, value in (overrides or {}).items():
         full = key if ":" in key else f"{PROJECT}:{key}"
         if value is None:
@@ -253,7 +275,14 @@ def mock_outputs(typ: str, name: str, inputs: dict, region: str) -> tuple[str, d
     return str(r.arn if shape.id_is_arn else r.id), out
 
 
-def _powertools_layer(region: str, args: dict) -> dict:
+# Public parameters to answer as missing (Powertools has skipped some releases' parameters): tests
+# add names here to see the program fall back instead of aborting.
+MISSING_PARAMETERS: set[str] = set()
+
+
+def _powertools_layer(region: str, args: dict) -> dict | tuple[dict, list[tuple[str, str]]]:
+    if args["name"] in MISSING_PARAMETERS:
+        return {}, [("name", f"ParameterNotFound: {args['name']}")]
     version = args["name"].rsplit("/", 1)[-1]
     value = f"arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:{version}"
     return {"name": args["name"], "value": value, "type": "String", "id": args["name"], "arn": "", "insecureValue": value,
@@ -261,7 +290,7 @@ def _powertools_layer(region: str, args: dict) -> dict:
 
 
 # Invoke token → (region, arguments) → its answer.
-INVOKES: dict[str, Callable[[str, dict], dict]] = {
+INVOKES: dict[str, Callable[[str, dict], Any]] = {
     "aws:index/getRegion:getRegion": lambda region, args: {"region": region, "name": region, "id": region},
     "aws:index/getCallerIdentity:getCallerIdentity": lambda region, args: {
         "accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/harness", "userId": "HARNESS", "id": ACCOUNT_ID},
@@ -352,7 +381,8 @@ def run(
     config, secret_keys = merged_config(stack, overrides, secrets)
     main_path = Path(program) if program else ROOT / "__main__.py"
     mocks = ProgramMocks(region_of(config), materializer)
-    graph = Graph(stack=stack, config=config)
+    overridden = {key if ":" in key else f"{PROJECT}:{key}" for key in overrides or {}}
+    graph = Graph(stack=stack, config=config, stand_ins={k: v for k, v in stood_in(stack).items() if k not in overridden})
     failure: list[BaseException] = []
     finished = threading.Event()
 

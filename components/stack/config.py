@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any, Literal, Optional
+from urllib.parse import urlsplit
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -22,12 +23,32 @@ SITES = ("brand", "ops", "dispatch", "loyalty")
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DOMAIN = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
+# A Route 53 hosted zone id as the console and `aws route53 list-hosted-zones` show it (API limit: 32).
+ZONE_ID = re.compile(r"^[A-Z0-9]{1,32}$")
+# What stack files use for "fill this in": words, runs of X or 0, a counting sequence. A real zone id
+# is random letters and digits, so none of these occur in one by chance.
+PLACEHOLDER = re.compile(r"EXAMPLE|REPLACE|PLACEHOLDER|CHANGE|YOUR|TODO|FIXME|XXX|0000|123456|<|>")
+# A Lambda layer *version* ARN: Lambda attaches only a version, so the number at the end is required.
+LAYER_VERSION_ARN = re.compile(
+    r"^arn:aws[a-z-]*:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):layer:(?P<name>[A-Za-z0-9_-]{1,140}):(?P<version>\d+)$"
+)
 
 
 def _email(value: str) -> str:
     if not EMAIL.match(value):
         raise ValueError(f"{value!r} is not an e-mail address")
     return value
+
+
+def _domain_name(value: str) -> str:
+    if value and not DOMAIN.match(value):
+        raise ValueError(f"{value!r} is not a lower-case domain name")
+    return value
+
+
+def placeholder(value: str) -> bool:
+    """A value a stack file carries only to be replaced (`Z0123456789EXAMPLE`, `REPLACE_ME`)."""
+    return bool(value) and bool(PLACEHOLDER.search(value.upper()))
 
 
 def zone_countries(time_zone: str) -> list[str]:
@@ -83,7 +104,9 @@ class StackConfig(BaseModel):
     alarm_email: str
     monthly_budget_usd: int = Field(gt=0)
     powertools_version: str = Field(pattern=r"^(latest|\d+\.\d+\.\d+)$")
+    powertools_layer_arn: str
     hosted_zone_id: str
+    take_over_domains: list[str]
     brand_domain: str
     ops_domain: str
     dispatch_domain: str
@@ -142,8 +165,33 @@ class StackConfig(BaseModel):
     @field_validator("brand_domain", "ops_domain", "dispatch_domain", "loyalty_domain")
     @classmethod
     def _domain(cls, value: str) -> str:
-        if value and not DOMAIN.match(value):
-            raise ValueError(f"{value!r} is not a lower-case domain name")
+        return _domain_name(value)
+
+    @field_validator("take_over_domains")
+    @classmethod
+    def _take_over_domains(cls, value: list[str]) -> list[str]:
+        return [_domain_name(domain) for domain in value]
+
+    @field_validator("hosted_zone_id")
+    @classmethod
+    def _hosted_zone_id(cls, value: str) -> str:
+        if placeholder(value):
+            raise ValueError(f"{value!r} is a placeholder: set the id of the Route 53 hosted zone that holds the site "
+                             "domains (`aws route53 list-hosted-zones-by-name --dns-name <your domain>` shows it), "
+                             "or set it and every site domain to \"\" to use CloudFront's addresses")
+        if value.startswith("/hostedzone/"):
+            raise ValueError(f"{value!r}: give the zone id alone, without /hostedzone/")
+        if value and not ZONE_ID.match(value):
+            raise ValueError(f"{value!r} is not a Route 53 hosted zone id (capital letters and digits, such as Z04418372MQ1VX8ZJ5KQ3)")
+        return value
+
+    @field_validator("powertools_layer_arn")
+    @classmethod
+    def _powertools_layer_arn(cls, value: str) -> str:
+        if value and not LAYER_VERSION_ARN.match(value):
+            raise ValueError(f"{value!r} is not a layer version ARN such as arn:aws:lambda:us-west-2:017000801446:layer:"
+                             "AWSLambdaPowertoolsPythonV3-python313-arm64:<N> (the version number at the end is required); "
+                             "empty looks the layer up from powertoolsVersion")
         return value
 
     @field_validator("systems")
@@ -160,12 +208,33 @@ class StackConfig(BaseModel):
             problems.append("alarmEmail: prod needs an address for budget and error alarms")
         if any(self.domain(site) for site in SITES) and not self.hosted_zone_id:
             problems.append("hostedZoneId: custom domains need the Route 53 zone that holds them")
+        problems += self._domain_ownership()
         codes = [vendor.code for vendor in self.vendors]
         if len(set(codes)) != len(codes):
             problems.append("vendors: two vendors share a code")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _domain_ownership(self) -> list[str]:
+        """Mainstreet creates A/AAAA records for each site domain and never replaces one it did not create,
+        unless the domain is in takeOverDomains; a domain that already serves the business's own site
+        (the referral destination) would be taken from it, so it is refused here rather than at `pulumi up`."""
+        problems = []
+        domains = {site: self.domain(site) for site in SITES if self.domain(site)}
+        for extra in sorted(set(self.take_over_domains) - set(domains.values())):
+            problems.append(f"takeOverDomains: {extra!r} is not one of this stack's site domains "
+                            f"({', '.join(f'{s}Domain' for s in SITES)})")
+        own_site = (urlsplit(self.referral_destination).hostname or "").lower()
+        for site, domain in domains.items():
+            # An apex whose site lives at www still answers on the apex (usually a redirect to www).
+            if own_site in (domain, f"www.{domain}") and domain not in self.take_over_domains:
+                suggestion = f"book.{domain}" if site == "brand" else f"{site}.{domain}"
+                problems.append(f"{site}Domain: {domain} already serves the business's own site (referralDestination "
+                                f"sends visitors to {own_site}); Mainstreet's records would replace it. Give the {site} site a "
+                                f"subdomain such as {suggestion}, or list {domain} in takeOverDomains if Mainstreet's "
+                                "site is meant to replace that one")
+        return problems
 
     def domain(self, site: str) -> str:
         return getattr(self, f"{site}_domain")

@@ -19,6 +19,9 @@ class Context:
     region: str
     account_id: str
     powertools_layer_arn: str
+    # Custom domains whose existing DNS records the stack may overwrite (config `takeOverDomains`);
+    # every other record is created only where none exists.
+    dns_takeover: frozenset[str] = frozenset()
     # The stack's libraries layer (components/blocks/libraries.py); the platform makes it once,
     # right after the rest of the context, so every Function can attach it.
     libraries: Libraries | None = None

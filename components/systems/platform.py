@@ -9,9 +9,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.stack import powertools
 from components.stack.config import PROJECT, StackConfig
 from components.stack.context import Context
-from components.blocks.function import Function, FunctionArgs
+from components.blocks.function import ARCHITECTURE, RUNTIME, Function, FunctionArgs
 from components.blocks.guardrails import Guardrails
 from components.blocks.libraries import Libraries
 from components.blocks.links import setting
@@ -30,15 +31,22 @@ STAFF_FORWARD = Forward(headers=("Content-Type", "Origin", "Sec-Fetch-Site"), co
 def stack_context(cfg: StackConfig) -> Context:
     region = aws.get_region().region
     account_id = aws.get_caller_identity().account_id
-    layer = aws.ssm.get_parameter(
-        name=f"/aws/service/powertools/python/arm64/python3.13/{cfg.powertools_version}"
-    ).value
+
+    def public_parameter(name: str) -> tuple[str | None, str]:
+        # A missing public parameter must not abort the run: powertools.layer_arn falls back or says what to set.
+        try:
+            return aws.ssm.get_parameter(name=name).value, ""
+        except Exception as exc:  # the provider reports ParameterNotFound (and access errors) as a failed invoke
+            return None, " ".join(str(exc).split()) or type(exc).__name__
+
+    layer = powertools.layer_arn(cfg, powertools.Target(region, RUNTIME, ARCHITECTURE), public_parameter, pulumi.log.warn)
     return Context(
         naming=Naming(PROJECT, pulumi.get_stack(), account_id),
         stage=POLICIES[cfg.stage],
         region=region,
         account_id=account_id,
         powertools_layer_arn=layer,
+        dns_takeover=frozenset(cfg.take_over_domains),
     )
 
 

@@ -89,3 +89,58 @@ def test_a_country_that_cannot_be_known_or_does_not_exist_is_a_problem_naming_th
     with pytest.raises(config.ConfigError) as caught:
         config.load(raw, {"staffPasscodeHash": "x", "serviceKeyHash": "y", "posHmacSecret": "z"})
     assert "country" in "\n".join(caught.value.problems)
+
+
+def defaults(**changes) -> dict[str, str]:
+    raw = {key: harness._encode(spec["default"]) for key, spec in DECLARED.items()}
+    raw.update({key: harness._encode(value) for key, value in changes.items()})
+    return raw
+
+
+SECRETS = {"staffPasscodeHash": "x", "serviceKeyHash": "y", "posHmacSecret": "z"}
+
+
+@pytest.mark.parametrize("zone_id", ["Z0123456789EXAMPLE", "ZXXXXXXXX", "REPLACE_WITH_YOUR_ROUTE53_ZONE_ID", "Z000000000000",
+                                     "<zone id>", "your-zone-id"])
+def test_a_placeholder_hosted_zone_id_is_a_problem_naming_the_key_and_where_the_id_is(zone_id):
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(defaults(hostedZoneId=zone_id, opsDomain="ops.example.com"), SECRETS)
+    (problem,) = [p for p in caught.value.problems if p.startswith("mainstreet:hostedZoneId:")]
+    assert "placeholder" in problem and "list-hosted-zones-by-name" in problem
+
+
+@pytest.mark.parametrize("zone_id, says", [("/hostedzone/Z2FDTNDATAQYW2", "without /hostedzone/"),
+                                           ("z2fdtndataqyw2", "not a Route 53 hosted zone id")])
+def test_a_zone_id_of_the_wrong_shape_is_a_problem_naming_the_key(zone_id, says):
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(defaults(hostedZoneId=zone_id), SECRETS)
+    assert any(p.startswith("mainstreet:hostedZoneId:") and says in p for p in caught.value.problems)
+
+
+@pytest.mark.parametrize("zone_id", ["Z2FDTNDATAQYW2", "Z06284913HARNESS7QK4W", "Z1D633PJN98FT9"])
+def test_real_looking_zone_ids_are_accepted(zone_id):
+    assert config.load(defaults(hostedZoneId=zone_id, opsDomain="ops.example.com"), SECRETS).settings.hosted_zone_id == zone_id
+
+
+@pytest.mark.parametrize("destination", ["https://example.com/", "https://www.example.com/menu"])
+def test_a_site_domain_that_serves_the_business_own_site_is_refused_with_a_subdomain_suggested(destination):
+    raw = defaults(hostedZoneId="Z2FDTNDATAQYW2", brandDomain="example.com", referralDestination=destination)
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(raw, SECRETS)
+    problems = "\n".join(caught.value.problems)
+    assert "brandDomain: example.com already serves the business's own site" in problems
+    assert "book.example.com" in problems and "takeOverDomains" in problems
+
+
+def test_taking_over_the_business_site_domain_is_the_owners_explicit_choice():
+    raw = defaults(hostedZoneId="Z2FDTNDATAQYW2", brandDomain="example.com", takeOverDomains=["example.com"])
+    assert config.load(raw, SECRETS).settings.take_over_domains == ["example.com"]
+
+
+@pytest.mark.parametrize("domains, says", [(["shop.example.com"], "'shop.example.com' is not one of this stack's site domains"),
+                                           (["Ops.Example.com"], "is not a lower-case domain name")])
+def test_take_over_domains_names_only_this_stacks_site_domains(domains, says):
+    raw = defaults(hostedZoneId="Z2FDTNDATAQYW2", opsDomain="ops.example.com", takeOverDomains=domains)
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(raw, SECRETS)
+    assert says in "\n".join(caught.value.problems)
