@@ -17,8 +17,17 @@ def _child(parent: pulumi.Resource, moved_from: Optional[pulumi.Resource]) -> pu
     return pulumi.ResourceOptions(parent=parent, aliases=[pulumi.Alias(parent=moved_from)] if moved_from is not None else None)
 
 
+def stack_source(ctx: Context, system: str) -> str:
+    """The event source a system of this stack puts on the default bus: `mainstreet.prod.loyalty`.
+
+    Every stack in the account shares the default bus, so the stack is in the source: a rule
+    matching it never receives another stack's events (prod customers' events never reach dev).
+    """
+    return f"{ctx.naming.project}.{ctx.naming.stack}.{system}"
+
+
 class EventSubscription(pulumi.ComponentResource):
-    """Events on the default bus matching `source` and `detail_types` invoke `function`."""
+    """Events on the default bus matching `source` (from `stack_source`) and `detail_types` invoke `function`."""
 
     def __init__(self, name: str, source: str, detail_types: list[str], function: Function, ctx: Context,
                  moved_from: Optional[pulumi.Resource] = None, opts: pulumi.ResourceOptions | None = None):

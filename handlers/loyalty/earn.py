@@ -18,15 +18,13 @@ from handlers.shared.clock import business_date, utc_stamp
 from handlers.shared.log import logger
 from handlers.shared.settings import Settings, bucket, bus, setting, table
 
-SOURCE = "mainstreet.loyalty"
-
-
 class EarnSettings(Settings):
     members_table = table("loyalty-members")
     ledger_table = table("loyalty-ledger")
     review_table = table("loyalty-review")
     rules_bucket = bucket("loyalty-rules")
     event_bus = bus()
+    events_source = setting("events source")  # carries the stack: dev and prod share the bus
     time_zone = setting("time zone")
 
 
@@ -54,7 +52,7 @@ def decide(rules: Rules, sale) -> tuple[str, int, str]:
 
 
 def emit(detail_type: str, detail: dict) -> None:
-    client("events").put_events(Entries=[{"Source": SOURCE, "DetailType": detail_type, "Detail": json.dumps(detail),
+    client("events").put_events(Entries=[{"Source": settings.events_source, "DetailType": detail_type, "Detail": json.dumps(detail),
                                           "EventBusName": settings.event_bus}])
 
 

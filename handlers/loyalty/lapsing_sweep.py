@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from handlers.loyalty import knobs, storage
 from handlers.shared.aws import client
 from handlers.shared.log import logger
-from handlers.shared.settings import Settings, bus, parameters, table
+from handlers.shared.settings import Settings, bus, parameters, setting, table
 
 PAGE = 200
 
@@ -19,6 +19,7 @@ class SweepSettings(Settings):
     members_table = table("loyalty-members")
     lapsing_table = table("loyalty-lapsing")
     event_bus = bus()
+    events_source = setting("events source")  # carries the stack: dev and prod share the bus
     knobs_path = parameters("loyalty knobs")
 
 
@@ -41,7 +42,7 @@ def handler(event, context):
             nudged.append(member["phone"])
     for start in range(0, len(nudged), 10):
         client("events").put_events(Entries=[
-            {"Source": "mainstreet.loyalty", "DetailType": "winback_nudge", "EventBusName": settings.event_bus,
+            {"Source": settings.events_source, "DetailType": "winback_nudge", "EventBusName": settings.event_bus,
              "Detail": json.dumps({"phone": phone})} for phone in nudged[start:start + 10]])
     logger.info("lapsing sweep", extra={"nudged": len(nudged), "cutoff": cutoff})
     return {"nudged": len(nudged)}

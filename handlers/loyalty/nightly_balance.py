@@ -16,6 +16,7 @@ BATCH = 10  # PutEvents takes ten entries at a time
 class NightlySettings(Settings):
     ledger_table = table("loyalty-ledger")
     event_bus = bus()
+    events_source = setting("events source")  # carries the stack: dev and prod share the bus
     time_zone = setting("time zone")
 
 
@@ -31,7 +32,7 @@ def changed_today(day: str) -> list[str]:
 def handler(event, context):
     day = event.get("day") or business_date(settings.time_zone).isoformat()
     phones = changed_today(day)
-    entries = [{"Source": "mainstreet.loyalty", "DetailType": "nightly_email", "EventBusName": settings.event_bus,
+    entries = [{"Source": settings.events_source, "DetailType": "nightly_email", "EventBusName": settings.event_bus,
                 "Detail": json.dumps({"phone": phone, "day": day})} for phone in phones]
     for start in range(0, len(entries), BATCH):
         client("events").put_events(Entries=entries[start:start + BATCH])

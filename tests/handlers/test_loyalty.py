@@ -252,7 +252,7 @@ def test_bonus_items_and_a_reward_crossing(pos, signup, aws, function, bus_entri
     assert balance_and_sum() == (110, 110)
     assert pos(bonus_sale).json() == reply.json()  # the till retries: no second reward
     [entry] = bus_entries
-    assert (entry["Source"], entry["DetailType"]) == ("mainstreet.loyalty", "reward_earned")
+    assert (entry["Source"], entry["DetailType"]) == ("mainstreet.dev.loyalty", "reward_earned")  # the stack is in the source
     assert json.loads(entry["Detail"]) == {"phone": PHONE, "reward_id": "free-drink", "balance": 110}
 
     # The program's bus rule hands the event to the mail function, which mails the member once.
