@@ -21,6 +21,12 @@ def main(argv: list[str] | None = None) -> int:
     plan.add_argument("--stack", required=True)
     plan.add_argument("--json", action="store_true", help="machine-readable output")
 
+    cost = commands.add_parser("cost", help="the monthly AWS bill the stack's resource graph implies, offline")
+    cost.add_argument("--stack", required=True)
+    cost.add_argument("--volume", help="YAML or JSON file overriding the SMB volume and assumptions (see ops/cost.py)")
+    cost.add_argument("--measure", action="store_true",
+                      help="re-measure ops/request_calls.json (AWS calls per request, as `make bench` does) and write it")
+
     local = commands.add_parser("local", help="run the whole system on this machine")
     local.add_argument("--stack", default="dev")
     local.add_argument("--port", type=int, default=8080)
@@ -48,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         from ops.deploy import main as run
     elif args.command == "plan":
         from ops.plan import main as run
+    elif args.command == "cost":
+        from ops.cost import main as run
     elif args.command == "local":
         from ops.local.server import main as run
     elif args.command == "secrets":

@@ -225,4 +225,10 @@ def main(args) -> int:
     for name, size in edge_sizes():
         table.add_row(f"edge/{name}.js", str(size), "ok" if size <= edge.MAX_BYTES else "OVER")
     console.print(table)
+
+    from ops import cost
+
+    # SPEC: prod fixed ≤ $3/month, all-in at SMB volume ≤ $5/month (`python -m ops cost` itemizes)
+    for stack in ("dev", "prod"):
+        console.print(f"cost {stack}: {cost.summary_line(cost.estimate(stack))}", markup=False)
     return 0
