@@ -43,15 +43,17 @@ class Referrals(pulumi.ComponentResource):
         super().__init__("mainstreet:system:Referrals", name, None, opts)
         ctx = platform.ctx
         child = pulumi.ResourceOptions(parent=self)
-        keys = dict(hash_key="pk", range_key="sk", attributes={"pk": "S", "sk": "S"})
-        self.stats = Table("referral-stats", TableArgs(**keys), ctx, child)
+        def pk_sk() -> TableArgs:  # a function, not a dict spread, so the checker sees each argument's type
+            return TableArgs(hash_key="pk", range_key="sk", attributes={"pk": "S", "sk": "S"})
+
+        self.stats = Table("referral-stats", pk_sk(), ctx, child)
         self.clicks = Table(
             "referral-clicks",
             TableArgs(hash_key="vendor", range_key="at", attributes={"vendor": "S", "at": "S"}, ttl_attribute="expires_at"),
             ctx,
             child,
         )
-        self.outreach = Table("outreach", TableArgs(**keys), ctx, child)
+        self.outreach = Table("outreach", pk_sk(), ctx, child)
         self.visitor_salt = Secret("visitor-salt", None, ctx, "Salts the daily visitor hashes", child)
 
         SeedItems("vendors", self.stats, {
