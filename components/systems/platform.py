@@ -79,15 +79,6 @@ class Platform(pulumi.ComponentResource):
         )
         self.mailer = Mailer("mailer", cfg.mail_from, cfg.hosted_zone_id, ctx, child)
         self.guardrails = Guardrails("guardrails", cfg.monthly_budget_usd, cfg.alarm_email, ctx, child)
-        self.sites: dict[str, Site] = {
-            site: Site(
-                site,
-                SiteArgs(origin_secret=self.origin_secret, domain=cfg.domain(site), zone_id=cfg.hosted_zone_id),
-                ctx,
-                child,
-            )
-            for site in sites_needed(cfg)
-        }
         session = self.function(
             "staff-session",
             FunctionArgs(
@@ -95,9 +86,19 @@ class Platform(pulumi.ComponentResource):
                 links=[self.origin_secret.read, self.session_key.read, self.staff_passcode.read],
                 url=True,
                 bundle=("itsdangerous", "phonenumbers", "email_validator", "idna"),
-                description="Staff sign-in on every site",
+                description="Staff sign-in and the 404 page on every site",
             ),
         )
+        # It also answers every site's 404 page (a missing page fails over to it: SiteArgs.not_found).
+        self.sites: dict[str, Site] = {
+            site: Site(
+                site,
+                SiteArgs(origin_secret=self.origin_secret, not_found=session, domain=cfg.domain(site), zone_id=cfg.hosted_zone_id),
+                ctx,
+                child,
+            )
+            for site in sites_needed(cfg)
+        }
         for site in self.sites.values():
             site.route("/api/session", session, forward=STAFF_FORWARD)
 

@@ -1,13 +1,20 @@
 """Staff sign-in on every site: `POST /api/session` with the passcode sets the session cookie,
-`DELETE` ends it, `GET` says whether the caller is signed in."""
+`DELETE` ends it, `GET` says whether the caller is signed in.
+
+It is also every site's 404 page: the sites' bucket behaviours fail over to this function when S3
+has no such page (an origin group, components/blocks/site/cdn.py), so a GET or HEAD of any other
+path is answered with the page and status 404.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from handlers.shared import auth
 from handlers.shared.errors import ApiError
-from handlers.shared.http import body, json_response, logger, make_api, public_scheme, require_same_site
+from handlers.shared.http import body, html_response, json_response, logger, make_api, public_scheme, require_same_site
 from handlers.shared.secrets import secret_value
 from handlers.shared.settings import StaffSettings, secret
 
@@ -18,6 +25,13 @@ class SessionSettings(StaffSettings):
 
 settings = SessionSettings.load()
 app = make_api(settings.origin_verify_secret)
+ROUTE = "/api/session"
+# A copy of site/_shared/404.html packaged with every function (tests/handlers/test_session.py
+# keeps the two the same); read once at cold start, a few hundred bytes.
+NOT_FOUND_PAGE = (Path(__file__).parent / "not_found.html").read_text()
+# Short, as the 10 s error caching it replaces: a guest page (/g/*), written when a booking comes
+# in, shows within seconds to someone who asked for it a moment too early.
+NOT_FOUND_CACHE = "public, max-age=10"
 
 
 def _cookie(value: str, max_age: int) -> Cookie:
@@ -34,7 +48,7 @@ def _cookie(value: str, max_age: int) -> Cookie:
     )
 
 
-@app.post("/api/session")
+@app.post(ROUTE)
 def sign_in():
     from handlers.shared.models import SignIn
 
@@ -47,19 +61,30 @@ def sign_in():
     return json_response(200, {"signed_in": True, "expires_in": auth.SESSION_SECONDS}, cookies=[_cookie(token, auth.SESSION_SECONDS)])
 
 
-@app.delete("/api/session")
+@app.delete(ROUTE)
 def sign_out():
     require_same_site(app)
     return json_response(200, {"signed_in": False}, cookies=[_cookie("", 0)])
 
 
-@app.get("/api/session")
+@app.get(ROUTE)
 def status():
     try:
         auth.require_staff(app, settings.session_key_secret)
     except ApiError:
         return json_response(200, {"signed_in": False})
     return json_response(200, {"signed_in": True})
+
+
+@app.not_found
+def not_found(exc: Exception):
+    """A page the site's bucket does not have (CloudFront failed over here): the 404 page. Other
+    methods, and the sign-in path itself, keep the house JSON 404 (after the origin check, which
+    runs first, as for every route)."""
+    event = app.current_event
+    if event.http_method.upper() in ("GET", "HEAD") and event.path != ROUTE:
+        return html_response(404, NOT_FOUND_PAGE, {"Cache-Control": NOT_FOUND_CACHE})
+    return json_response(404, ApiError(404, "not_found", "There is nothing at this address.").body())
 
 
 @logger.inject_lambda_context

@@ -3,7 +3,9 @@
 Built from the distributions the program declares: behaviours matched by path pattern in
 CloudFront's order, viewer-request edge functions run under njs, the bucket origin read from
 the emulated S3, function origins invoked in their worker environments, and only what each
-behaviour's origin request policy forwards reaches a function, as on AWS.
+behaviour's origin request policy forwards reaches a function, as on AWS. An origin group fails
+over to its second origin on its failover statuses (GET, HEAD and OPTIONS only), and custom error
+responses, if a distribution declared any, replace any origin's error, a function's too, as on AWS.
 """
 
 from __future__ import annotations
@@ -73,15 +75,32 @@ class Origin:
 
 
 @dataclass
+class OriginGroup:
+    members: tuple[str, str]  # origin ids: the primary, then the one failed over to
+    failover: frozenset[int]  # the primary's statuses that send the request to the second
+
+
+# CloudFront fails over only for these methods; any other gets the primary's answer.
+FAILOVER_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@dataclass
 class SiteFront:
     name: str
     behaviours: list[Behaviour]  # ordered, the default last
     origins: dict[str, Origin]
     response_headers: dict[str, str]
-    error_pages: dict[int, tuple[int, str]]  # status from origin → (status, page path)
+    error_pages: dict[int, tuple[int, str]]  # status from any origin → (status, page path)
+    groups: dict[str, OriginGroup] = field(default_factory=dict)
 
     def behaviour_for(self, path: str) -> Behaviour:
         return next(b for b in self.behaviours if b.matches(path))
+
+    def describe(self, origin_id: str) -> str:
+        if origin_id in self.groups:
+            return f"group:{origin_id}"
+        origin = self.origins[origin_id]
+        return f"{origin.kind}:{origin.target}"
 
 
 def _forwarding(graph: Graph, policy_id: Optional[str]) -> Forwarding:
@@ -147,9 +166,13 @@ def load_sites(graph: Graph) -> dict[str, SiteFront]:
             code, comment = edge_code[association["functionArn"]] if association else (None, None)
             behaviours.append(Behaviour(raw["pathPattern"], raw["targetOriginId"], raw["allowedMethods"], code, comment,
                                         _forwarding(graph, raw.get("originRequestPolicyId"))))
+        groups = {}
+        for group in inputs.get("originGroups", []):
+            primary, secondary = (member["originId"] for member in group["members"])  # CloudFront takes exactly two
+            groups[group["originId"]] = OriginGroup((primary, secondary), frozenset(int(c) for c in group["failoverCriteria"]["statusCodes"]))
         policy_id = inputs["defaultCacheBehavior"]["responseHeadersPolicyId"]
         errors = {int(e["errorCode"]): (int(e["responseCode"]), e["responsePagePath"]) for e in inputs.get("customErrorResponses", [])}
-        sites[distribution.name] = SiteFront(distribution.name, behaviours, origins, _security_headers(graph, policy_id), errors)
+        sites[distribution.name] = SiteFront(distribution.name, behaviours, origins, _security_headers(graph, policy_id), errors, groups)
     return sites
 
 
@@ -219,22 +242,21 @@ class FrontDoor:
         started = time.perf_counter()
         site = self.sites[site_name]
         behaviour = site.behaviour_for(request.path)
-        origin = site.origins[behaviour.origin]
         too_large = _over_cloudfronts_limits(request)
         if too_large:
             response = too_large
         elif request.method not in behaviour.methods:
             response = Response(403, [("Content-Type", "text/plain")], b"This distribution does not allow this method here.")
         else:
-            response = self._through_edge(site, behaviour, origin, request)
+            response = self._through_edge(site, behaviour, request)
         response.behaviour = behaviour.pattern
-        response.origin = f"{origin.kind}:{origin.target}"
+        response.origin = response.origin or site.describe(behaviour.origin)
         response.headers += [(k, v) for k, v in site.response_headers.items() if k.lower() not in {h.lower() for h, _ in response.headers}]
         elapsed = (time.perf_counter() - started) * 1000
         self.log(f"{site_name:8} {request.method:6} {request.path[:200]:40} {behaviour.pattern:18} {response.origin:28} {response.status} {elapsed:5.0f}ms")
         return response
 
-    def _through_edge(self, site: SiteFront, behaviour: Behaviour, origin: Origin, request: Request) -> Response:
+    def _through_edge(self, site: SiteFront, behaviour: Behaviour, request: Request, error_page: bool = False) -> Response:
         cf_request = _cf_request(request)
         if behaviour.edge_code:
             try:
@@ -248,20 +270,48 @@ class FrontDoor:
                 headers = [(k, v["value"]) for k, v in (result.get("headers") or {}).items()]
                 return Response(int(result["statusCode"]), headers, (result.get("body") or {}).get("data", "").encode() if isinstance(result.get("body"), dict) else b"")
             cf_request = result
-        if origin.kind == "bucket":
-            return self._from_bucket(site, origin, cf_request, request.method)
-        return self._from_function(behaviour, origin, cf_request, request)
+        response = self._from_target(site, behaviour, behaviour.origin, cf_request, request)
+        if response.status in site.error_pages and not error_page:
+            return self._error_page(site, response, request)
+        return response
 
-    def _from_bucket(self, site: SiteFront, origin: Origin, cf_request: dict, method: str, error_page: bool = False) -> Response:
+    def _from_target(self, site: SiteFront, behaviour: Behaviour, origin_id: str, cf_request: dict, request: Request) -> Response:
+        """The behaviour's origin, or its origin group: the same request to the second origin when
+        the first answers a failover status."""
+        group = site.groups.get(origin_id)
+        if group is None:
+            return self._from_origin(site, behaviour, origin_id, cf_request, request)
+        primary, secondary = group.members
+        response = self._from_origin(site, behaviour, primary, cf_request, request)
+        if response.status in group.failover and request.method in FAILOVER_METHODS:
+            response = self._from_origin(site, behaviour, secondary, cf_request, request)
+        return response
+
+    def _from_origin(self, site: SiteFront, behaviour: Behaviour, origin_id: str, cf_request: dict, request: Request) -> Response:
+        origin = site.origins[origin_id]
+        if origin.kind == "bucket":
+            response = self._from_bucket(origin, cf_request, request.method)
+        else:
+            response = self._from_function(behaviour, origin, cf_request, request)
+        response.origin = site.describe(origin_id)
+        return response
+
+    def _error_page(self, site: SiteFront, failed: Response, request: Request) -> Response:
+        """A custom error response: CloudFront asks for the page path through the behaviour that
+        matches it, and answers it with the configured status, whichever origin failed."""
+        status, page = site.error_pages[failed.status]
+        behaviour = site.behaviour_for(page)
+        found = self._through_edge(site, behaviour, Request("GET", page, "", request.headers, b""), error_page=True)
+        if found.status != 200:  # CloudFront then answers what it got asking for the page
+            status = found.status
+        return Response(status, found.headers, b"" if request.method == "HEAD" else found.body, origin=found.origin)
+
+    def _from_bucket(self, origin: Origin, cf_request: dict, method: str) -> Response:
         key = unquote(cf_request["uri"]).lstrip("/")
         try:
             found = self.s3.get_object(Bucket=origin.target, Key=key)
         except self.s3.exceptions.NoSuchKey:
             # With origin access control and no ListBucket, S3 answers a missing key with 403.
-            if not error_page and 403 in site.error_pages:
-                status, page = site.error_pages[403]
-                response = self._from_bucket(site, origin, {"uri": page}, "GET", error_page=True)
-                return Response(status, response.headers, b"" if method == "HEAD" else response.body)
             return Response(403, [("Content-Type", "application/xml")], b"<Error><Code>AccessDenied</Code></Error>")
         headers = [("Content-Type", found.get("ContentType", "application/octet-stream")), ("ETag", found["ETag"])]
         if found.get("CacheControl"):

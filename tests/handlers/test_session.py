@@ -101,3 +101,51 @@ def test_passcode_hashes_verify_in_constant_time_and_reject_other_schemes():
     assert not auth.verify_passcode("x", "md5$abc")
     assert not auth.verify_passcode("x", "garbage")
     assert auth.hash_passcode("a") != auth.hash_passcode("a")  # salted
+
+
+# The site's bucket behaviours fail over to this function when S3 has no such page (an origin
+# group: components/blocks/site/cdn.py), so any other GET/HEAD path is answered with the 404 page.
+SITE_404 = harness.ROOT / "site" / "_shared" / "404.html"
+
+
+@pytest.mark.parametrize("path", ["/no/such/page.html", "/g/-not-a-guest-code-.html", "/referrals/index.html", "/"])
+def test_any_other_path_gets_the_sites_404_page_with_status_404(session, path):
+    reply = session.get(path)
+    assert reply.status == 404
+    assert reply.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert reply.text == SITE_404.read_text()
+    # Cached briefly, as the old error response was (10 s): a guest page written a moment after
+    # someone asked for it appears within seconds.
+    assert reply.headers["Cache-Control"] == "public, max-age=10"
+    assert reply.cookies == []
+
+
+def test_a_head_on_a_missing_page_is_a_404_too(session):
+    reply = session.request("HEAD", "/no/such/page.html")
+    assert reply.status == 404 and reply.headers["Content-Type"] == "text/html; charset=utf-8"
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+def test_other_methods_on_other_paths_stay_a_json_404(session, method):
+    reply = session.request(method, "/no/such/page.html", body="{}", headers={"content-type": "application/json"})
+    assert reply.status == 404
+    assert reply.json() == {"error": "not_found", "message": "There is nothing at this address.", "fields": {}}
+
+
+def test_the_session_route_itself_never_answers_the_404_page(session):
+    reply = session.request("HEAD", "/api/session")
+    assert reply.status == 404 and reply.json()["error"] == "not_found"
+
+
+def test_the_404_page_still_needs_the_origin_header(session):
+    reply = session.get("/no/such/page.html", origin=False)
+    assert reply.status == 403 and reply.json()["error"] == "forbidden"
+
+
+def test_the_packaged_404_page_is_the_sites_own():
+    """The function reads the page from a file packaged with it (handlers/shared/), so it must be the
+    very page the sites publish at /shared/404.html."""
+    from components.stack.packaging import artifact_files
+
+    page = artifact_files("shared")["handlers/shared/not_found.html"]
+    assert page.read_bytes() == SITE_404.read_bytes()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from components.blocks.site.routes import ORIGIN_VERIFY_HEADER, Forward, Route
+from components.blocks.site.routes import ORIGIN_VERIFY_HEADER, PAGES_GROUP, PAGES_ORIGIN, Forward, Route
 from components.stack.cdn_policies import CACHE_POLICIES
 from components.stack.context import Context
 
@@ -72,6 +72,30 @@ def function_origin(route: Route, origin_secret: pulumi.Input[str]) -> aws.cloud
             origin_ssl_protocols=["TLSv1.2"],
         ),
         custom_headers=[aws.cloudfront.DistributionOriginCustomHeaderArgs(name=ORIGIN_VERIFY_HEADER, value=origin_secret)],
+    )
+
+
+# S3 answers a missing key with 403 (CloudFront has s3:GetObject only, no s3:ListBucket), and with
+# 404 should it ever be allowed to list. The _deploy/ records it is denied are 403s too.
+NOT_FOUND_FAILOVER = (403, 404)
+
+
+def pages_group(not_found_origin_id: str) -> aws.cloudfront.DistributionOriginGroupArgs:
+    """The bucket first; on a missing page, the same request to the not-found origin, which
+    answers the site's 404 page with status 404.
+
+    Not `custom_error_responses`: those apply to every origin of the distribution, so a function's
+    own 403 (a staff API's `cross_site`) or JSON 404 would reach the browser as the HTML 404 page.
+    Nor a CloudFront Function: viewer-response does not run for an origin status of 400 or more.
+    Failover only happens for GET, HEAD and OPTIONS, the only methods a pages behaviour allows.
+    """
+    return aws.cloudfront.DistributionOriginGroupArgs(
+        origin_id=PAGES_GROUP,
+        failover_criteria=aws.cloudfront.DistributionOriginGroupFailoverCriteriaArgs(status_codes=list(NOT_FOUND_FAILOVER)),
+        members=[
+            aws.cloudfront.DistributionOriginGroupMemberArgs(origin_id=PAGES_ORIGIN),
+            aws.cloudfront.DistributionOriginGroupMemberArgs(origin_id=not_found_origin_id),
+        ],
     )
 
 

@@ -18,6 +18,10 @@ FORWARDED_HOST_HEADER = "X-Forwarded-Host"
 FORWARDED_PROTO_HEADER = "CloudFront-Forwarded-Proto"
 FUNCTION_EDGE = "api"  # edge/api.js runs in front of every function route
 DEFAULT_EDGE = "pages"
+PAGES_ORIGIN = "pages"  # the site's bucket
+# What the bucket behaviours target: an origin group of the bucket and, when S3 has no such page,
+# the site's not-found origin (see cdn.pages_group). Function behaviours target their function.
+PAGES_GROUP = "pages-or-not-found"
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ class Route:
 
     @property
     def origin_id(self) -> str:
-        return f"fn-{self.function.logical_name}" if self.function else "pages"
+        return f"fn-{self.function.logical_name}" if self.function else PAGES_GROUP
 
     @property
     def behaviour(self) -> Behaviour:

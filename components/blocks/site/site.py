@@ -19,13 +19,16 @@ from components.blocks.function import Function
 from components.blocks.links import Link, env_name, grant
 from components.blocks.secret import Secret
 from components.blocks.site import cdn, domain, pages
-from components.blocks.site.routes import DEFAULT_EDGE, Forward, Route, Routes
+from components.blocks.site.routes import DEFAULT_EDGE, PAGES_ORIGIN, Forward, Route, Routes
 from components.stack.context import Context
 
 
 @dataclass
 class SiteArgs:
     origin_secret: Secret  # sent by CloudFront to function origins; handlers reject calls without it
+    # Answers the site's 404 page (status 404) for a GET or HEAD of any path: the bucket behaviours
+    # fail over to it when S3 has no such page (cdn.pages_group). A function with a URL.
+    not_found: Function
     domain: str = ""
     zone_id: str = ""
     default_edge: str = DEFAULT_EDGE
@@ -95,12 +98,13 @@ class Site(pulumi.ComponentResource):
         edge_arns = {edge: cdn.edge_function(name, edge, ctx, self) for edge in self.routes.edges(self.args.default_edge)}
         origins = [
             aws.cloudfront.DistributionOriginArgs(
-                origin_id="pages",
+                origin_id=PAGES_ORIGIN,
                 domain_name=self.bucket.bucket.bucket_regional_domain_name,
                 origin_access_control_id=oac.id,
             )
         ]
-        for route in self.routes.items:
+        not_found = Route("*", self.args.not_found)
+        for route in [*self.routes.items, not_found]:
             if route.function is not None and not any(o.origin_id == route.origin_id for o in origins):
                 origins.append(cdn.function_origin(route, self.args.origin_secret.value))
 
@@ -119,13 +123,9 @@ class Site(pulumi.ComponentResource):
             price_class="PriceClass_100",
             aliases=[self.args.domain] if self.args.domain else None,
             origins=origins,
+            origin_groups=[cdn.pages_group(not_found.origin_id)],
             default_cache_behavior=behaviour(Route("*", edge=self.args.default_edge), aws.cloudfront.DistributionDefaultCacheBehaviorArgs),
             ordered_cache_behaviors=[behaviour(r, aws.cloudfront.DistributionOrderedCacheBehaviorArgs) for r in self.routes.items],
-            custom_error_responses=[
-                aws.cloudfront.DistributionCustomErrorResponseArgs(
-                    error_code=403, response_code=404, response_page_path="/shared/404.html", error_caching_min_ttl=10
-                )
-            ],
             restrictions=aws.cloudfront.DistributionRestrictionsArgs(
                 geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")
             ),
