@@ -11,17 +11,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Errors still to fix, by file and rule, each with why it is not fixed here. Being edited by the
-# site work at the time of writing; delete the entries once that lands (the test then covers them).
-PENDING = {
-    # cdn.behaviour() builds either behaviour class from one **kwargs dict, which hides each
-    # argument's type (21 reportArgumentType errors), and site.py passes its result, typed as
-    # either class, as the default behaviour (1).
-    ("components/blocks/site/cdn.py", "reportArgumentType"),
-    ("components/blocks/site/site.py", "reportArgumentType"),
-}
-
-
 def pyright(project: Path) -> dict:
     done = subprocess.run([sys.executable, "-m", "basedpyright", "--outputjson", "--project", str(project)],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -37,7 +26,7 @@ def errors(report: dict, base: Path) -> list[tuple[str, str, str]]:
 def test_main_and_components_type_check_against_pulumi_aws():
     report = pyright(ROOT / "pyrightconfig.json")
     assert report["summary"]["filesAnalyzed"] >= 30, report["summary"]
-    found = [e for e in errors(report, ROOT) if (e[0], e[1]) not in PENDING]
+    found = errors(report, ROOT)
     assert not found, "pyright:\n" + "\n".join(f"{file}:{where} ({rule})" for file, rule, where in found)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -173,9 +174,24 @@ def security_headers(site: str, ctx: Context, parent) -> aws.cloudfront.Response
     )
 
 
-def behaviour(route: Route, cls, *, request_policy_id, headers_policy_id, edge_arns: dict):
+class BehaviourFields(TypedDict):
+    """What the default and the ordered behaviours share, typed so pyright checks the spread."""
+
+    target_origin_id: str
+    viewer_protocol_policy: str
+    allowed_methods: list[str]
+    cached_methods: list[str]
+    compress: bool
+    cache_policy_id: str
+    origin_request_policy_id: pulumi.Input[str] | None
+    response_headers_policy_id: pulumi.Input[str]
+
+
+def behaviour_fields(route: Route, *, request_policy_id: pulumi.Input[str] | None,
+                     headers_policy_id: pulumi.Input[str]) -> BehaviourFields:
+    """Everything but the path pattern and the edge function, whose argument classes differ."""
     kind = route.behaviour
-    kwargs = dict(
+    return BehaviourFields(
         target_origin_id=route.origin_id,
         viewer_protocol_policy=kind.viewer_protocol_policy,
         allowed_methods=list(kind.allowed_methods),
@@ -184,11 +200,7 @@ def behaviour(route: Route, cls, *, request_policy_id, headers_policy_id, edge_a
         cache_policy_id=CACHE_POLICIES[kind.cache_policy],
         origin_request_policy_id=request_policy_id,
         response_headers_policy_id=headers_policy_id,
-        function_associations=[{"event_type": "viewer-request", "function_arn": edge_arns[route.edge]}] if route.edge else None,
     )
-    if cls is aws.cloudfront.DistributionOrderedCacheBehaviorArgs:
-        kwargs["path_pattern"] = route.path
-    return cls(**kwargs)
 
 
 def bucket_policy(site: str, bucket, distribution: aws.cloudfront.Distribution, parent) -> None:

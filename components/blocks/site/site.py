@@ -108,10 +108,26 @@ class Site(pulumi.ComponentResource):
             if route.function is not None and not any(o.origin_id == route.origin_id for o in origins):
                 origins.append(cdn.function_origin(route, self.args.origin_secret.value))
 
-        def behaviour(route: Route, cls):
+        def behaviour(route: Route) -> cdn.BehaviourFields:
             # Policies are the stack's, shared by every site: see cdn.request_policy.
-            return cdn.behaviour(route, cls, headers_policy_id=headers_policy.id, edge_arns=edge_arns,
-                                 request_policy_id=cdn.request_policy(route.forward, ctx) if route.function else None)
+            return cdn.behaviour_fields(route, headers_policy_id=headers_policy.id,
+                                        request_policy_id=cdn.request_policy(route.forward, ctx) if route.function else None)
+
+        default_route = Route("*", edge=self.args.default_edge)
+        default_behaviour = aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
+            **behaviour(default_route),
+            function_associations=[aws.cloudfront.DistributionDefaultCacheBehaviorFunctionAssociationArgs(
+                event_type="viewer-request", function_arn=edge_arns[default_route.edge])] if default_route.edge else None,
+        )
+        ordered_behaviours = [
+            aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+                path_pattern=route.path,
+                **behaviour(route),
+                function_associations=[aws.cloudfront.DistributionOrderedCacheBehaviorFunctionAssociationArgs(
+                    event_type="viewer-request", function_arn=edge_arns[route.edge])] if route.edge else None,
+            )
+            for route in self.routes.items
+        ]
 
         certificate = domain.certificate(name, self.args.domain, self.args.zone_id, self) if self.args.domain else None
         distribution = aws.cloudfront.Distribution(
@@ -124,8 +140,8 @@ class Site(pulumi.ComponentResource):
             aliases=[self.args.domain] if self.args.domain else None,
             origins=origins,
             origin_groups=[cdn.pages_group(not_found.origin_id)],
-            default_cache_behavior=behaviour(Route("*", edge=self.args.default_edge), aws.cloudfront.DistributionDefaultCacheBehaviorArgs),
-            ordered_cache_behaviors=[behaviour(r, aws.cloudfront.DistributionOrderedCacheBehaviorArgs) for r in self.routes.items],
+            default_cache_behavior=default_behaviour,
+            ordered_cache_behaviors=ordered_behaviours,
             restrictions=aws.cloudfront.DistributionRestrictionsArgs(
                 geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")
             ),
