@@ -39,6 +39,10 @@ TEST_SALT = b"harness-salt-000"  # a fixed salt: the same stored hash, so the sa
 # and list it in `Graph.stand_ins`; an override still wins, so a test can check the refusal.
 TEST_ZONE_ID = "Z06284913HARNESS7QK4W"
 STAND_INS = {"hostedZoneId": TEST_ZONE_ID}
+# No mail leaves a run that is not a deployment (moto keeps it, local mode's outbox shows it). A stack in
+# mail sandbox mode also allow-lists the example domains its demo data and the tests mail (and its
+# vendors' domains), so each mail is seen as its handler addressed it; anyone else is still redirected.
+TEST_MAIL_DOMAINS = ("example.com", "crew.example", "dev.mainstreet.example")
 
 # materializer(type, logical name, inputs, outputs so far) → output overrides (or None)
 Materializer = Callable[[str, str, dict, dict], Optional[dict]]
@@ -139,11 +143,31 @@ def merged_config(stack: str, overrides: dict[str, Any] | None = None, secrets: 
             config.pop(full, None)
         else:
             config[full] = _encode(value)
+    if _mail_sandbox(config) and not {"mailMode", "mailSandboxRecipients"} & {k.rpartition(":")[2] for k in overrides or {}}:
+        _allow_test_mail(config)
     secret_keys = []
     for key, value in (test_secrets() if secrets is None else secrets).items():
         config[f"{PROJECT}:{key}"] = value
         secret_keys.append(f"{PROJECT}:{key}")
     return config, secret_keys
+
+
+def _mail_sandbox(config: dict[str, str]) -> bool:
+    """Whether the stack's mail runs in sandbox mode (an empty mailMode follows the stage: see config.py)."""
+    mode = config.get(f"{PROJECT}:mailMode", "")
+    return mode == "sandbox" or (not mode and config.get(f"{PROJECT}:stage", "dev") == "dev")
+
+
+def _allow_test_mail(config: dict[str, str]) -> None:
+    """Add `TEST_MAIL_DOMAINS` and the vendors' domains to the sandbox allow-list (values config.py refuses stay as they are)."""
+    key = f"{PROJECT}:mailSandboxRecipients"
+    try:
+        listed, vendor_lines = json.loads(config.get(key, "[]")), json.loads(config.get(f"{PROJECT}:vendors", "[]"))
+    except json.JSONDecodeError:
+        return
+    vendors = [line.split("|")[2].strip().rpartition("@")[2] for line in vendor_lines
+               if isinstance(line, str) and line.count("|") == 3]
+    config[key] = json.dumps(list(dict.fromkeys([*listed, *TEST_MAIL_DOMAINS, *vendors])))
 
 
 def region_of(config: dict[str, str]) -> str:

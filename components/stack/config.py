@@ -46,6 +46,14 @@ def _domain_name(value: str) -> str:
     return value
 
 
+# Domains no mail ever reaches (RFC 2606, RFC 6761): SES can never verify an identity there.
+RESERVED_MAIL_DOMAIN = re.compile(r"(^|\.)(example|test|invalid|localhost)$|(^|\.)example\.(com|net|org)$")
+
+
+def reserved_mail_domain(address_or_domain: str) -> bool:
+    return bool(RESERVED_MAIL_DOMAIN.search(address_or_domain.rpartition("@")[2].lower()))
+
+
 def placeholder(value: str) -> bool:
     """A value a stack file carries only to be replaced (`Z0123456789EXAMPLE`, `REPLACE_ME`)."""
     return bool(value) and bool(PLACEHOLDER.search(value.upper()))
@@ -100,6 +108,9 @@ class StackConfig(BaseModel):
     time_zone: str
     country: str = Field(pattern=r"^([A-Z]{2})?$")
     mail_from: str
+    mail_mode: Literal["", "domain", "sandbox"]
+    mail_sandbox_redirect: str
+    mail_sandbox_recipients: list[str]
     ops_email: str
     alarm_email: str
     monthly_budget_usd: int = Field(gt=0)
@@ -157,6 +168,39 @@ class StackConfig(BaseModel):
             raise ValueError(f"country: {self.country!r} is not a country code phone numbers know, such as US or GB")
         return self
 
+    @field_validator("mail_sandbox_redirect")
+    @classmethod
+    def _mail_sandbox_redirect(cls, value: str) -> str:
+        return _email(value).lower() if value else value
+
+    @field_validator("mail_sandbox_recipients")
+    @classmethod
+    def _mail_sandbox_recipients(cls, value: list[str]) -> list[str]:
+        """Verified addresses, or domains verified in this account (SES then accepts any address there)."""
+        entries = []
+        for entry in value:
+            entry = entry.strip().lower().removeprefix("@")
+            if not (EMAIL.match(entry) or DOMAIN.match(entry)):
+                raise ValueError(f"{entry!r} is neither an e-mail address nor a domain")
+            entries.append(entry)
+        return entries
+
+    @model_validator(mode="after")
+    def _mail(self) -> "StackConfig":
+        """Empty mailMode follows the stage: a dev stack cannot verify a domain it does not own."""
+        if not self.mail_mode:
+            self.mail_mode = "sandbox" if self.stage == "dev" else "domain"
+        if self.mail_mode == "sandbox" and not self.mail_sandbox_redirect:
+            # Sandbox mode always has somewhere to send: the ops address, unless another is named.
+            self.mail_sandbox_redirect = self.ops_email.lower()
+        return self
+
+    def mail_sandbox(self) -> tuple[str, tuple[str, ...]] | None:
+        """(redirect, allow-list) in sandbox mode, None in domain mode."""
+        if self.mail_mode != "sandbox":
+            return None
+        return self.mail_sandbox_redirect, tuple(dict.fromkeys(self.mail_sandbox_recipients))
+
     @field_validator("alarm_email")
     @classmethod
     def _alarm_email(cls, value: str) -> str:
@@ -209,12 +253,26 @@ class StackConfig(BaseModel):
         if any(self.domain(site) for site in SITES) and not self.hosted_zone_id:
             problems.append("hostedZoneId: custom domains need the Route 53 zone that holds them")
         problems += self._domain_ownership()
+        problems += self._mail_problems()
         codes = [vendor.code for vendor in self.vendors]
         if len(set(codes)) != len(codes):
             problems.append("vendors: two vendors share a code")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _mail_problems(self) -> list[str]:
+        """Mail that could never go out is refused here, not found at the first customer."""
+        problems = []
+        if self.mail_mode == "domain":
+            if reserved_mail_domain(self.mail_from):
+                problems.append(f"mailFrom: {self.mail_from} is at a reserved example domain SES can never verify; in "
+                                "domain mode mailFrom's domain must be one you own (its DKIM records go in hostedZoneId, "
+                                "or into your DNS by hand), or set mailMode to sandbox")
+            if self.mail_sandbox_redirect or self.mail_sandbox_recipients:
+                problems.append("mailSandboxRedirect, mailSandboxRecipients: set, but mailMode is domain, which mails "
+                                "every recipient as addressed; set mailMode to sandbox or remove them")
+        return problems
 
     def _domain_ownership(self) -> list[str]:
         """Mainstreet creates A/AAAA records for each site domain and never replaces one it did not create,

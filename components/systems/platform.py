@@ -77,7 +77,7 @@ class Platform(pulumi.ComponentResource):
         self.staff_passcode = Secret(
             "staff-passcode", secrets["staffPasscodeHash"], ctx, "scrypt hash of the staff passcode", child
         )
-        self.mailer = Mailer("mailer", cfg.mail_from, cfg.hosted_zone_id, ctx, child)
+        self.mailer = Mailer("mailer", cfg.mail_from, cfg.hosted_zone_id, ctx, child, sandbox=cfg.mail_sandbox())
         self.guardrails = Guardrails("guardrails", cfg.monthly_budget_usd, cfg.alarm_email, ctx, child)
         session = self.function(
             "staff-session",

@@ -34,6 +34,21 @@ def one_line(value: str, limit: int) -> str:
     return " ".join(cleaned.split())[:limit]
 
 
+ORIGINAL_RECIPIENT = "X-Mainstreet-Original-To"
+
+
+def sandbox_recipient(to: str, redirect: str, allowed: str) -> str | None:
+    """Where sandbox mode sends mail for `to`: None (as addressed) when `to` or its domain is in the
+    comma-separated allow-list, else the redirect address. Domain mode (no redirect): always None."""
+    if not redirect:
+        return None
+    address = to.strip().lower()
+    entries = {entry.strip().lower() for entry in allowed.split(",") if entry.strip()}
+    if address in entries or address.rpartition("@")[2] in entries:
+        return None
+    return redirect
+
+
 def send(
     *,
     sender: str,
@@ -44,11 +59,24 @@ def send(
     text: str,
     headers: dict[str, str] | None = None,
 ) -> str:
-    """Send one message; returns SES's message id. Header values are folded to one line first."""
-    subject = one_line(subject, 200)
-    headers = {name: one_line(value, 2000) for name, value in (headers or {}).items()}
-    if "\n" in to or "\r" in to or "," in to:
+    """Send one message; returns SES's message id. Header values are folded to one line first.
+
+    In sandbox mode (the mailer's link sets a redirect), a recipient outside the allow-list gets
+    nothing: the redirect address gets the mail, its subject and a header naming who it was for."""
+    if one_line(to, 320) != to or "," in to:
         raise ValueError("one recipient per message, on one line")
+    headers = dict(headers or {})
+    from handlers.shared.settings import MailSandboxSettings
+
+    sandbox = MailSandboxSettings.load()
+    redirect = sandbox_recipient(to, sandbox.mail_sandbox_redirect, sandbox.mail_sandbox_recipients)
+    if redirect:
+        # First in the subject, so the 200-character cut never hides who the mail was for.
+        subject = f"[for {to}] {subject}"
+        headers[ORIGINAL_RECIPIENT] = to
+        to = redirect
+    subject = one_line(subject, 200)
+    headers = {name: one_line(value, 2000) for name, value in headers.items()}
     content: dict[str, Any] = {
         "Simple": {
             "Subject": {"Data": subject, "Charset": "UTF-8"},

@@ -142,8 +142,17 @@ class StaffSettings(HttpSettings):
     session_key_secret = secret("session-key")
 
 
-class MailSettings(Settings):
-    """Handlers that send mail through the platform's mailer."""
+class MailSandboxSettings(Settings):
+    """The mailer in sandbox mode (config mailMode): recipients outside the allow-list (comma-separated
+    addresses and domains) get their mail at the redirect address instead. Unset in domain mode."""
+
+    mail_sandbox_redirect = _linked("mail", "sandbox redirect", "the mailer", default="")
+    mail_sandbox_recipients = _linked("mail", "sandbox recipients", "the mailer", default="")
+
+
+class MailSettings(MailSandboxSettings):
+    """Handlers that send mail through the platform's mailer (handlers.shared.mail.send reads the
+    sandbox fields itself, so every sender goes through the same redirect)."""
 
     mail_sender = _linked("mail", "sender", "the mailer")
     mail_configuration_set = _linked("mail", "configuration set", "the mailer")

@@ -144,3 +144,30 @@ def test_take_over_domains_names_only_this_stacks_site_domains(domains, says):
     with pytest.raises(config.ConfigError) as caught:
         config.load(raw, SECRETS)
     assert says in "\n".join(caught.value.problems)
+
+
+def test_mail_mode_follows_the_stage_and_sandbox_mail_always_has_a_redirect():
+    loaded = config.load(defaults(), SECRETS).settings
+    assert loaded.mail_mode == "sandbox" and loaded.mail_sandbox() == ("ops@example.com", ())
+    named = config.load(defaults(mailSandboxRedirect="Me@Home.test", mailSandboxRecipients=["Ops@Shop.test", "@crew.test"]),
+                        SECRETS).settings
+    assert named.mail_sandbox() == ("me@home.test", ("ops@shop.test", "crew.test"))
+
+
+@pytest.mark.parametrize("changes, key, says", [
+    ({"mailSandboxRedirect": "not-an-address"}, "mainstreet:mailSandboxRedirect", "not an e-mail address"),
+    ({"mailSandboxRecipients": ["a b"]}, "mainstreet:mailSandboxRecipients", "neither an e-mail address nor a domain"),
+    ({"mailMode": "smtp"}, "mainstreet:mailMode", "'domain' or 'sandbox'"),
+    ({"mailMode": "domain"}, "mailFrom", "reserved example domain SES can never verify"),
+    ({"mailMode": "domain", "mailFrom": "hello@shop.com", "mailSandboxRedirect": "me@shop.com"},
+     "mailSandboxRedirect, mailSandboxRecipients", "mailMode is domain"),
+])
+def test_mail_that_could_never_go_out_is_a_problem_naming_the_key(changes, key, says):
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(defaults(**changes), SECRETS)
+    assert any(p.startswith(key) and says in p for p in caught.value.problems), caught.value.problems
+
+
+def test_prod_mails_in_domain_mode_by_default():
+    loaded = config.load(defaults(stage="prod", alarmEmail="a@shop.com", mailFrom="hello@shop.com"), SECRETS).settings
+    assert loaded.mail_mode == "domain" and loaded.mail_sandbox() is None

@@ -50,6 +50,14 @@ def secrets(*names: str) -> Row:
 
 LOGS = allow("logs:CreateLogStream logs:PutLogEvents", "log-group:self:*")
 MAIL = allow("ses:SendEmail", "mail-configuration-set:mailer", "mail-identity:mailer")
+# Dev mails in SES sandbox mode: while the account is in the SES sandbox, SES also checks the send against
+# each recipient's identity, so the grant names the redirect, the listed addresses (identities the stack
+# declares) and the listed domains (verified elsewhere; the harness lists the demo data's example domains).
+SANDBOX_DOMAINS = ("example.com", "crew.example", "dev.mainstreet.example", "solare.example", "smallgoods.example",
+                   "puesto.example", "boardandbrew.example", "wholefoods.example", "totalwine.example", "giannibuonomo.example")
+MAIL_SANDBOX = allow("ses:SendEmail", "mail-identity:mailer-to-developer@dev.mainstreet.example",
+                     "mail-identity:mailer-to-ops@dev.mainstreet.example",
+                     *(f"arn:aws:ses:{{region}}:{{account}}:identity/{domain}" for domain in SANDBOX_DOMAINS), stacks=("dev",))
 
 
 def index_query(index: str, when: str = "") -> Row:
@@ -73,25 +81,25 @@ EXPECTED: dict[str, list[Row]] = {
         allow("dynamodb:PutItem", "table:referral-clicks"),
     ],
     "referral-api": [
-        LOGS, secrets("origin-verify", "session-key"), MAIL,
+        LOGS, secrets("origin-verify", "session-key"), MAIL, MAIL_SANDBOX,
         allow("dynamodb:Query", "table:referral-stats"),
         allow("dynamodb:GetItem dynamodb:PutItem dynamodb:Query dynamodb:UpdateItem", "table:outreach"),
     ],
     "referral-digest": [
-        LOGS, MAIL,
+        LOGS, MAIL, MAIL_SANDBOX,
         allow("dynamodb:Query", "table:referral-stats"),
         allow("ssm:GetParameter", "parameter:/sites/ops/url"),
     ],
     # charters
     "charter-intake": [
-        LOGS, secrets("origin-verify", "service-key", "crew-link-key"), MAIL,
+        LOGS, secrets("origin-verify", "service-key", "crew-link-key"), MAIL, MAIL_SANDBOX,
         allow("dynamodb:GetItem dynamodb:PutItem dynamodb:Query dynamodb:UpdateItem", "table:charters"),
         allow("s3:PutObject", "bucket:brand-site/g/*"),
         allow("cloudfront:CreateInvalidation", "distribution:brand"),
         allow("ssm:GetParameter", "parameter:/sites/brand/url"),
     ],
     "charter-staff": [
-        LOGS, secrets("origin-verify", "session-key", "crew-link-key"), MAIL,
+        LOGS, secrets("origin-verify", "session-key", "crew-link-key"), MAIL, MAIL_SANDBOX,
         allow("dynamodb:Query dynamodb:UpdateItem", "table:charters", when="LeadingKeys=CAL#*,EVENT#*"),
     ],
     "charter-crew": [
@@ -113,7 +121,7 @@ EXPECTED: dict[str, list[Row]] = {
         index_query("jobs/index/by-status", when=STATUSES),  # the board's columns: job_status, not pk
     ],
     "dispatch-notify": [
-        LOGS, MAIL,
+        LOGS, MAIL, MAIL_SANDBOX,
         allow("dynamodb:UpdateItem", "table:jobs", when="LeadingKeys=MAIL#*"),  # mail claims only
         allow("dynamodb:DescribeStream dynamodb:GetRecords dynamodb:GetShardIterator", "table:jobs/stream/*"),
         allow("dynamodb:ListStreams", "*"),  # no resource-level permissions: on an ARN it is never granted
@@ -132,7 +140,7 @@ EXPECTED: dict[str, list[Row]] = {
         allow("events:PutEvents", "bus:default"),
     ],
     "loyalty-signup": [
-        LOGS, secrets("origin-verify", "member-token-key"), MAIL,
+        LOGS, secrets("origin-verify", "member-token-key"), MAIL, MAIL_SANDBOX,
         allow("dynamodb:PutItem dynamodb:UpdateItem", "table:loyalty-members"),
     ],
     "loyalty-redeem": [
@@ -144,7 +152,7 @@ EXPECTED: dict[str, list[Row]] = {
         allow("s3:GetObject s3:GetObjectVersion", "bucket:loyalty-rules/rules.txt"),
     ],
     "loyalty-email-dispatch": [
-        LOGS, secrets("member-token-key"), MAIL, RULES,
+        LOGS, secrets("member-token-key"), MAIL, MAIL_SANDBOX, RULES,
         allow("dynamodb:GetItem dynamodb:UpdateItem", "table:loyalty-members"),
         index_query("loyalty-members/index/by-email"),  # bounces: any address
         allow("dynamodb:UpdateItem", "table:loyalty-ledger"),  # mail rows are claims (handlers/shared/claims.py)
@@ -168,7 +176,7 @@ EXPECTED: dict[str, list[Row]] = {
         allow("ssm:GetParametersByPath", "parameter:/loyalty"),
     ],
     "loyalty-summary": [
-        LOGS, MAIL,
+        LOGS, MAIL, MAIL_SANDBOX,
         index_query("loyalty-members/index/by-joined"),
         index_query("loyalty-ledger/index/by-day"),
         index_query("loyalty-audit/index/by-day"),
