@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,6 +25,8 @@ import pytest
 
 from components.blocks.links import grant
 from handlers.dispatch import flow
+from ops import iam
+from ops.iam import like as _like
 from tests.components.graphs import TABLE, _listed, functions, policy_documents
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,38 +57,12 @@ STREAM_READ = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
 
 
 # ---------------------------------------------------------------------------------------------
-# A small evaluator of Allow statements, for the one condition the program's DynamoDB grants use.
+# IAM's decision, by the evaluator the handler tests' replay uses (ops.iam).
 
 
-def _like(pattern: str, value: str, *, fold: bool = False) -> bool:
-    """IAM wildcard matching (`*` any run, `?` one character), as StringLike and Action/Resource do."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.IGNORECASE | re.DOTALL if fold else re.DOTALL) is not None
-
-
-def _condition_holds(condition: dict | None, leading_keys: tuple[str, ...]) -> bool:
-    for operator, tests in (condition or {}).items():
-        for key, patterns in tests.items():
-            assert (operator, key) == ("ForAllValues:StringLike", "dynamodb:LeadingKeys"), (
-                f"this test only evaluates ForAllValues:StringLike on dynamodb:LeadingKeys, not {operator} {key}")
-            # ForAllValues: every value of the request matches one of the patterns (none: true).
-            if not all(any(_like(p, v) for p in _listed(patterns)) for v in leading_keys):
-                return False
-    return True
-
-
-def allowing(documents: list[dict], action: str, resource: str, leading_keys: tuple[str, ...] = ()) -> list[dict]:
+def allowing(documents: list[dict], action: str, resource: str, leading_keys: tuple[str, ...] = ()) -> list:
     """The statements that allow `action` on `resource` for a request with these leading keys."""
-    found = []
-    for document in documents:
-        statements = document["Statement"]
-        for statement in [statements] if isinstance(statements, dict) else statements:
-            assert statement["Effect"] == "Allow" and "NotAction" not in statement and "NotResource" not in statement
-            if (any(_like(a, action, fold=True) for a in _listed(statement["Action"]))
-                    and any(_like(r, resource) for r in _listed(statement["Resource"]))
-                    and _condition_holds(statement.get("Condition"), leading_keys)):
-                found.append(statement)
-    return found
+    return iam.allowing(documents, iam.Request(action, resource, {"dynamodb:LeadingKeys": list(leading_keys)}))
 
 
 def test_the_evaluator_reads_leading_keys_and_wildcards_as_iam_does():

@@ -1,17 +1,23 @@
 """Handlers under test: each loaded with exactly the environment the program gives it, the
-program's resources created in moto (or DynamoDB Local), and called with Function URL events."""
+program's resources created in moto (or DynamoDB Local), and called with Function URL events.
+
+Every AWS call a handler makes (at import, per request, per invocation, and in functions it
+invokes) is replayed against its own function's generated IAM policy (ops.iam): a call the role
+would be denied raises AccessDenied as on AWS, and fails the test at teardown even when the
+handler swallows it. `@pytest.mark.iam_unchecked(reason="...")` opts a test out."""
 
 from __future__ import annotations
 
 import importlib
 import json
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
 from moto import mock_aws
 
-from ops import awscalls, harness
+from ops import awscalls, harness, iam
 from ops.local import events
 from ops.local.dynamodb_local import DynamoDBLocal
 from ops.local.materialize import replay
@@ -38,16 +44,19 @@ class Reply:
 class FunctionClient:
     """Calls one handler the way CloudFront → Function URL → Lambda would."""
 
-    def __init__(self, graph: harness.Graph, name: str, monkeypatch, replaced_ids: dict[str, str] | None = None):
+    def __init__(self, graph: harness.Graph, name: str, monkeypatch, replaced_ids: dict[str, str] | None = None,
+                 replay: iam.Replay | None = None):
         fn = graph.named("aws:lambda/function:Function", name)
         ids = replaced_ids or {}
         self.env = {key: ids.get(value, value) for key, value in fn.inputs["environment"]["variables"].items()}
         for key, value in self.env.items():
             monkeypatch.setenv(key, value)
+        self.name = name
+        self.replay = replay
         self.module_name = fn.inputs["handler"].rsplit(".", 1)[0]
         sys.modules.pop(self.module_name, None)
-        self.module = importlib.import_module(self.module_name)
-        self.name = name
+        with self.running():  # cold-start code runs with the function's role too
+            self.module = importlib.import_module(self.module_name)
         self.origin_secret = graph.named("aws:secretsmanager/secretVersion:SecretVersion", "origin-verify").inputs["secretString"]
 
     def request(self, method: str, path: str, *, headers=None, json_body=None, body=None, query="", origin=True, host=HOST) -> Reply:
@@ -60,12 +69,28 @@ class FunctionClient:
         sent.update({k.lower(): v for k, v in (headers or {}).items()})
         sent = {k: v for k, v in sent.items() if v is not None}
         event = events.function_url_event(method, path, query=query, headers=sent, body=body, function_name=self.name)
-        result = self.module.handler(event, events.LambdaContext(function_name=self.name))
+        with self.running():
+            result = self.module.handler(event, events.LambdaContext(function_name=self.name))
         return Reply(*events.response_parts(result))
 
     def invoke(self, event: dict):
         """A direct invocation (a schedule, a bus event)."""
-        return self.module.handler(event, events.LambdaContext(function_name=self.name))
+        with self.running():
+            return self.module.handler(event, events.LambdaContext(function_name=self.name))
+
+    @contextmanager
+    def running(self):
+        """AWS calls made inside are this function's, checked against its role's policies."""
+        if self.replay is None:
+            yield
+            return
+        if _last_function[0] != self.name:
+            # Each function has its own execution environments on Lambda: values another function
+            # cached in this process (secrets, parameters) must not spare this one its own calls.
+            _fresh_values()
+            _last_function[0] = self.name
+        with self.replay.acting_as(self.name):
+            yield
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
@@ -81,6 +106,24 @@ def _fresh_caches():
     secrets.secret_value.cache_clear()
 
 
+_last_function: list[str | None] = [None]  # the function whose handler ran last in this process
+
+
+def _fresh_values():
+    """Forget what handlers cache per execution environment."""
+    from handlers.shared import params, secrets
+
+    secrets.secret_value.cache_clear()
+    params.parameter.cache_clear()
+    knobs = sys.modules.get("handlers.loyalty.knobs")
+    if knobs is not None:
+        knobs._cache.clear()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "iam_unchecked(reason): this test's handler calls are not replayed against IAM")
+
+
 @pytest.fixture
 def aws(dev_graph):
     """moto, holding every resource of the dev stack with the program's physical names."""
@@ -93,9 +136,36 @@ def aws(dev_graph):
 
 
 @pytest.fixture
-def function(aws, monkeypatch):
+def iam_replay(aws, request):
+    """Each handler's AWS calls, checked against its function's generated policies (ops.iam).
+
+    Denials raise in the handler, as on AWS, and fail the test here even if the handler caught them.
+    A test that provokes denials on purpose empties `denials` once it has checked them."""
+    from handlers.shared import aws as handler_aws
+
+    marker = request.node.get_closest_marker("iam_unchecked")
+    if marker is not None:
+        assert marker.kwargs.get("reason"), "iam_unchecked needs a reason"
+        yield None
+        return
+    replay = iam.Replay(iam.Stack(aws, aws.replaced_ids))
+    session = handler_aws.session()
+    replay.register(session)
+    handler_aws.client.cache_clear()  # clients copy the session's hooks when made
+    _last_function[0] = None
+    try:
+        yield replay
+    finally:
+        iam.Replay.unregister(session)
+        handler_aws.client.cache_clear()
+    assert not replay.problems, "calls the IAM replay could not check:\n" + "\n".join(replay.problems)
+    assert not replay.denials, "calls the function's IAM role would be denied on AWS:\n" + "\n".join(map(str, replay.denials))
+
+
+@pytest.fixture
+def function(aws, monkeypatch, iam_replay):
     """function("referral-click") → a client for that function's handler."""
-    return lambda name: FunctionClient(aws, name, monkeypatch, aws.replaced_ids)
+    return lambda name: FunctionClient(aws, name, monkeypatch, aws.replaced_ids, iam_replay)
 
 
 @pytest.fixture
