@@ -84,7 +84,7 @@ def request_path_calls(graph: harness.Graph) -> list[tuple[str, str, int, int, l
     from ops.local.sandbox import load_handler
 
     os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-west-2")
-    origin = graph.named("aws:secretsmanager/secretVersion:SecretVersion", "origin-verify").inputs["secretString"]
+    origin = graph.named("aws:ssm/parameter:Parameter", "origin-verify").inputs["value"]  # a SecureString
     headers = {"x-origin-verify": origin, "user-agent": "Mozilla/5.0", "cloudfront-viewer-address": "198.51.100.1:1",
                "x-forwarded-host": "site.bench", "content-type": "application/json"}
     handlers = {}
@@ -174,7 +174,7 @@ def charter_calls(graph: harness.Graph, call, measure, headers: dict) -> list[tu
 
     rows = [measure("charter booking (fan-out)", "—", lambda: call("charter-intake", "POST", "/api/bookings", booking()))]
     event_id = json.loads(call("charter-intake", "POST", "/api/bookings", booking())["body"])["event_id"]
-    key = graph.named("aws:secretsmanager/secretVersion:SecretVersion", "crew-link-key").inputs["secretString"]
+    key = graph.named("aws:ssm/parameter:Parameter", "crew-link-key").inputs["value"]
     headers["x-crew-token"] = tokens.sign(key, tokens.CrewLink(event_id, "c1", 1, 4102444800))
     rows.append(measure("crew link opened", "—", lambda: call("charter-crew", "GET", "/api/crew/assignment")))
     return rows

@@ -242,8 +242,6 @@ SHAPES: dict[str, Shape] = {
         outputs=lambda r: {"layerArn": r.arn.rsplit(":", 1)[0], "version": "1"}),
     "aws:iam/role:Role": Shape("arn:aws:iam::{account}:role/{id}"),
     "aws:cloudwatch/logGroup:LogGroup": Shape("arn:aws:logs:{region}:{account}:log-group:{id}"),
-    "aws:secretsmanager/secret:Secret": Shape(
-        lambda r: f"arn:aws:secretsmanager:{r.region}:{ACCOUNT_ID}:secret:{r.id}-{_short(r.id, n=6)}", id_is_arn=True),
     "random:index/randomPassword:RandomPassword": Shape(outputs=lambda r: {"result": _short("random", r.name, n=48)}),
     "aws:cloudfront/distribution:Distribution": Shape(
         "arn:aws:cloudfront::{account}:distribution/{id}", id=lambda r: "E" + _short(r.typ, r.name).upper(),
@@ -272,11 +270,19 @@ SHAPES: dict[str, Shape] = {
 }
 
 # Resource type → the output holding a value the program keeps secret (generated keys and what
-# goes into Secrets Manager); `Graph.secret_values` lists them so tests can look for leaks.
+# goes into a SecureString parameter); `Graph.secret_values` lists them so tests can look for leaks.
 SECRET_OUTPUTS = {
     "random:index/randomPassword:RandomPassword": "result",
-    "aws:secretsmanager/secretVersion:SecretVersion": "secretString",
+    "aws:ssm/parameter:Parameter": "value",  # SecureString ones only: see `secret_output`
 }
+
+
+def secret_output(typ: str, inputs: dict) -> str | None:
+    """The output of this resource that holds a secret value, if any (plain String parameters
+    hold addresses and settings, which environments may carry)."""
+    if typ == "aws:ssm/parameter:Parameter" and inputs.get("type") != "SecureString":
+        return None
+    return SECRET_OUTPUTS.get(typ)
 
 
 def mock_outputs(typ: str, name: str, inputs: dict, region: str) -> tuple[str, dict]:
@@ -349,8 +355,9 @@ class ProgramMocks:
                     made = dict(harness.materializer(args.typ, args.name, inputs, outputs) or {})
                     rid = made.pop("__id__", rid)  # the id the emulated service gave it
                     outputs.update(made)
-                if args.typ in SECRET_OUTPUTS:
-                    harness.secret_values.append(outputs[SECRET_OUTPUTS[args.typ]])
+                secret = secret_output(args.typ, inputs)
+                if secret is not None:
+                    harness.secret_values.append(outputs[secret])
                 request = getattr(harness.local, "request", None)
                 resource = Resource(args.typ, args.name, inputs, outputs, bool(args.custom), id=rid)
                 if request is not None and request.name == args.name and request.type == args.typ:

@@ -12,7 +12,7 @@ Which secrets, when each is needed and how it is made come from one table,
 
 All go in as Pulumi secrets (`pulumi config set --secret`), so the stack file holds ciphertext
 of a hash. Keys the program generates itself (session signing, origin verification, crew links)
-need nothing here.
+need nothing here. On AWS the stack keeps each as a SecureString parameter (components/blocks/secret.py).
 """
 
 from __future__ import annotations

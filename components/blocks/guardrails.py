@@ -1,5 +1,5 @@
-"""Cost and error guardrails: a monthly budget with alerts at 80% and 100%, and an alarm on
-each function's errors, all reaching the alarm e-mail address where the stage asks for it."""
+"""Cost and error guardrails: a monthly budget with alerts at 80% and 100%, and alarms on every
+function's errors and throttles, all reaching the alarm e-mail address where the stage asks for it."""
 
 from __future__ import annotations
 
@@ -91,8 +91,18 @@ class Guardrails(pulumi.ComponentResource):
                     statistic="Maximum", namespace="AWS/SES", metric_name="Reputation.BounceRate")
 
     def watch(self, functions: Sequence[Function]) -> None:
-        """An alarm per function: any error in an hour is worth a look (a dropped sale, a lost click)."""
-        for fn in functions:
-            self._alarm(f"{fn.logical_name}-errors", f"{fn.logical_name} failed in the last hour", 0,
-                        namespace="AWS/Lambda", metric_name="Errors", dimensions={"FunctionName": fn.name})
+        """Any function's error or throttle in an hour is worth a look (a dropped sale, a lost click).
+
+        One alarm each on the Lambda metrics AWS also publishes without a FunctionName dimension
+        (every function of the account in this region), rather than one per function: all would have
+        the same threshold (0) and action (the alarm topic), and each alarm metric beyond the
+        account's 10 free costs $0.10 a month. The mail names the metric, not the function: the
+        functions' log groups (or the per-function metrics in the console) say which one. Where a
+        function needs its own threshold or action, give it its own alarm (see `log_alarm`).
+        With dev and prod in one account, each stack's alarm also sees the other's functions."""
+        names = ", ".join(fn.logical_name for fn in functions)
+        self._alarm("function-errors", f"A function failed in the last hour (any of: {names}; "
+                    "account-wide metric, see the functions' logs)", 0, namespace="AWS/Lambda", metric_name="Errors")
+        self._alarm("function-throttles", "A function was throttled in the last hour (account concurrency limit "
+                    "reached: requests were refused)", 0, namespace="AWS/Lambda", metric_name="Throttles")
         self.register_outputs({"topic": self.topic.arn})

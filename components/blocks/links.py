@@ -41,7 +41,8 @@ ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "list_versions": ("s3:ListBucketVersions",),
         "write": ("s3:PutObject",),
     },
-    "secret": {"read": ("secretsmanager:GetSecretValue",)},
+    # SecureString parameters (blocks/secret.py): no kms:Decrypt, the aws/ssm key's policy covers it
+    "secret": {"read": ("ssm:GetParameter",)},
     "parameter": {"read": ("ssm:GetParameter",), "read_path": ("ssm:GetParametersByPath",)},
     "function": {"invoke": ("lambda:InvokeFunction",)},
     "distribution": {"invalidate": ("cloudfront:CreateInvalidation",)},

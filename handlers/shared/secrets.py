@@ -1,4 +1,4 @@
-"""Secret values, fetched from Secrets Manager by ARN once per execution environment."""
+"""Secret values, fetched from Parameter Store (SecureString) by name once per execution environment."""
 
 from __future__ import annotations
 
@@ -8,5 +8,6 @@ from handlers.shared.aws import client
 
 
 @lru_cache(maxsize=None)
-def secret_value(arn: str) -> str:
-    return client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+def secret_value(name: str) -> str:
+    # Cached per cold start: one GetParameter per secret per execution environment.
+    return client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]

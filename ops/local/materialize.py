@@ -98,7 +98,6 @@ class Materializer:
         self.kept_secrets = Path(kept_secrets) if kept_secrets is not None else None
         self._generated = load_generated(self.kept_secrets) if self.kept_secrets is not None else {}
         self._generated_lock = threading.Lock()  # the SDK registers resources from a thread pool
-        self.secret_names: dict[str, str] = {}  # mock id / ARN → name
         self.tables: list[str] = []
         self.buckets: list[str] = []
         self.replaced_ids: dict[str, str] = {}
@@ -155,20 +154,6 @@ class Materializer:
         body = path.read_bytes() if path is not None else (inputs.get("content") or "").encode()
         extra = {k: inputs[v] for k, v in (("ContentType", "contentType"), ("CacheControl", "cacheControl")) if inputs.get(v)}
         self.client("s3").put_object(Bucket=inputs["bucket"], Key=inputs["key"], Body=body, Metadata=inputs.get("metadata") or {}, **extra)
-
-    def _Secret(self, name: str, inputs: dict, outputs: dict) -> dict:
-        manager = self.client("secretsmanager")
-        try:
-            arn = manager.create_secret(Name=inputs["name"], Description=inputs.get("description", ""))["ARN"]
-        except manager.exceptions.ResourceExistsException:
-            arn = manager.describe_secret(SecretId=inputs["name"])["ARN"]
-        self.secret_names[outputs["arn"]] = inputs["name"]
-        self.secret_names[arn] = inputs["name"]
-        return {"arn": arn}
-
-    def _SecretVersion(self, name: str, inputs: dict, outputs: dict) -> None:
-        name = self.secret_names.get(inputs["secretId"], inputs["secretId"])
-        self.client("secretsmanager").put_secret_value(SecretId=name, SecretString=inputs["secretString"])
 
     def _Parameter(self, name: str, inputs: dict, outputs: dict) -> None:
         value = str(inputs["value"])

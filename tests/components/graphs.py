@@ -17,7 +17,6 @@ ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 TABLE = "aws:dynamodb/table:Table"
 BUCKET = "aws:s3/bucket:Bucket"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
-SECRET = "aws:secretsmanager/secret:Secret"
 PARAMETER = "aws:ssm/parameter:Parameter"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -64,11 +63,15 @@ class Grant(NamedTuple):
         return f"{self.action}  {self.resource}" + (f"  if {self.condition}" if self.condition else "")
 
 
+def secrets(graph) -> list:
+    """The stack's secrets: SecureString parameters (plain String ones hold addresses and settings)."""
+    return [p for p in graph.of_type(PARAMETER) if p.inputs.get("type") == "SecureString"]
+
+
 # What a declared resource's ARN is called in a grant: `<kind>:<logical name>`.
 KINDS = {
     TABLE: "table",
     BUCKET: "bucket",
-    SECRET: "secret",
     LAMBDA: "function",
     DISTRIBUTION: "distribution",
     ROLE: "role",
@@ -99,8 +102,8 @@ class Names:
         assert len(prefixes) == 1, f"functions do not share one physical prefix: {prefixes}"
         self.prefix = prefixes.pop()  # "mainstreet-dev-"
         self.region, self.account = fns[0].outputs["arn"].split(":")[3:5]
-        # Parameter Store and Secrets Manager paths share the stack's root ("/mainstreet/dev").
-        paths = [r.inputs["name"] for r in graph.of_type(PARAMETER) + graph.of_type(SECRET)]
+        # Parameter Store paths (settings and secrets alike) share the stack's root ("/mainstreet/dev").
+        paths = [r.inputs["name"] for r in graph.of_type(PARAMETER)]
         self.path_root = os.path.commonpath(paths) if paths else ""
         assert self.path_root.endswith(graph.stack), f"no common path root for the stack: {self.path_root!r}"
         self.by_arn: dict[str, str] = {}
@@ -110,6 +113,8 @@ class Names:
                 if arn:
                     assert arn not in self.by_arn, f"two resources have the ARN {arn}"
                     self.by_arn[arn] = f"{kind}:{resource.name}"
+        for secret in secrets(graph):  # SecureString parameters: the stack's secrets (blocks/secret.py)
+            self.by_arn[secret.outputs["arn"]] = f"secret:{secret.name}"
         self._longest_first = sorted(self.by_arn, key=len, reverse=True)
 
     def __call__(self, arn: str) -> str:

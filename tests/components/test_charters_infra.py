@@ -6,7 +6,7 @@ from __future__ import annotations
 from components.stack.cdn_policies import CACHE_POLICIES
 from handlers.charters.events import guest_object_key, new_guest_code
 from ops import edge
-from tests.components.graphs import LAMBDA, behaviour_for, policy_of, request_policy
+from tests.components.graphs import LAMBDA, PARAMETER, behaviour_for, policy_of, request_policy
 
 
 def test_the_booking_api_behaviour_forwards_the_service_key_and_is_never_cached(graph):
@@ -23,9 +23,9 @@ def test_the_intake_starts_with_the_service_key_hash_it_checks_against(graph):
     """Incident 2: the function lacked SERVICE_KEY_HASH. Its env comes from its links, and the
     secret it links holds a hash, never the key."""
     env = graph.named(LAMBDA, "charter-intake").inputs["environment"]["variables"]
-    secret = graph.named("aws:secretsmanager/secret:Secret", "service-key").inputs["name"]
-    assert env["SERVICE_KEY_SECRET"] == secret
-    stored = graph.named("aws:secretsmanager/secretVersion:SecretVersion", "service-key").inputs["secretString"]
+    secret = graph.named(PARAMETER, "service-key")
+    assert env["SERVICE_KEY_SECRET"] == secret.inputs["name"] and secret.inputs["type"] == "SecureString"
+    stored = secret.inputs["value"]
     assert stored.startswith("sha256$") and len(stored) == len("sha256$") + 64
 
 

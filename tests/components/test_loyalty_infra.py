@@ -101,7 +101,8 @@ def test_budget_and_the_build_sheets_alarms(graph):
     budget = graph.of_type("aws:budgets/budget:Budget")[0].inputs
     assert budget["limitAmount"] == "15" and sorted(n["threshold"] for n in budget["notifications"]) == [80, 100]
     alarms = {a.name: a.inputs for a in graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
-    assert alarms["loyalty-earn-errors"]["threshold"] == 0 and alarms["loyalty-earn-errors"]["period"] == 3600
+    assert alarms["function-errors"]["threshold"] == 0 and alarms["function-errors"]["period"] == 3600
+    assert "loyalty-earn" in alarms["function-errors"]["alarmDescription"]  # covered by the account-wide alarm
     assert alarms["ses-bounce-rate"]["metricName"] == "Reputation.BounceRate" and alarms["ses-bounce-rate"]["threshold"] == 0.02
     assert "loyalty-redeem-refused" in alarms and "loyalty-rules-invalid" in alarms
     filters = {f.name: f.inputs["pattern"] for f in graph.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")}

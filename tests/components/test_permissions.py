@@ -45,7 +45,8 @@ def allow(actions: str, *resources: str, when: str = "", stacks: tuple[str, ...]
 
 
 def secrets(*names: str) -> Row:
-    return allow("secretsmanager:GetSecretValue", *(f"secret:{name}" for name in names))
+    # SecureString parameters under the AWS-managed aws/ssm key: no kms:Decrypt grant (blocks/secret.py)
+    return allow("ssm:GetParameter", *(f"secret:{name}" for name in names))
 
 
 LOGS = allow("logs:CreateLogStream logs:PutLogEvents", "log-group:self:*")

@@ -13,8 +13,8 @@ from components.stack.cdn_policies import CACHE_POLICIES
 from components.blocks.function import platform_env
 from components.blocks.links import UNSCOPED
 
-from tests.components.graphs import (BUCKET, DISTRIBUTION, LAMBDA, POLICY, TABLE, behaviour_for, behaviours,
-                                     functions, request_policy)
+from tests.components.graphs import (BUCKET, DISTRIBUTION, LAMBDA, PARAMETER, POLICY, TABLE, behaviour_for, behaviours,
+                                     functions, request_policy, secrets)
 
 
 def test_every_function_is_arm64_on_a_current_python_with_the_powertools_layer(graph):
@@ -105,7 +105,6 @@ def test_prod_protects_stateful_resources_and_dev_can_be_torn_down(dev_graph, pr
         assert table.inputs["deletionProtectionEnabled"] is False and not table.protect
     for bucket in dev_graph.of_type(BUCKET):
         assert bucket.inputs["forceDestroy"] is True and not bucket.protect
-    assert all(s.inputs["recoveryWindowInDays"] == 30 for s in prod_graph.of_type("aws:secretsmanager/secret:Secret"))
 
 
 def test_every_bucket_blocks_all_public_access(graph):
@@ -156,7 +155,7 @@ def test_referral_links_are_never_cached_and_reach_the_handler_with_ip_and_user_
 
 
 def test_function_origins_carry_the_origin_secret_and_pages_use_origin_access_control(graph):
-    origin_secret = graph.named("aws:secretsmanager/secretVersion:SecretVersion", "origin-verify").inputs["secretString"]
+    origin_secret = graph.named(PARAMETER, "origin-verify").inputs["value"]
     for distribution in graph.of_type(DISTRIBUTION):
         for origin in distribution.inputs["origins"]:
             if origin["originId"] == "pages":
@@ -172,6 +171,24 @@ def test_every_function_route_has_a_function_url(graph):
         for origin in distribution.inputs["origins"]:
             if origin["originId"] != "pages":
                 assert origin["domainName"].split(".")[0] in urls
+
+
+def test_secrets_are_free_securestring_parameters_under_the_aws_managed_key(graph):
+    """Issue 11 (cost): none of the secrets rotates, so none pays for Secrets Manager. Each is a
+    standard-tier SecureString (free) with no key of its own (aws/ssm, free), named under the
+    stack's path, and its value comes from the state: a generated password or the secret config."""
+    assert not [r for r in graph.resources if r.type.startswith("aws:secretsmanager/")]
+    found = secrets(graph)
+    assert {s.name for s in found} >= {"origin-verify", "session-key", "staff-passcode", "service-key", "crew-link-key",
+                                       "visitor-salt", "pos-hmac", "member-token-key"}
+    generated = {r.name for r in graph.of_type("random:index/randomPassword:RandomPassword")}
+    for secret in found:
+        assert secret.inputs["tier"] == "Standard" and not secret.inputs.get("keyId"), secret.name
+        assert secret.inputs["name"] == f"/mainstreet/{graph.stack}/{secret.name}"
+        assert secret.inputs["value"] in graph.secret_values, secret.name
+        assert secret.name in generated or secret.name in {"staff-passcode", "service-key", "pos-hmac", "drive-sa"}
+    plain = [p.inputs["value"] for p in graph.of_type(PARAMETER) if p.inputs["type"] != "SecureString"]
+    assert not set(plain) & set(graph.secret_values)
 
 
 def test_no_secret_value_reaches_an_environment_variable(graph):
@@ -277,9 +294,24 @@ def test_pulumi_alone_owns_edge_code_and_publishes_the_files_content(graph):
 def test_budget_alerts_at_80_and_100_percent_and_every_function_has_an_error_alarm(graph):
     budget = graph.of_type("aws:budgets/budget:Budget")[0].inputs
     assert sorted(n["threshold"] for n in budget["notifications"]) == [80, 100]
-    alarmed = {a.inputs["dimensions"]["FunctionName"] for a in graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
-               if a.inputs.get("metricName") == "Errors"}
-    assert alarmed == {fn.inputs["name"] for fn in functions(graph)}
+    topic = graph.of_type("aws:sns/topic:Topic")
+    alarms = graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    lambda_alarms = {a.inputs["metricName"]: a.inputs for a in alarms if a.inputs.get("namespace") == "AWS/Lambda"}
+    # Issue 11 (cost): one alarm per Lambda metric covers every function, instead of one per function.
+    assert sorted(lambda_alarms) == ["Errors", "Throttles"] and len(alarms) == len(
+        [a for a in alarms if a.inputs.get("namespace") != "AWS/Lambda"]) + 2
+    for alarm in lambda_alarms.values():
+        # No FunctionName dimension: AWS/Lambda's metric over every function of the account and region,
+        # so any function's first error (or throttle) in an hour alarms, sent to the alarm topic.
+        assert not alarm.get("dimensions") and alarm["statistic"] == "Sum" and alarm["threshold"] == 0
+        assert alarm["comparisonOperator"] == "GreaterThanThreshold" and alarm["period"] == 3600
+        assert alarm["alarmActions"] == [t.outputs["arn"] for t in topic if t.inputs["name"].endswith("alarms")]
+        assert len(alarm["alarmDescription"]) <= 1024  # CloudWatch's limit
+    # ...and every function is a regional Lambda function of the stack's own region and account.
+    homes = {tuple(fn.outputs["arn"].split(":")[3:5]) for fn in functions(graph)}
+    assert homes == {tuple(t.outputs["arn"].split(":")[3:5]) for t in topic}
+    for fn in functions(graph):
+        assert fn.name in lambda_alarms["Errors"]["alarmDescription"]
 
 
 def test_prod_alarms_reach_the_owner_and_dev_alarms_stay_quiet(dev_graph, prod_graph):

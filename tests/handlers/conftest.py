@@ -57,7 +57,7 @@ class FunctionClient:
         sys.modules.pop(self.module_name, None)
         with self.running():  # cold-start code runs with the function's role too
             self.module = importlib.import_module(self.module_name)
-        self.origin_secret = graph.named("aws:secretsmanager/secretVersion:SecretVersion", "origin-verify").inputs["secretString"]
+        self.origin_secret = graph.named("aws:ssm/parameter:Parameter", "origin-verify").inputs["value"]  # a SecureString
 
     def request(self, method: str, path: str, *, headers=None, json_body=None, body=None, query="", origin=True, host=HOST) -> Reply:
         sent = {"user-agent": BROWSER, "cloudfront-viewer-address": "198.51.100.7:51234", "x-forwarded-host": host}

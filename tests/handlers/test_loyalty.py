@@ -662,7 +662,7 @@ def test_drive_sync_exports_the_owners_docs_into_the_rules_bucket_when_they_chan
     account = {"client_email": "sync@shop.iam.gserviceaccount.com", "token_uri": "https://oauth2.example/token",
                "private_key": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                 serialization.NoEncryption()).decode()}
-    client("secretsmanager").create_secret(Name="/mainstreet/dev/drive-sa", SecretString=json.dumps(account))
+    client("ssm").put_parameter(Name="/mainstreet/dev/drive-sa", Value=json.dumps(account), Type="SecureString")
     sync = function("loyalty-drive-sync")
     sync.module.settings = sync.module.settings.replace(drive_files=json.dumps({"rules.txt": "DOC-RULES"}),
                                                         drive_secret="/mainstreet/dev/drive-sa")

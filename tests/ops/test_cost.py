@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import dataclasses
 import json
 import os
 import re
@@ -26,14 +25,14 @@ def test_the_fixed_part_counts_exactly_the_graphs_billable_resources(stack, requ
     graph = request.getfixturevalue(f"{stack}_graph")
     bill = cost.estimate(stack, graph=graph)
     prices = cost.load_prices("us-west-2")["prices"]
-    secrets = len(graph.of_type("aws:secretsmanager/secret:Secret"))
+    # The stack's secrets are standard SecureString parameters (free): no Secrets Manager line.
+    assert not graph.of_type("aws:secretsmanager/secret:Secret")
+    assert not [entry for entry in bill.fixed if "Secrets Manager" in entry.item]
     alarms = len(graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"))
     filters = len(graph.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter"))
     budgets = len(graph.of_type("aws:budgets/budget:Budget"))
-    assert line(bill.fixed, "Secrets Manager secrets").quantity == secrets
     assert line(bill.fixed, "CloudWatch alarms (standard)").quantity == alarms
-    expected = (secrets * prices["secretsmanager.secret"]["usd"]
-                + max(alarms - 10, 0) * prices["cloudwatch.alarm.standard"]["usd"]
+    expected = (max(alarms - 10, 0) * prices["cloudwatch.alarm.standard"]["usd"]
                 + max(filters - 10, 0) * prices["cloudwatch.metric.custom"]["usd"]
                 + max(budgets - 2, 0) * prices["budgets.budget"]["usd"] * cost.DAYS_PER_MONTH)
     assert bill.fixed_total == pytest.approx(expected)
@@ -41,8 +40,10 @@ def test_the_fixed_part_counts_exactly_the_graphs_billable_resources(stack, requ
 
 def test_one_more_secret_costs_one_secret_more_and_an_unknown_type_is_listed(prod_graph):
     graph = copy.copy(prod_graph)
-    secret = graph.of_type("aws:secretsmanager/secret:Secret")[0]
-    graph.resources = [*prod_graph.resources, dataclasses.replace(secret, name="extra"),
+    secret = harness.Resource(type="aws:secretsmanager/secret:Secret", name="extra", inputs={"name": "/mainstreet/prod/extra"},
+                              outputs={"arn": "arn:aws:secretsmanager:us-west-2:123456789012:secret:/mainstreet/prod/extra-AbCdEf"},
+                              custom=True)
+    graph.resources = [*prod_graph.resources, secret,
                        harness.Resource(type="aws:ec2/natGateway:NatGateway", name="nat", inputs={}, outputs={}, custom=True)]
     before = cost.estimate("prod", graph=prod_graph)
     after = cost.estimate("prod", graph=graph)
@@ -100,6 +101,16 @@ def test_the_last_line_states_both_figures(stack, capsys):
     bill = cost.estimate(stack)
     assert (float(match[1]), float(match[2])) == (round(bill.fixed_total, 2), round(bill.all_in, 2))
     assert bill.all_in >= bill.fixed_total
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_bill_is_under_budget_and_two_stacks_share_the_free_alarms(stack, request):
+    """Issue 11: prod's fixed part at most $3 a month and all-in at SMB volume at most $5. The
+    account's 10 free alarm metrics cover dev and prod together (the stacks have the same alarms)."""
+    graph = request.getfixturevalue(f"{stack}_graph")
+    bill = cost.estimate(stack, graph=graph)
+    assert bill.fixed_total <= 3.00 and bill.all_in <= 5.00, (bill.fixed_total, bill.all_in)
+    assert len(graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) * 2 <= 10
 
 
 def test_the_price_table_is_dated_and_every_price_has_a_source():
