@@ -19,7 +19,7 @@ KEY_INPUTS = {
     "aws:cloudfront/distribution:Distribution": ("aliases", "priceClass"),
     "aws:cloudfront/function:Function": ("name", "runtime", "comment"),
     "aws:iam/role:Role": ("name",),
-    "aws:secretsmanager/secret:Secret": ("name", "recoveryWindowInDays"),
+    "aws:ssm/parameter:Parameter": ("name", "type", "tier"),
     "aws:budgets/budget:Budget": ("limitAmount", "limitUnit", "timeUnit"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", "metricName", "threshold"),
     "aws:s3/bucketObjectv2:BucketObjectv2": ("key", "contentType"),

@@ -52,5 +52,5 @@ class Naming:
         return physical_name(self.project, self.stack, name, kind, suffix)
 
     def path(self, *parts: str) -> str:
-        """A hierarchical name (Parameter Store, Secrets Manager): /project/stack/part/..."""
+        """A hierarchical name (Parameter Store): /project/stack/part/..."""
         return "/" + "/".join((self.project, self.stack, *parts))

@@ -14,7 +14,6 @@ class StagePolicy:
     deletion_protection: bool  # DynamoDB's own guard against DeleteTable
     point_in_time_recovery: bool
     empty_buckets_on_destroy: bool  # lets `pulumi destroy` remove buckets that still hold objects
-    secret_recovery_days: int  # 0 deletes at once, so a dev stack can be rebuilt under the same names
     log_retention_days: int
     notify_alarms: bool  # alarms and budget alerts reach the alarm e-mail address
 
@@ -33,7 +32,6 @@ POLICIES: dict[str, StagePolicy] = {
         # PITR costs cents at this size and keeps dev faithful to prod.
         point_in_time_recovery=True,
         empty_buckets_on_destroy=True,
-        secret_recovery_days=0,
         log_retention_days=7,
         notify_alarms=False,
     ),
@@ -43,7 +41,6 @@ POLICIES: dict[str, StagePolicy] = {
         deletion_protection=True,
         point_in_time_recovery=True,
         empty_buckets_on_destroy=False,
-        secret_recovery_days=30,
         log_retention_days=7,
         notify_alarms=True,
     ),

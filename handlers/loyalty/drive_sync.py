@@ -1,7 +1,7 @@
 """Two scheduled jobs of one function:
 
 - "sync" (every 15 minutes, only when Drive is configured): the owner's rules and voice Google
-  Docs, exported as plain text with a service account (its key in Secrets Manager), are written
+  Docs, exported as plain text with a service account (its key in a SecureString parameter), are written
   to the rules bucket when they changed. The bucket is versioned: a bad edit rolls back in one
   click, and earn falls back to the last good version by itself.
 - "backup" (daily): members and ledger, as JSON lines, into the backups bucket (Glacier after
