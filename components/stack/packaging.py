@@ -14,6 +14,9 @@ import pulumi
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDLERS = ROOT / "handlers"
+# The sites' 404 page, which staff-session answers for missing pages (handlers/shared/session.py):
+# packaged at the same path relative to the code as in the repository, so one file serves both.
+NOT_FOUND_PAGE = "site/_shared/404.html"
 SKIP_DIRS = {"__pycache__"}
 # Bytecode and the host's compiled extensions would not load on arm64 (the libraries we ship, like
 # Jinja2's MarkupSafe, fall back to pure Python); type stubs are never imported at run time.
@@ -40,7 +43,7 @@ def _library_dir(name: str) -> Path:
 def artifact_files(package: str) -> dict[str, Path]:
     """Archive path → source file for handlers of `handlers/<package>/`. Libraries are not in it:
     they come from the libraries layer (`layer_files`)."""
-    files: dict[str, Path] = {"handlers/__init__.py": HANDLERS / "__init__.py"}
+    files: dict[str, Path] = {"handlers/__init__.py": HANDLERS / "__init__.py", NOT_FOUND_PAGE: ROOT / NOT_FOUND_PAGE}
     for part in ("shared", package):
         files.update(_files(HANDLERS / part, f"handlers/{part}"))
     return files

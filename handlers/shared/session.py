@@ -26,9 +26,9 @@ class SessionSettings(StaffSettings):
 settings = SessionSettings.load()
 app = make_api(settings.origin_verify_secret)
 ROUTE = "/api/session"
-# A copy of site/_shared/404.html packaged with every function (tests/handlers/test_session.py
-# keeps the two the same); read once at cold start, a few hundred bytes.
-NOT_FOUND_PAGE = (Path(__file__).parent / "not_found.html").read_text()
+# The sites' own site/_shared/404.html, packaged with every function at the same place relative
+# to the code as in the repository (components/stack/packaging.py); read once at cold start.
+NOT_FOUND_PAGE = (Path(__file__).resolve().parents[2] / "site" / "_shared" / "404.html").read_text()
 # Short, as the 10 s error caching it replaces: a guest page (/g/*), written when a booking comes
 # in, shows within seconds to someone who asked for it a moment too early.
 NOT_FOUND_CACHE = "public, max-age=10"

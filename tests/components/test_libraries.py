@@ -34,7 +34,9 @@ def test_one_libraries_layer_per_stack_for_the_functions_runtime_and_architectur
 def test_every_artifact_is_its_handler_code_alone_within_256_kb(graph):
     for fn in functions(graph):
         files = files_of(fn)
-        assert {name.split("/")[0] for name in files} == {"handlers"}, fn.name  # no library bundled
+        # Handler code and the sites' 404 page (staff-session answers it), no library bundled.
+        assert {name.split("/")[0] for name in files} == {"handlers", "site"}, fn.name
+        assert [name for name in files if name.startswith("site/")] == ["site/_shared/404.html"], fn.name
         assert zipped_size(files) <= MAX_ARTIFACT, fn.name
 
 

@@ -143,9 +143,9 @@ def test_the_404_page_still_needs_the_origin_header(session):
 
 
 def test_the_packaged_404_page_is_the_sites_own():
-    """The function reads the page from a file packaged with it (handlers/shared/), so it must be the
-    very page the sites publish at /shared/404.html."""
+    """The function reads the page the sites publish at /shared/404.html, packaged with it at the
+    same path relative to the code as in the repository."""
     from components.stack.packaging import artifact_files
 
-    page = artifact_files("shared")["handlers/shared/not_found.html"]
+    page = artifact_files("shared")["site/_shared/404.html"]
     assert page.read_bytes() == SITE_404.read_bytes()
