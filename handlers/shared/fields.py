@@ -44,7 +44,18 @@ def _one_line(value: Any) -> Any:
         return value  # the strict str check names the problem
     value = unicodedata.normalize("NFC", value)
     _refuse_controls(value, allowed="\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85")  # whitespace: folded below
-    return " ".join(value.split())
+    return _trim_invisible(" ".join(value.split()))
+
+
+def _trim_invisible(value: str) -> str:
+    """Zero-width and other format characters (U+200B, U+FEFF, U+2060, soft hyphen) at either end
+    are not part of a name: one made only of them is empty."""
+    start, end = 0, len(value)
+    while start < end and (unicodedata.category(value[start]) == "Cf" or value[start].isspace()):
+        start += 1
+    while end > start and (unicodedata.category(value[end - 1]) == "Cf" or value[end - 1].isspace()):
+        end -= 1
+    return value[start:end]
 
 
 def _lines(value: Any) -> Any:
@@ -52,7 +63,7 @@ def _lines(value: Any) -> Any:
         return value
     value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
     _refuse_controls(value, allowed="\n\t")
-    return "\n".join(line.rstrip() for line in value.strip().split("\n"))
+    return "\n".join(line.rstrip() for line in _trim_invisible(value).split("\n"))
 
 
 def Line(max_length: int, min_length: int = 1) -> Any:  # noqa: N802 (a type, used like one)

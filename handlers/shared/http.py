@@ -90,16 +90,29 @@ def _no_constants(name: str) -> None:
     raise ValueError(name)
 
 
-def _depth(value: Any) -> int:
-    deepest, pending = 0, [(value, 1)]
+def _shape_problem(value: Any) -> str | None:
+    """What makes a parsed body unfit to validate: nesting deeper than MAX_DEPTH, or a string that
+    is not text (a lone surrogate written as a \\ud800 escape: JSON allows it, UTF-8 cannot carry it)."""
+    pending = [(value, 1)]
     while pending:
         item, level = pending.pop()
-        if isinstance(item, (dict, list)):
-            deepest = max(deepest, level)
-            if deepest > MAX_DEPTH:
-                break
-            pending.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
+        if isinstance(item, str):
+            if not _is_text(item):
+                return "The request body holds characters that are not text."
+        elif isinstance(item, (dict, list)):
+            if level > MAX_DEPTH:
+                return "The request body is nested too deeply."
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, level + 1) for child in children)
+    return None
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def json_object(text: str) -> dict[str, Any]:
@@ -114,8 +127,9 @@ def json_object(text: str) -> dict[str, Any]:
         raise _bad_body("The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise _bad_body("The request body must be a JSON object, like {\"name\": ...}.")
-    if _depth(data) > MAX_DEPTH:
-        raise _bad_body("The request body is nested too deeply.")
+    problem = _shape_problem(data)
+    if problem:
+        raise _bad_body(problem)
     return data
 
 

@@ -47,6 +47,20 @@ DEFAULT_STATE = harness.ROOT / ".local"
 CONTROL_HOSTS = ("localhost", "127.0.0.1")
 
 
+# A Function URL takes at most 6 MB of request payload; the front door reads no more than that.
+MAX_BODY_BYTES = 6 * 2**20
+
+
+def from_this_machine(headers) -> bool:
+    """A state-changing /_local/ request comes from a tool (curl, a worker), not from a page in a
+    browser: browsers name the page's origin (`Origin`, `Sec-Fetch-Site`) on every cross-site POST."""
+    origin = (headers.get("Origin") or "").lower()
+    fetch_site = (headers.get("Sec-Fetch-Site") or "").lower()
+    if origin and not is_control_host(origin.partition("://")[2].split("/")[0]):
+        return False
+    return not fetch_site or fetch_site in ("same-origin", "none")
+
+
 def is_control_host(host: str) -> bool:
     name = host.lower().rsplit(":", 1)[0] if host.count(":") == 1 else host.lower()
     return name in CONTROL_HOSTS
@@ -250,7 +264,11 @@ class LocalSystem:
             logical = next((f.name for f in self.graph.of_type("aws:lambda/function:Function") if f.inputs["name"] == parts[2]), None)
             if logical is None:
                 return 404, "application/json", b'{"error": "not_found", "message": "no such function"}'
-            reply = self.invoke(logical, json.loads(body or b"null"))
+            try:
+                payload = json.loads(body or b"null")
+            except ValueError:
+                return 400, "application/json", b'{"error": "invalid_json", "message": "the payload is not JSON"}'
+            reply = self.invoke(logical, payload)
             return (200, "application/json", json.dumps(reply.result).encode()) if not reply.error else \
                 (200, "application/json+error", json.dumps({"errorMessage": reply.error}).encode())
         if method == "POST" and len(parts) == 4 and parts[1] == "schedules" and parts[3] == "run":
@@ -283,11 +301,18 @@ class LocalSystem:
 
             def _serve(self) -> None:
                 path, _, query = self.path.partition("?")
-                length = int(self.headers.get("Content-Length") or 0)
+                declared = (self.headers.get("Content-Length") or "0").strip()
+                if not declared.isascii() or not declared.isdigit():
+                    return self._refuse(400, "The request's Content-Length is not a number of bytes.")
+                if int(declared) > MAX_BODY_BYTES:  # never read (or allocate) what no function could take
+                    return self._refuse(413, f"The request body is over {MAX_BODY_BYTES // 2**20} MB.")
+                length = int(declared)
                 body = self.rfile.read(length) if length else b""
                 host = self.headers.get("Host", "")
                 site = site_of(host)
                 if is_control_host(host):
+                    if self.command not in ("GET", "HEAD") and not from_this_machine(self.headers):
+                        return self._refuse(403, "Local control answers requests from this machine's tools, not from web pages.")
                     if path.startswith("/_local"):
                         status, kind, data = system.control(self.command, path, body)
                         extra = [("X-Function-Error", "Unhandled")] if kind.endswith("+error") else []
@@ -301,11 +326,18 @@ class LocalSystem:
                 else:  # an unknown site, or a name that is not this machine's: nothing local to see
                     self._send(404, [("Content-Type", "text/html; charset=utf-8")], system.not_here_page(host))
 
+            def _refuse(self, status: int, message: str) -> None:
+                self.close_connection = True  # an unread body must not be taken for the next request
+                body = json.dumps({"error": "refused", "message": message}).encode()
+                self._send(status, [("Content-Type", "application/json"), ("Connection", "close")], body)
+
             def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
                 self.send_response(status)
                 for name, value in headers:
                     if name.lower() not in ("content-length", "connection", "transfer-encoding"):
                         self.send_header(name, value)
+                if self.close_connection:
+                    self.send_header("Connection", "close")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if self.command != "HEAD":

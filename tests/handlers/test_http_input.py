@@ -73,6 +73,12 @@ def test_a_body_that_is_not_a_json_object_is_a_400_in_plain_words(app, body):
     assert error.error == "invalid_json" and error.message.endswith(".")
 
 
+def test_a_lone_surrogate_escape_is_not_text_and_is_400(app):
+    error = _refused(app, '{"name": "\\ud800", "phone": "4155550134"}')
+    assert error.message == "The request body holds characters that are not text."
+    _refused(app, '{"\\udc00": 1}')
+
+
 def test_undecodable_base64_and_lone_surrogates_are_400(app):
     _refused(app, None, base64_raw=True)
     _refused(app, None, raw_text='{"name": "\udcff"}')
@@ -87,6 +93,8 @@ def test_a_body_over_the_limit_is_413_before_it_is_read(app):
     ("name", "   ", "Please fill in your name."),
     ("name", "\t\n", "Please fill in your name."),
     ("name", "\u00a0", "Please fill in your name."),
+    ("name", "\u200b", "Please fill in your name."),
+    ("name", "\ufeff\u2060 \u00ad", "Please fill in your name."),
     ("name", 12, "Your name should be text."),
     ("name", "x" * 51, "Your name is too long: at most 50 characters, please."),
     ("count", True, "The number of guests should be a whole number."),

@@ -93,3 +93,50 @@ def test_other_names_see_neither_the_index_nor_the_passcode(served, host):
 ])
 def test_control_hosts(host, control):
     assert is_control_host(host) is control
+
+
+def _raw(system, lines: list[str], body: bytes = b"") -> tuple[int, bytes]:
+    """A request written by hand (headers no client library would send)."""
+    connection = http.client.HTTPConnection("127.0.0.1", system.port, timeout=30)
+    connection.connect()
+    connection.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+    response = http.client.HTTPResponse(connection.sock)
+    response.begin()
+    answer = response.status, response.read()
+    connection.close()
+    return answer
+
+
+@pytest.mark.parametrize("headers", [
+    ["Origin: https://evil.example", "Content-Type: text/plain"],
+    ["Origin: http://ops.localhost:8080"],  # a site's own pages are not the machine's tools
+    ["Sec-Fetch-Site: cross-site"],
+    ["Origin: null"],
+])
+def test_a_web_page_cannot_make_local_control_do_anything(served, headers):
+    """A cross-site POST is sent by a browser without asking first: it must not run a schedule or
+    invoke a function (the page cannot read the answer, but the write would happen)."""
+    _, system = served
+    ran = []
+    system.scheduler = type("Scheduler", (), {"run": lambda self, name: ran.append(name)})()
+    status, body = _raw(system, ["POST /_local/schedules/referral-digest/run HTTP/1.1", f"Host: localhost:{system.port}",
+                                 *headers, "Content-Length: 2"], b"{}")
+    assert status == 403 and b"not from web pages" in body
+    assert ran == []
+
+
+@pytest.mark.parametrize("length, status", [("99999999999", 413), ("-5", 400), ("ten", 400), ("1e3", 400)])
+def test_a_content_length_no_function_could_take_is_refused_without_reading_it(served, length, status):
+    _, system = served
+    answer, _ = _raw(system, ["POST /api/anything HTTP/1.1", f"Host: ops.localhost:{system.port}", f"Content-Length: {length}"])
+    assert answer == status
+    assert system.frontdoor.seen == []
+
+
+def test_a_function_invoke_with_a_payload_that_is_not_json_is_400(served):
+    _, system = served
+    system.graph = type("Graph", (), {"of_type": lambda self, typ: [
+        type("Fn", (), {"name": "earn", "inputs": {"name": "mainstreet-dev-loyalty-earn"}})()]})()
+    status, body = _raw(system, ["POST /_local/functions/mainstreet-dev-loyalty-earn/invoke HTTP/1.1",
+                                 f"Host: localhost:{system.port}", "Content-Length: 1"], b"{")
+    assert status == 400 and json.loads(body)["error"] == "invalid_json"
