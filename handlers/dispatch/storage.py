@@ -13,12 +13,12 @@ transaction, conditional on the status the dispatcher saw.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any, Optional
 
 from handlers.shared.aws import client
 from handlers.shared.dynamo import plain as _plain
 from handlers.shared.dynamo import s as _s
+from handlers.shared.dynamo import Busy, transact
 from handlers.shared.dynamo import typed as _typed
 
 if TYPE_CHECKING:
@@ -29,9 +29,6 @@ REQUEST_TTL_S = 86400
 PUBLIC = ("status", "preferred_date", "window", "updated_at")
 
 
-WRITE_ATTEMPTS = 3
-
-
 class Conflict(Exception):
     """The job is no longer in the status the dispatcher saw."""
 
@@ -39,8 +36,8 @@ class Conflict(Exception):
         self.current = current
 
 
-class Busy(Exception):
-    """Another transaction on the same items was in flight: nothing was written, try again."""
+class Cancelled(Exception):
+    """A transaction was cancelled for a reason no caller's input explains (a bug)."""
 
 
 def _reasons(exc) -> list[Optional[str]]:
@@ -48,12 +45,12 @@ def _reasons(exc) -> list[Optional[str]]:
 
 
 def create_job(table: str, job: dict, request_id: Optional[str], expires_at: int) -> dict:
-    """Write a new job and its public copy; returns {job_id, tracking_token, repeated} of the job booked.
+    """Write a new job and its public copy; returns {job_id, tracking_token, repeated} of the job booked
+    (Busy when other transactions on the same items keep winning).
 
     With a request id, a second submission of the same form returns the first booking, also when
     both arrive at once (the one that finds the other's transaction in flight waits and asks again).
     """
-    dynamodb = client("dynamodb")
     track = {"pk": f"TRACK#{job['tracking_token']}", "status": job["job_status"], "preferred_date": job["preferred_date"],
              "window": job["window"], "updated_at": job["updated_at"]}
     items = [
@@ -63,20 +60,13 @@ def create_job(table: str, job: dict, request_id: Optional[str], expires_at: int
     if request_id:
         request = {"pk": f"REQ#{request_id}", "job_id": job["job_id"], "tracking_token": job["tracking_token"], "expires_at": expires_at}
         items.append({"Put": {"TableName": table, "Item": _typed(request), "ConditionExpression": "attribute_not_exists(pk)"}})
-    for attempt in range(WRITE_ATTEMPTS):
-        if attempt:
-            time.sleep(0.05 * attempt)
-        try:
-            dynamodb.transact_write_items(TransactItems=items)
-            return {"job_id": job["job_id"], "tracking_token": job["tracking_token"], "repeated": False}
-        except dynamodb.exceptions.TransactionCanceledException as exc:
-            reasons = _reasons(exc)
-            if request_id and reasons[2:3] == ["ConditionalCheckFailed"]:
-                first = dynamodb.get_item(TableName=table, Key={"pk": _s(f"REQ#{request_id}")}, ConsistentRead=True)["Item"]
-                return {"job_id": first["job_id"]["S"], "tracking_token": first["tracking_token"]["S"], "repeated": True}
-            if "TransactionConflict" not in reasons:
-                raise
-    raise Busy()
+    reasons = transact(client("dynamodb"), items)
+    if reasons is None:
+        return {"job_id": job["job_id"], "tracking_token": job["tracking_token"], "repeated": False}
+    if request_id and [r.get("Code") for r in reasons][2:3] == ["ConditionalCheckFailed"]:
+        first = client("dynamodb").get_item(TableName=table, Key={"pk": _s(f"REQ#{request_id}")}, ConsistentRead=True)["Item"]
+        return {"job_id": first["job_id"]["S"], "tracking_token": first["tracking_token"]["S"], "repeated": True}
+    raise Cancelled([r.get("Code") for r in reasons])
 
 
 def get_job(table: str, job_id: str) -> Optional[dict]:

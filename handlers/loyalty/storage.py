@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from typing import TYPE_CHECKING, Any, Optional
 
 from handlers.shared.aws import client
 from handlers.shared.dynamo import n as _n
 from handlers.shared.dynamo import plain as _plain
 from handlers.shared.dynamo import s as _s
+from handlers.shared.dynamo import Busy, transact
 from handlers.shared.dynamo import typed as _typed
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 DEFAULT_SOURCE = "pos"  # the shop's till; other sources name themselves in the sale
 OWNER = "owner"  # the entry of a sale's or redemption's owner row
-WRITE_ATTEMPTS = 3
 
 
 class Refused(Exception):
@@ -89,20 +88,11 @@ def _owner_row(ledger: str, key: str, phone: str, now: str, **extra: Any) -> dic
 
 
 def _transact(items: list[dict]) -> Optional[list[dict]]:
-    """Write `items` in one transaction: None when applied, else each item's cancellation reason
-    ({"Code", "Item"?}). A conflict with another transaction in flight is tried again."""
-    dynamodb = client("dynamodb")
-    for attempt in range(WRITE_ATTEMPTS):
-        if attempt:
-            time.sleep(0.05 * attempt)
-        try:
-            dynamodb.transact_write_items(TransactItems=items)
-            return None
-        except dynamodb.exceptions.TransactionCanceledException as exc:
-            reasons = exc.response.get("CancellationReasons", [])
-            if not any(r.get("Code") == "TransactionConflict" for r in reasons):
-                return reasons
-    raise Refused("busy")
+    """handlers.shared.dynamo.transact, a lost race answered as Refused("busy")."""
+    try:
+        return transact(client("dynamodb"), items)
+    except Busy:
+        raise Refused("busy") from None
 
 
 def _failed(reason: dict) -> bool:

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Any, Optional
+
+# A transaction that lost only to another one in flight on the same items is tried again: the
+# other commits or fails within milliseconds.
+WRITE_ATTEMPTS = 3
+
+
+class Busy(Exception):
+    """Another transaction on the same items kept winning: nothing was written, try again."""
 
 
 def s(value: str) -> dict:
@@ -26,3 +35,20 @@ def typed(record: dict) -> dict:
 
     serializer = TypeSerializer()
     return {k: serializer.serialize(v) for k, v in record.items() if v is not None}
+
+
+def transact(dynamodb, items: list[dict]) -> Optional[list[dict]]:
+    """Write `items` in one transaction with the `dynamodb` client: None when applied, else each
+    item's cancellation reason ({"Code", "Item"?}). A conflict with another transaction in flight
+    is tried again; Busy when it keeps losing."""
+    for attempt in range(WRITE_ATTEMPTS):
+        if attempt:
+            time.sleep(0.05 * attempt)
+        try:
+            dynamodb.transact_write_items(TransactItems=items)
+            return None
+        except dynamodb.exceptions.TransactionCanceledException as exc:
+            reasons = exc.response.get("CancellationReasons") or []
+            if not any(r.get("Code") == "TransactionConflict" for r in reasons):
+                return reasons
+    raise Busy()
