@@ -62,13 +62,19 @@ def requests(fields: tuple[str, ...] = ()) -> st.SearchStrategy[dict]:
     })
 
 
+def generated(n: int = EXAMPLES):
+    """hypothesis settings for request tests: `n` examples, the same ones every run, no deadline
+    (handlers on moto), and the fixtures a test takes are shared by its examples on purpose."""
+    return settings(max_examples=n, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                           HealthCheck.data_too_large])
+
+
 def bad_requests(fields: tuple[str, ...] = (), examples: int = EXAMPLES):
     """Decorator: the test runs once per generated bad request (argument `request`)."""
 
     def wrap(test):
-        return settings(max_examples=examples, deadline=None, derandomize=True,
-                        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                               HealthCheck.data_too_large])(given(request=requests(fields))(test))
+        return generated(examples)(given(request=requests(fields))(test))
 
     return wrap
 

@@ -7,10 +7,10 @@ import json
 from urllib.parse import quote
 
 import pytest
-from hypothesis import assume, given, settings as hypothesis_settings, strategies as st
+from hypothesis import assume, given, strategies as st
 
 from ops import harness
-from tests.handlers.badinput import EXAMPLES, bad_requests, path_segments, refused_cleanly, requests, snapshot_tables
+from tests.handlers.badinput import EXAMPLES, bad_requests, generated, path_segments, refused_cleanly, requests, snapshot_tables
 from tests.handlers.test_charters import BOOKING, OPS_HOST, TABLE, crew_token
 
 BOOKING_FIELDS = tuple(BOOKING) + ("meeting_point",)
@@ -99,7 +99,7 @@ def test_crew_endpoints_with_a_real_link(function, booked, method, path, fields)
 def test_crew_endpoints_with_made_up_links(function, booked, method, path, fields):
     crew = function("charter-crew")
 
-    @hypothesis_settings(max_examples=EXAMPLES, deadline=None, derandomize=True)
+    @generated(EXAMPLES)
     @given(token=tokens, request=st.builds(dict, body=st.just(b'{"item": "Deck clean", "done": true}'),
                                            headers=st.just({"content-type": "application/json"})))
     def run(token, request):
@@ -132,7 +132,7 @@ def test_staff_endpoints_with_made_up_ids_and_bodies(function, booked, staff_coo
     event_id, _ = booked
     mails = len(sent_mail())
 
-    @hypothesis_settings(max_examples=2 * EXAMPLES, deadline=None, derandomize=True)
+    @generated(2 * EXAMPLES)
     @given(target=staff_paths(event_id), request=requests())
     def run(target, request):
         method, path = target

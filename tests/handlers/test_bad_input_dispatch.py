@@ -7,10 +7,10 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given, strategies as st
 
 from handlers.dispatch.models import Booking, StaffJob
-from tests.handlers.badinput import EXAMPLES, bad_requests, path_segments, refused_cleanly, snapshot_tables
+from tests.handlers.badinput import EXAMPLES, bad_requests, generated, path_segments, refused_cleanly, snapshot_tables
 from tests.handlers.test_dispatch import HOST, booking
 
 BOOKING_FIELDS = tuple(Booking.model_fields)
@@ -47,7 +47,7 @@ def test_bookings(function, request):
 def test_tracking_links(function, booked):
     track = function("dispatch-track")
 
-    @hypothesis_settings(max_examples=EXAMPLES * 2, deadline=None, derandomize=True)
+    @generated(EXAMPLES * 2)
     @given(token=st.one_of(segments, st.text(alphabet="ABCabc0123456789-_", min_size=31, max_size=33)))
     def run(token):
         reply = track.get(f"/api/track/{token}", host=HOST)
@@ -67,7 +67,7 @@ def test_the_flow(function, request):
 def test_listing_jobs(function, staff_cookie, booked, signed_in):
     board = function("dispatch-board")
 
-    @hypothesis_settings(max_examples=EXAMPLES, deadline=None, derandomize=True)
+    @generated(EXAMPLES)
     @given(query=st.one_of(segments.map(lambda s: "status=" + s), segments, st.just("status=pending_pickup&status=x")))
     def run(query):
         reply = board.get("/api/jobs", query=query, headers=cookie(staff_cookie, signed_in), host=HOST)
@@ -105,7 +105,7 @@ def test_moving_jobs(function, staff_cookie, booked, signed_in):
     def with_bodies(request):
         run(request)
 
-    @hypothesis_settings(max_examples=EXAMPLES, deadline=None, derandomize=True)
+    @generated(EXAMPLES)
     @given(job_id=job_ids, request=st.one_of(
         st.just({"headers": {"content-type": "application/json"}, "body": b'{"from": "pending_pickup", "to": "cancelled"}'}),
         st.just({"headers": {"content-type": "application/json"}, "body": b'{"from": "completed", "to": "pending_pickup"}'}),

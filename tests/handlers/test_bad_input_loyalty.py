@@ -13,10 +13,10 @@ import hmac
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from ops import harness
-from tests.handlers.badinput import EXAMPLES, bad_requests, path_segments, refused_cleanly, requests, snapshot_tables
+from tests.handlers.badinput import EXAMPLES, bad_requests, generated, path_segments, refused_cleanly, requests, snapshot_tables
 
 HOST = "loyalty.example.test"
 SALE_FIELDS = ("sale_id", "source", "phone", "total", "items", "occurred_at")
@@ -100,8 +100,7 @@ def test_a_reverse_of_a_generated_redemption_id_refuses_garbage_and_writes_nothi
     desk = function("loyalty-redeem")
     cookie = {"cookie": staff_cookie} if signed_in else {}
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @generated(EXAMPLES)
     @given(request=requests(("reason",)), segment=path_segments)
     def run(request, segment):
         before = snapshot_tables()

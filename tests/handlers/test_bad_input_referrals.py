@@ -9,19 +9,14 @@ import re
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
-from tests.handlers.badinput import bad_requests, path_segments, refused_cleanly, snapshot_tables
+from tests.handlers.badinput import bad_requests, generated, path_segments, refused_cleanly, snapshot_tables
 from tests.handlers.test_referral_api import api, click  # noqa: F401 (the same fixtures)
 
 STATS, CLICKS = "mainstreet-dev-referral-stats", "mainstreet-dev-referral-clicks"
 DESTINATION = "https://queenofsandiego.example/"
 BATCH_FIELDS = ("vendor_codes", "subject", "note")
-
-
-def examples(n: int = 40):
-    return settings(max_examples=n, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
 def in_words(reply) -> None:
@@ -65,7 +60,7 @@ _queries = st.one_of(st.just(""), st.text(max_size=80),
                      st.sampled_from(["utm_source=evil", "a=%ff&a=2&&=&", "next=//evil.example", "%00=%0d%0a"]))
 
 
-@examples(80)
+@generated(80)
 @given(path=_paths, query=_queries, method=st.sampled_from(["GET", "HEAD"]),
        headers=st.fixed_dictionaries({"user-agent": _header_text, "referer": _header_text,
                                       "cloudfront-viewer-address": _header_text}))
@@ -112,7 +107,7 @@ _day_counts = st.one_of(
 )
 
 
-@examples(60)
+@generated(60)
 @given(days=_day_counts, cookie=_cookies, repeat=st.booleans())
 def test_stats_answer_a_window_or_a_sentence(api, staff_cookie, days, cookie, repeat):
     before = snapshot_tables()
@@ -126,7 +121,7 @@ def test_stats_answer_a_window_or_a_sentence(api, staff_cookie, days, cookie, re
     assert snapshot_tables() == before
 
 
-@examples(20)
+@generated(20)
 @given(query=_queries, cookie=_cookies)
 def test_the_batch_list_answers_staff_only(api, staff_cookie, query, cookie):
     reply = api.get("/api/referrals/outreach", query=query, headers=with_cookie({}, cookie, staff_cookie))
@@ -165,7 +160,7 @@ _batch_ids = st.one_of(
 )
 
 
-@examples(60)
+@generated(60)
 @given(batch_id=_batch_ids, cookie=_cookies,
        route=st.sampled_from([("GET", ""), ("GET", "/preview"), ("POST", "/approve")]))
 def test_unknown_batches_are_not_found_and_nothing_is_written_or_sent(api, staff_cookie, sent_mail, batch_id, cookie, route):
