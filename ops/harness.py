@@ -26,14 +26,11 @@ ACCOUNT_ID = "123456789012"  # moto's account, so ARNs line up in local mode
 # The plain secrets of runs that are not a real deployment (tests, plan), by credential name
 # (components/stack/secrets.py says which config key each becomes, and how).
 TEST_CREDENTIALS = {
-    "staff_passcode": "harness-passcode",
     "service_key": "harness-service-key-0123456789abcdef",
     "pos_hmac_secret": "harness-pos-secret-0123456789abcdef",
 }
-TEST_PASSCODE = TEST_CREDENTIALS["staff_passcode"]
 TEST_SERVICE_KEY = TEST_CREDENTIALS["service_key"]
 TEST_POS_SECRET = TEST_CREDENTIALS["pos_hmac_secret"]
-TEST_SALT = b"harness-salt-000"  # a fixed salt: the same stored hash, so the same graph, every run
 # Stack-file values left for the owner to fill in (`REPLACE_...`): config validation refuses them at
 # `pulumi up`. Runs that are not a deployment (tests, plan, local) stand a realistic value in for them
 # and list it in `Graph.stand_ins`; an override still wins, so a test can check the refusal.
@@ -90,7 +87,7 @@ def test_secrets() -> dict[str, str]:
     """Secret config for runs that are not a real deployment (tests, plan)."""
     from components.stack.secrets import stored
 
-    return stored(TEST_CREDENTIALS, salt=TEST_SALT)
+    return stored(TEST_CREDENTIALS)
 
 
 def _read_yaml(path: Path) -> dict:
@@ -267,6 +264,13 @@ SHAPES: dict[str, Shape] = {
     "aws:route53/record:Record": Shape(outputs=lambda r: {"fqdn": r.inputs["name"]}),
     "aws:scheduler/schedule:Schedule": Shape("arn:aws:scheduler:{region}:{account}:schedule/default/{id}"),
     "aws:ssm/parameter:Parameter": Shape("arn:aws:ssm:{region}:{account}:parameter{id}"),
+    # Pool ids are "<region>_<9 characters>"; client ids 26 lower-case characters; a group's id is
+    # "<pool id>/<group name>".
+    "aws:cognito/userPool:UserPool": Shape(
+        "arn:aws:cognito-idp:{region}:{account}:userpool/{id}", id=lambda r: f"{r.region}_{_short(r.name, n=9)}",
+        outputs=lambda r: {"endpoint": f"cognito-idp.{r.region}.amazonaws.com/{r.id}"}),
+    "aws:cognito/userPoolClient:UserPoolClient": Shape(id=lambda r: _short(r.typ, r.name, n=26)),
+    "aws:cognito/userGroup:UserGroup": Shape(id=lambda r: f"{r.inputs['userPoolId']}/{r.inputs['name']}"),
 }
 
 # Resource type → the output holding a value the program keeps secret (generated keys and what

@@ -441,6 +441,11 @@ def _bedrock_model(stack: Stack, model: str) -> list[str]:
     return [stack.arn("bedrock", f"foundation-model/{model}", account="")]
 
 
+# Cognito's public operations, called with an app client id: AWS does not evaluate IAM for them.
+COGNITO_PUBLIC = frozenset({"InitiateAuth", "RespondToAuthChallenge", "ForgotPassword", "ConfirmForgotPassword",
+                            "GlobalSignOut", "RevokeToken", "ChangePassword", "GetUser"})
+
+
 def requests_for(stack: Stack, service: str, operation: str, params: Mapping[str, Any],
                  function: Function | None = None) -> list[Request]:
     """The requests IAM authorizes for one SDK call (botocore's service name and operation)."""
@@ -492,6 +497,11 @@ def requests_for(stack: Stack, service: str, operation: str, params: Mapping[str
     if service == "sns" and operation == "Publish":
         target = params.get("TopicArn") or params.get("TargetArn")
         return [Request("sns:Publish", target or "*")]  # SMS to a phone number has no resource
+    if service == "cognito-idp":
+        if operation in COGNITO_PUBLIC:
+            return []  # the app client's sign-in calls: IAM does not authorize them
+        pool = stack.graph_ids.get(params["UserPoolId"], params["UserPoolId"])
+        return [Request(f"cognito-idp:{operation}", stack.arn("cognito-idp", f"userpool/{pool}"))]
     if service == "sts" and operation == "GetCallerIdentity":
         return []  # needs no permission
     raise UnmappedCall(f"{service} {operation}: add its IAM request to ops.iam.requests_for")

@@ -51,6 +51,16 @@ ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "schedules": {"create": ("scheduler:CreateSchedule",)},
     "role": {"pass": ("iam:PassRole",)},
     "model": {"invoke": ("bedrock:InvokeModel",)},
+    # The sign-in calls (InitiateAuth, RespondToAuthChallenge, ForgotPassword...) are public: IAM
+    # does not authorize them, so no grant names them.
+    "userpool": {
+        "owners": ("cognito-idp:ListUsersInGroup",),
+        "list": ("cognito-idp:ListUsers", "cognito-idp:ListUsersInGroup", "cognito-idp:AdminGetUser",
+                 "cognito-idp:AdminListGroupsForUser"),
+        "manage": ("cognito-idp:AdminCreateUser", "cognito-idp:AdminDisableUser", "cognito-idp:AdminEnableUser",
+                   "cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminRemoveUserFromGroup",
+                   "cognito-idp:AdminUserGlobalSignOut"),
+    },
 }
 
 

@@ -135,6 +135,8 @@ class StackConfig(BaseModel):
     loyalty_max_nudges: int = Field(ge=0, le=10)
     loyalty_regular_threshold: int = Field(ge=1, le=100)
     owner_email: str
+    staff_password_length: int = Field(ge=8, le=64)
+    staff_threat_protection: Literal["OFF", "AUDIT", "ENFORCED"]
     bedrock_enabled: bool
     drive_rules_doc_id: str
     drive_voice_doc_id: str

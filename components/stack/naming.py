@@ -20,6 +20,7 @@ LIMITS: dict[str, tuple[int, str]] = {
     "alarm": (255, r"[^A-Za-z0-9_ .-]"),
     "config-set": (64, r"[^A-Za-z0-9_-]"),
     "cf-policy": (128, r"[^A-Za-z0-9_-]"),
+    "user-pool": (128, r"[^A-Za-z0-9_+=,.@-]"),  # pools and their app clients alike
     "default": (64, r"[^A-Za-z0-9_-]"),
 }
 

@@ -13,19 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 
-def _scrypt_hash(plain: str, salt: Optional[bytes] = None) -> str:
-    from handlers.shared.auth import hash_passcode  # the handler verifies with its sibling
-
-    return hash_passcode(plain, salt=salt)
-
-
-def _sha256_hash(plain: str, salt: Optional[bytes] = None) -> str:
+def _sha256_hash(plain: str) -> str:
     from handlers.shared.auth import hash_service_key  # unsalted: the key itself is random
 
     return hash_service_key(plain)
 
 
-def _whole(plain: str, salt: Optional[bytes] = None) -> str:
+def _whole(plain: str) -> str:
     return plain
 
 
@@ -35,14 +29,10 @@ class Making:
 
     how: str
     new: Optional[Callable[[], str]]  # a fresh plain value (local mode, `ops secrets`); None: a person gives it
-    store: Callable[..., str]  # (plain value, salt=None) → what the stack stores
-    asked: bool = False  # `ops secrets` asks a person for it rather than generating it
+    store: Callable[[str], str]  # plain value → what the stack stores
     shown_once: bool = False  # `ops secrets` shows the plain value once, to be entered elsewhere
 
 
-# A person chooses the real passcode; local mode makes a short one that is easy to type.
-ASKED_PASSCODE = Making("asked for; only its scrypt hash is stored",
-                        new=lambda: f"local-{secrets.token_hex(4)}", store=_scrypt_hash, asked=True)
 RANDOM_KEY = Making("a random url-safe key, shown once; only its SHA-256 hash is stored",
                     new=lambda: secrets.token_urlsafe(32), store=_sha256_hash, shown_once=True)
 # Stored whole: the program needs the secret itself to check signatures.
@@ -72,7 +62,6 @@ class SecretSpec:
 
 
 SECRETS: tuple[SecretSpec, ...] = (
-    SecretSpec("staffPasscodeHash", ASKED_PASSCODE, credential="staff_passcode", replace_flag="passcode"),
     SecretSpec("serviceKeyHash", RANDOM_KEY, systems=("charters",), credential="service_key",
                replace_flag="new-service-key",
                announce="New service key for the marketplace (shown once, only its hash is kept)"),
@@ -91,9 +80,7 @@ def new_credentials() -> dict[str, str]:
     return {spec.credential: spec.making.new() for spec in SECRETS if spec.credential and spec.making.new}
 
 
-def stored(credentials: dict[str, str], salt: Optional[bytes] = None) -> dict[str, str]:
-    """The secret config (key → stored value) made from plain credentials (tests, local mode).
-
-    `salt` makes a salted hash repeatable, so a test stack's graph is the same on every run."""
-    return {spec.key: spec.making.store(credentials[spec.credential], salt=salt)
+def stored(credentials: dict[str, str]) -> dict[str, str]:
+    """The secret config (key → stored value) made from plain credentials (tests, local mode)."""
+    return {spec.key: spec.making.store(credentials[spec.credential])
             for spec in SECRETS if spec.credential and spec.credential in credentials}

@@ -105,7 +105,7 @@ class Charters(pulumi.ComponentResource):
                 handler="handlers.charters.staff.handler",
                 links=[
                     platform.origin_secret.read,
-                    platform.session_key.read,
+                    *platform.staff_access,
                     self.crew_link_key.read,
                     self.table.grant("query", "update", keys=["EVENT#*", "CAL#*"]),
                     platform.mailer.send,

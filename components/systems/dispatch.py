@@ -83,7 +83,7 @@ class Dispatch(pulumi.ComponentResource):
                 handler="handlers.dispatch.board.handler",
                 links=[
                     platform.origin_secret.read,
-                    platform.session_key.read,
+                    *platform.staff_access,
                     self.jobs.grant("get", "put", "update", keys=["JOB#*", "TRACK#*"]),
                     # The columns, one query per status. Only JOB items carry job_status, and the
                     # board may read those anyway: the condition pins it to the flow's statuses.

@@ -119,7 +119,7 @@ class Loyalty(pulumi.ComponentResource):
             platform.mailer.send, business,
         ], url=True, bundle=("itsdangerous", "jinja2", "markupsafe", "phonenumbers", "email_validator", "idna"), description="Sign-up, double opt-in, unsubscribe")
         self.redeem = fn("loyalty-redeem", "redeem", [
-            platform.origin_secret.read, platform.session_key.read,
+            platform.origin_secret.read, *platform.staff_access,
             members.grant("get", "update"), ledger.grant("append", "query"), self.audit.append(),
             # Redemption ids are any the desk sends, and the function reads the whole ledger anyway.
             ledger.query_index("by-ref", keys=None),

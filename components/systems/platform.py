@@ -1,5 +1,5 @@
-"""The shared pieces every system stands on: the stack context, the sites, the staff sign-in,
-the platform secrets, the mailer and the guardrails."""
+"""The shared pieces every system stands on: the stack context, the sites, the staff accounts and
+sign-in, the platform secrets, the mailer and the guardrails."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from components.stack.config import PROJECT, StackConfig
 from components.stack.context import Context
 from components.blocks.function import ARCHITECTURE, RUNTIME, Function, FunctionArgs
 from components.blocks.guardrails import Guardrails
+from components.blocks.identity import PasswordPolicy, StaffDirectory
 from components.blocks.libraries import Libraries
 from components.blocks.links import setting
 from components.blocks.mailer import Mailer
@@ -26,6 +27,9 @@ STAFF_COOKIE = "ms_staff"
 # What a staff API needs from the viewer: its session cookie, the body's type, and where the request
 # comes from (handlers.shared.http.require_same_site refuses other sites).
 STAFF_FORWARD = Forward(headers=("Content-Type", "Origin", "Sec-Fetch-Site"), cookies=(STAFF_COOKIE,))
+# Sign-in also needs the client's address (refused attempts are counted per address) and its
+# browser (shown in the owner's list of sessions).
+SIGN_IN_FORWARD = Forward(headers=(*STAFF_FORWARD.headers, "CloudFront-Viewer-Address", "User-Agent"), cookies=(STAFF_COOKIE,))
 
 
 def stack_context(cfg: StackConfig) -> Context:
@@ -53,7 +57,7 @@ def stack_context(cfg: StackConfig) -> Context:
 def sites_needed(cfg: StackConfig) -> list[str]:
     wanted = {
         "brand": True,  # where referrals land and guest pages live
-        "ops": cfg.enabled("referrals") or cfg.enabled("charters"),
+        "ops": True,  # the staff page, and referrals' and charters' pages when they run
         "dispatch": cfg.enabled("dispatch"),
         "loyalty": cfg.enabled("loyalty"),
     }
@@ -74,19 +78,37 @@ class Platform(pulumi.ComponentResource):
 
         self.origin_secret = Secret("origin-verify", None, ctx, "Header CloudFront adds to function origins", child)
         self.session_key = Secret("session-key", None, ctx, "Signs staff session cookies", child)
-        self.staff_passcode = Secret(
-            "staff-passcode", secrets["staffPasscodeHash"], ctx, "scrypt hash of the staff passcode", child
-        )
+        self.staff = StaffDirectory("staff", ctx, PasswordPolicy(minimum_length=cfg.staff_password_length),
+                                    cfg.staff_threat_protection, child)
+        self.business_name = setting("business name", cfg.business_name)
         self.mailer = Mailer("mailer", cfg.mail_from, cfg.hosted_zone_id, ctx, child, sandbox=cfg.mail_sandbox())
         self.guardrails = Guardrails("guardrails", cfg.monthly_budget_usd, cfg.alarm_email, ctx, child)
         session = self.function(
             "staff-session",
             FunctionArgs(
                 handler="handlers.shared.session.handler",
-                links=[self.origin_secret.read, self.session_key.read, self.staff_passcode.read],
+                links=[
+                    self.origin_secret.read, self.session_key.read, self.staff.sign_in, self.mailer.send,
+                    self.business_name, setting("staff password length", str(cfg.staff_password_length)),
+                    self.staff.sessions.grant("get", "put", "update", "delete", keys=["SESSION#*", "FAIL#*"]),
+                ],
+                url=True,
+                bundle=("itsdangerous", "phonenumbers", "email_validator", "idna", "jinja2", "markupsafe"),
+                description="Staff sign-in and the 404 page on every site",
+            ),
+        )
+        team = self.function(
+            "staff-team",
+            FunctionArgs(
+                handler="handlers.shared.team.handler",
+                links=[
+                    self.origin_secret.read, *self.staff_access, self.staff.manage,
+                    self.staff.sessions.grant("delete", keys=["SESSION#*"]),
+                    self.staff.sessions.query_index("signed-in", keys=None),  # the index holds sessions only
+                ],
                 url=True,
                 bundle=("itsdangerous", "phonenumbers", "email_validator", "idna"),
-                description="Staff sign-in and the 404 page on every site",
+                description="The owner's staff page: accounts, roles and who is signed in",
             ),
         )
         # It also answers every site's 404 page (a missing page fails over to it: SiteArgs.not_found).
@@ -100,7 +122,16 @@ class Platform(pulumi.ComponentResource):
             for site in sites_needed(cfg)
         }
         for site in self.sites.values():
-            site.route("/api/session", session, forward=STAFF_FORWARD)
+            site.route("/api/session", session, forward=SIGN_IN_FORWARD)
+            site.route("/api/session/*", session, forward=SIGN_IN_FORWARD)
+        self.sites["ops"].route("/api/staff", team, forward=STAFF_FORWARD)
+        self.sites["ops"].route("/api/staff/*", team, forward=STAFF_FORWARD)
+
+    @property
+    def staff_access(self) -> list:
+        """What every staff endpoint links: the key that signs session cookies and a read of the
+        session rows they name (handlers.shared.auth.staff_only)."""
+        return [self.session_key.read, self.staff.sessions.get(keys=["SESSION#*"])]
 
     def function(self, name: str, args: FunctionArgs, parent: pulumi.Resource | None = None) -> Function:
         """A function of the stack; the guardrails watch every function made here."""
@@ -130,3 +161,7 @@ class Platform(pulumi.ComponentResource):
             }
             for name, site in self.sites.items()
         }
+
+    def staff_exports(self) -> dict[str, Any]:
+        """What `python -m ops staff` needs to manage accounts and end sessions."""
+        return {"user_pool_id": self.staff.pool.id, "sessions_table": self.staff.sessions.name}

@@ -87,7 +87,7 @@ class Referrals(pulumi.ComponentResource):
                 handler="handlers.referrals.api.handler",
                 links=[
                     platform.origin_secret.read,
-                    platform.session_key.read,
+                    *platform.staff_access,
                     self.stats.query(),
                     self.outreach.grant("get", "query", "put", "update"),
                     platform.mailer.send,

@@ -35,7 +35,7 @@ settings = CharterStaffSettings.load()
 app = make_api(settings.origin_verify_secret)
 
 
-staff_only = auth.staff_only(settings.session_key_secret)
+staff_only = auth.staff_only(settings, "charters")
 
 
 def _event_or_404(event_id: str) -> tuple[dict, list[dict]]:

@@ -29,7 +29,7 @@ settings = BoardSettings.load()
 app = make_api(settings.origin_verify_secret)
 
 
-staff_only = auth.staff_only(settings.session_key_secret)
+staff_only = auth.staff_only(settings, "dispatch")
 
 
 def card(job: dict) -> dict:

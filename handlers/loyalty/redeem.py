@@ -47,7 +47,7 @@ settings = RedeemSettings.load()
 app = make_api(settings.origin_verify_secret)
 
 
-staff_only = auth.staff_only(settings.session_key_secret)
+staff_only = auth.staff_only(settings, "loyalty-desk")
 
 
 def stamp() -> tuple[str, str]:

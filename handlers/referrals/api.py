@@ -36,7 +36,7 @@ settings = ReferralApiSettings.load()
 app = make_api(settings.origin_verify_secret)
 
 
-staff_only = auth.staff_only(settings.session_key_secret)
+staff_only = auth.staff_only(settings, "referrals")
 
 
 DAYS = re.compile(r"[0-9]{1,4}")  # ASCII digits only: int() also reads " 7", "1_0" and "٣"

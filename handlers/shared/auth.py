@@ -1,48 +1,49 @@
-"""Staff sessions and stored credentials.
+"""Staff sessions, roles, and stored service keys.
 
-Passcodes are kept as scrypt hashes and service keys as SHA-256 hashes (they are long random
-strings); both are compared in constant time. The session is an HttpOnly, SameSite=Strict cookie
-signed with the session key (handlers.shared.tokens) and good for 12 hours.
+A staff member signs in with their own account (handlers/shared/session.py, on Amazon Cognito);
+the session is then a row of the `staff-sessions` table, and the cookie (HttpOnly,
+SameSite=Strict) carries that row's random id, signed with the session key so a forged cookie
+costs no read. Every staff request reads the row once: deleting it ends the session at once, and
+it carries who the person is and their roles, so no request asks Cognito.
+
+Roles are the user pool's groups (components/blocks/identity.py). A route names the roles that
+may call it (`staff_only(settings, "dispatch")`); `owner` may call every route.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Sequence
 
 from handlers.shared import tokens
-from handlers.shared.errors import unauthorized
+from handlers.shared.errors import ApiError, forbidden, unauthorized
 
 COOKIE = "ms_staff"
 SESSION_SECONDS = tokens.PURPOSES["staff-session"].max_age_s
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+OWNER = "owner"
+ROLES = (OWNER, "dispatch", "charters", "referrals", "loyalty-desk")
+SESSION_PREFIX = "SESSION#"
+SESSION_KIND = "session"  # the `signed-in` index's partition: only session rows carry it
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+@dataclass(frozen=True)
+class Staff:
+    id: str  # the Cognito user's `sub`: stable, unlike the address
+    name: str
+    email: str
+    roles: tuple[str, ...]
+    session_id: str = ""
 
+    def may(self, roles: Sequence[str]) -> bool:
+        return OWNER in self.roles or bool(set(roles) & set(self.roles))
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def hash_passcode(passcode: str, salt: bytes | None = None) -> str:
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(passcode.encode(), salt=salt, dklen=32, **_SCRYPT)
-    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${_b64(salt)}${_b64(digest)}"
-
-
-def verify_passcode(passcode: str, stored: str) -> bool:
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        given = hashlib.scrypt(passcode.encode(), salt=_unb64(salt), dklen=32, n=int(n), r=int(r), p=int(p))
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(given, _unb64(digest))
+    def by(self) -> dict[str, str]:
+        """Who did it, as every ledger, audit and history row records it."""
+        return {"by_staff": self.id, "by_name": self.name}
 
 
 def hash_service_key(key: str) -> str:
@@ -53,16 +54,60 @@ def verify_service_key(key: str, stored: str) -> bool:
     return hmac.compare_digest(hash_service_key(key).encode(), stored.encode())
 
 
-def issue_session(key: str) -> str:
-    return tokens.sign("staff-session", key, {"sid": secrets.token_urlsafe(12)})
+def _table(name: str) -> Any:
+    from handlers.shared.aws import client
+
+    return client("dynamodb"), name
 
 
-def session_valid(token: str, key: str) -> bool:
+def start_session(table: str, key: str, staff: Staff, address: str = "", agent: str = "") -> str:
+    """Record a new session for `staff` and return the cookie value naming it."""
+    from handlers.shared.clock import utc_stamp
+
+    dynamodb, name = _table(table)
+    sid = secrets.token_urlsafe(24)
+    now = int(time.time())
+    item = {
+        "pk": {"S": SESSION_PREFIX + sid},
+        "kind": {"S": SESSION_KIND},
+        "session_id": {"S": sid},
+        "user_id": {"S": staff.id},
+        "name": {"S": staff.name},
+        "email": {"S": staff.email},
+        "roles": {"L": [{"S": r} for r in staff.roles]},
+        "created_at": {"S": utc_stamp()},
+        "expires_at": {"N": str(now + SESSION_SECONDS)},
+        "address": {"S": address[:64]},
+        "agent": {"S": agent[:200]},
+    }
+    dynamodb.put_item(TableName=name, Item=item, ConditionExpression="attribute_not_exists(pk)")
+    return tokens.sign("staff-session", key, {"sid": sid})
+
+
+def session_id(token: str, key: str) -> str:
+    """The session id a cookie names, or "" when it is altered, expired or not ours."""
     try:
-        tokens.read("staff-session", key, token)
-    except tokens.BadToken:  # altered or expired
-        return False
-    return True
+        data = tokens.read("staff-session", key, token)
+    except tokens.BadToken:
+        return ""
+    sid = data.get("sid") if isinstance(data, dict) else None
+    return sid if isinstance(sid, str) else ""
+
+
+def read_session(table: str, sid: str) -> Staff | None:
+    """The signed-in staff member of session `sid`, or None when it was ended or has run out
+    (TTL deletes expired rows within days, not at once: the time is checked here)."""
+    dynamodb, name = _table(table)
+    item = dynamodb.get_item(TableName=name, Key={"pk": {"S": SESSION_PREFIX + sid}}, ConsistentRead=True).get("Item")
+    if not item or int(item["expires_at"]["N"]) <= time.time():
+        return None
+    return Staff(item["user_id"]["S"], item["name"]["S"], item["email"]["S"],
+                 tuple(r["S"] for r in item.get("roles", {}).get("L", [])), sid)
+
+
+def end_session(table: str, sid: str) -> None:
+    dynamodb, name = _table(table)
+    dynamodb.delete_item(TableName=name, Key={"pk": {"S": SESSION_PREFIX + sid}})
 
 
 def cookie_value(cookies: list[str] | None, name: str = COOKIE) -> str:
@@ -74,28 +119,51 @@ def cookie_value(cookies: list[str] | None, name: str = COOKIE) -> str:
     return ""
 
 
-def require_staff(app, session_key_arn: str) -> None:
-    """Raise 401 unless the request carries a valid staff session cookie."""
-    from handlers.shared.secrets import secret_value
-
+def request_cookie(app) -> str:
     event = app.current_event
     cookies = list(event.get("cookies") or [])
     if not cookies and (event.headers or {}).get("cookie"):
         cookies = [event.headers["cookie"]]
-    token = cookie_value(cookies)
-    if not token or not session_valid(token, secret_value(session_key_arn)):
-        raise unauthorized()
+    return cookie_value(cookies)
 
 
-def staff_only(session_key_arn: str):
-    """Route middleware: the route answers 401 unless the caller is signed in as staff, and 403
-    when a state-changing request comes from another site (handlers.shared.http.require_same_site)."""
+def signed_in(app, settings) -> Staff | None:
+    """Who the request's session cookie belongs to, or None."""
+    from handlers.shared.secrets import secret_value
+
+    token = request_cookie(app)
+    sid = session_id(token, secret_value(settings.session_key_secret)) if token else ""
+    return read_session(settings.staff_sessions_table, sid) if sid else None
+
+
+def staff_only(settings, *roles: str):
+    """Route middleware: 401 unless the caller is signed in, 403 unless their account has one of
+    `roles` (or is the owner's), 403 when a state-changing request comes from another site
+    (handlers.shared.http.require_same_site). The route then finds the caller in
+    `current_staff(app)`."""
+    unknown = set(roles) - set(ROLES)
+    if not roles or unknown:
+        raise ValueError(f"staff_only needs roles from {ROLES}; got {roles}")
+    allowed = tuple(dict.fromkeys((*roles, OWNER)))
 
     def middleware(app, next_middleware):
         from handlers.shared.http import require_same_site
 
-        require_staff(app, session_key_arn)
+        staff = signed_in(app, settings)
+        if staff is None:
+            raise unauthorized()
+        if not staff.may(allowed):
+            raise forbidden(allowed)
         require_same_site(app)
+        app.append_context(staff=staff)
         return next_middleware(app)
 
+    middleware.roles = allowed  # type: ignore[attr-defined]  # read by the role table's test
     return middleware
+
+
+def current_staff(app) -> Staff:
+    staff = app.context.get("staff")
+    if not isinstance(staff, Staff):
+        raise ApiError(401, "unauthorized", "Sign in with your staff account first.")
+    return staff

@@ -6,12 +6,14 @@ from typing import Any
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, error: str, message: str, fields: dict[str, str] | None = None):
+    def __init__(self, status: int, error: str, message: str, fields: dict[str, str] | None = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
         self.error = error
         self.message = message
         self.fields = fields or {}
+        self.headers = headers or {}  # e.g. Retry-After on a 429
 
     def body(self) -> dict[str, Any]:
         return {"error": self.error, "message": self.message, "fields": self.fields}
@@ -22,7 +24,12 @@ def not_found(what: str) -> ApiError:
 
 
 def unauthorized() -> ApiError:
-    return ApiError(401, "unauthorized", "Sign in with the staff passcode first.")
+    return ApiError(401, "unauthorized", "Sign in with your staff account first.")
+
+
+def forbidden(roles: tuple[str, ...]) -> ApiError:
+    named = " or ".join(roles)
+    return ApiError(403, "forbidden", f"Your account may not do this: it needs the {named} role. Ask the owner.")
 
 
 def conflict(error: str, message: str) -> ApiError:

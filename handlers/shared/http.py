@@ -230,7 +230,7 @@ def make_api(origin_secret_arn: str) -> LambdaFunctionUrlResolver:
 
     @app.exception_handler(ApiError)
     def _api_error(exc: ApiError) -> Response:
-        return json_response(exc.status, exc.body())
+        return json_response(exc.status, exc.body(), exc.headers)
 
     @app.not_found
     def _not_found(exc: Exception) -> Response:

@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 from pydantic import BaseModel, Field
+
+from handlers.shared.fields import Email
+
+# Cognito takes passwords up to 256 characters; anything longer is not one of ours.
+Password = Field(min_length=1, max_length=256, title="the password")
 
 
 class SignIn(BaseModel):
-    passcode: str = Field(min_length=1, max_length=200, title="the staff passcode")
+    email: Email = Field(title="the e-mail address")
+    password: str = Password
+    new_password: Optional[str] = Field(default=None, min_length=1, max_length=256, title="the new password")
+
+
+class ResetStart(BaseModel):
+    email: Email = Field(title="the e-mail address")
+
+
+class ResetFinish(BaseModel):
+    email: Email = Field(title="the e-mail address")
+    code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9:-]+$", title="the code from the mail")
+    new_password: str = Field(min_length=1, max_length=256, title="the new password")

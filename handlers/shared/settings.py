@@ -73,6 +73,14 @@ def schedules(name: str) -> Any:
     return _linked(name, "schedules", f"the {name} schedules")
 
 
+def user_pool(name: str) -> Any:
+    return _linked(name, "user pool", f"the {name} user pool")
+
+
+def user_pool_client(name: str) -> Any:
+    return _linked(name, "user pool client", f"the {name} user pool")
+
+
 def role(name: str) -> Any:
     return _linked(name, "role", f"the {name} role")
 
@@ -137,9 +145,11 @@ class HttpSettings(Settings):
 
 
 class StaffSettings(HttpSettings):
-    """Staff endpoints: the session cookie is signed with the session key."""
+    """Staff endpoints: the session cookie is signed with the session key and names a session
+    row, read once per request (handlers.shared.auth)."""
 
     session_key_secret = secret("session-key")
+    staff_sessions_table = table("staff-sessions")
 
 
 class MailSandboxSettings(Settings):

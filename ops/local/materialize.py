@@ -193,6 +193,43 @@ class Materializer:
             made["domainName"] = f"{name}.localhost:{self.local_port}"
         return made
 
+    def _UserPool(self, name: str, inputs: dict, outputs: dict) -> dict:
+        """The staff user pool, on moto's cognito-idp (its id is moto's: `replaced_ids` maps it)."""
+        policy = inputs.get("passwordPolicy") or {}
+        pool = self.client("cognito-idp").create_user_pool(
+            PoolName=inputs["name"],
+            UsernameAttributes=inputs.get("usernameAttributes") or [],
+            AutoVerifiedAttributes=inputs.get("autoVerifiedAttributes") or [],
+            AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+            Policies={"PasswordPolicy": {
+                "MinimumLength": int(policy.get("minimumLength", 8)),
+                **{key: bool(policy.get(field)) for key, field in (
+                    ("RequireLowercase", "requireLowercase"), ("RequireUppercase", "requireUppercase"),
+                    ("RequireNumbers", "requireNumbers"), ("RequireSymbols", "requireSymbols"))},
+                "TemporaryPasswordValidityDays": int(policy.get("temporaryPasswordValidityDays", 7))}},
+            Schema=[{"Name": a["name"], "AttributeDataType": a["attributeDataType"], "Required": bool(a.get("required")),
+                     "Mutable": bool(a.get("mutable", True))} for a in inputs.get("schemas") or []],
+        )["UserPool"]
+        return {"__id__": pool["Id"], "arn": pool["Arn"]}
+
+    def _UserPoolClient(self, name: str, inputs: dict, outputs: dict) -> dict:
+        pool_id = self.replaced_ids.get(inputs["userPoolId"], inputs["userPoolId"])
+        made = self.client("cognito-idp").create_user_pool_client(
+            UserPoolId=pool_id, ClientName=inputs["name"], GenerateSecret=bool(inputs.get("generateSecret")),
+            ExplicitAuthFlows=inputs.get("explicitAuthFlows") or [],
+            PreventUserExistenceErrors=inputs.get("preventUserExistenceErrors") or "LEGACY",
+        )["UserPoolClient"]
+        return {"__id__": made["ClientId"]}
+
+    def _UserGroup(self, name: str, inputs: dict, outputs: dict) -> dict:
+        pool_id = self.replaced_ids.get(inputs["userPoolId"], inputs["userPoolId"])
+        cognito = self.client("cognito-idp")
+        try:
+            cognito.create_group(UserPoolId=pool_id, GroupName=inputs["name"], Description=inputs.get("description", ""))
+        except cognito.exceptions.GroupExistsException:
+            pass
+        return {"__id__": f"{pool_id}/{inputs['name']}"}
+
     def _Topic(self, name: str, inputs: dict, outputs: dict) -> dict:
         return {"arn": self.client("sns").create_topic(Name=inputs["name"])["TopicArn"]}
 

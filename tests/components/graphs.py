@@ -80,6 +80,7 @@ KINDS = {
     "aws:sns/topic:Topic": "topic",
     "aws:sesv2/configurationSet:ConfigurationSet": "mail-configuration-set",
     "aws:sesv2/emailIdentity:EmailIdentity": "mail-identity",
+    "aws:cognito/userPool:UserPool": "userpool",
 }
 
 # Short names for condition clauses that read the same everywhere.

@@ -25,7 +25,7 @@ def test_every_setting_is_declared_in_pulumi_yaml_with_type_description_and_defa
 
 def test_the_defaults_alone_make_a_valid_dev_config():
     raw = {key: harness._encode(spec["default"]) for key, spec in DECLARED.items()}
-    loaded = config.load(raw, {"staffPasscodeHash": "x", "serviceKeyHash": "y", "posHmacSecret": "z"})
+    loaded = config.load(raw, {"serviceKeyHash": "y", "posHmacSecret": "z"})
     assert loaded.settings.stage == "dev"
 
 
@@ -44,17 +44,16 @@ def test_every_problem_is_reported_at_once_each_naming_its_key():
         config.load(raw, {})
     problems = "\n".join(caught.value.problems)
     for key in ("mainstreet:stage", "mainstreet:monthlyBudgetUsd", "mainstreet:timeZone", "mainstreet:mailFrom",
-                "mainstreet:vendors[0].email", "mainstreet:vendors[1]", "mainstreet:systems", "mainstreet:typoKey",
-                "mainstreet:staffPasscodeHash"):
+                "mainstreet:vendors[0].email", "mainstreet:vendors[1]", "mainstreet:systems", "mainstreet:typoKey"):
         assert key in problems, key
-    assert len(caught.value.problems) >= 9
+    assert len(caught.value.problems) >= 8
 
 
 def test_prod_needs_an_alarm_address_and_custom_domains_need_their_zone():
     raw = {key: harness._encode(spec["default"]) for key, spec in DECLARED.items()}
     raw.update(stage="prod", opsDomain="ops.example.com")
     with pytest.raises(config.ConfigError) as caught:
-        config.load(raw, {"staffPasscodeHash": "x", "serviceKeyHash": "y", "posHmacSecret": "z"})
+        config.load(raw, {"serviceKeyHash": "y", "posHmacSecret": "z"})
     problems = "\n".join(caught.value.problems)
     assert "alarmEmail" in problems and "hostedZoneId" in problems
 
@@ -78,7 +77,7 @@ def test_vendor_lines_parse_into_vendors():
 def test_the_country_is_named_or_comes_from_the_time_zone(time_zone, country, expected):
     raw = {key: harness._encode(spec["default"]) for key, spec in DECLARED.items()}
     raw.update(timeZone=time_zone, country=country)
-    loaded = config.load(raw, {"staffPasscodeHash": "x", "serviceKeyHash": "y", "posHmacSecret": "z"})
+    loaded = config.load(raw, {"serviceKeyHash": "y", "posHmacSecret": "z"})
     assert loaded.settings.country == expected
 
 
@@ -87,7 +86,7 @@ def test_a_country_that_cannot_be_known_or_does_not_exist_is_a_problem_naming_th
     raw = {key: harness._encode(spec["default"]) for key, spec in DECLARED.items()}
     raw.update(timeZone=time_zone, country=country)
     with pytest.raises(config.ConfigError) as caught:
-        config.load(raw, {"staffPasscodeHash": "x", "serviceKeyHash": "y", "posHmacSecret": "z"})
+        config.load(raw, {"serviceKeyHash": "y", "posHmacSecret": "z"})
     assert "country" in "\n".join(caught.value.problems)
 
 
@@ -97,7 +96,7 @@ def defaults(**changes) -> dict[str, str]:
     return raw
 
 
-SECRETS = {"staffPasscodeHash": "x", "serviceKeyHash": "y", "posHmacSecret": "z"}
+SECRETS = {"serviceKeyHash": "y", "posHmacSecret": "z"}
 
 
 @pytest.mark.parametrize("zone_id", ["Z0123456789EXAMPLE", "ZXXXXXXXX", "REPLACE_WITH_YOUR_ROUTE53_ZONE_ID", "Z000000000000",

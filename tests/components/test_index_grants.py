@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # Where the handler's values are an open set (dates, addresses, ids), one example stands for them:
 # the grant must then admit any value (no LeadingKeys condition), which the example checks.
 INDEX_QUERIES: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
+    # team → directory.sessions: only session rows carry `kind`, and they all carry "session".
+    "staff-team": {("staff-sessions", "signed-in"): ("session",)},
     # board.list_jobs → storage.jobs_with_status: one query per column of the flow.
     "dispatch-board": {("jobs", "by-status"): tuple(status for status, _, _ in flow.STATUSES)},
     # redeem.reverse → storage.find_redemption: the redemption id the desk sends.
@@ -187,12 +189,13 @@ class Analysis:
                             self.problems.append(f"{qualified} calls {callee} with a table this test cannot follow")
 
     def table_setting(self, module: str, attribute: str) -> str | None:
-        """`jobs_table = table("jobs")` in the module's settings class → "jobs"."""
-        for node in ast.walk(self.trees[module]):
+        """`jobs_table = table("jobs")` in the module's settings class, or in a shared settings
+        shape it builds on (handlers/shared/settings.py) → "jobs"."""
+        for node in (*ast.walk(self.trees[module]), *ast.walk(self.trees["handlers.shared.settings"])):
             if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == attribute for t in node.targets)
                     and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)
                     and node.value.func.id == "table" and node.value.args):
-                return self._constant(module, node.value.args[0])
+                return node.value.args[0].value if isinstance(node.value.args[0], ast.Constant) else self._constant(module, node.value.args[0])
         return None
 
 

@@ -66,6 +66,8 @@ def index_query(index: str, when: str = "") -> Row:
     return allow("dynamodb:Query", f"table:{index}", when=when)
 
 
+# Every staff endpoint reads the session its cookie names (handlers.shared.auth.staff_only).
+STAFF_SESSION = allow("dynamodb:GetItem", "table:staff-sessions", when="LeadingKeys=SESSION#*")
 STATUSES = "LeadingKeys=cancelled,completed,in_progress,pending_pickup,ready_for_pickup"
 RULES = allow("s3:ListBucketVersions", "bucket:loyalty-rules")
 HAIKU = ("arn:aws:bedrock:{region}:{account}:inference-profile/global.anthropic.claude-haiku-4-5-20251001-v1:0",
@@ -74,7 +76,21 @@ HAIKU = ("arn:aws:bedrock:{region}:{account}:inference-profile/global.anthropic.
 
 EXPECTED: dict[str, list[Row]] = {
     # platform
-    "staff-session": [LOGS, secrets("origin-verify", "session-key", "staff-passcode")],
+    "staff-session": [
+        LOGS, secrets("origin-verify", "session-key"), MAIL, MAIL_SANDBOX,  # the lockout mail to owners
+        allow("dynamodb:DeleteItem dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem", "table:staff-sessions",
+              when="LeadingKeys=FAIL#*,SESSION#*"),  # sessions and refused-attempt counters
+        allow("cognito-idp:ListUsersInGroup", "userpool:staff"),  # the owners (sign-in itself needs no IAM)
+    ],
+    "staff-team": [
+        LOGS, secrets("origin-verify", "session-key"), STAFF_SESSION,
+        allow("dynamodb:DeleteItem", "table:staff-sessions", when="LeadingKeys=SESSION#*"),
+        index_query("staff-sessions/index/signed-in"),  # only sessions carry `kind`
+        allow("cognito-idp:ListUsers cognito-idp:ListUsersInGroup cognito-idp:AdminGetUser cognito-idp:AdminListGroupsForUser "
+              "cognito-idp:AdminCreateUser cognito-idp:AdminDisableUser cognito-idp:AdminEnableUser "
+              "cognito-idp:AdminAddUserToGroup cognito-idp:AdminRemoveUserFromGroup cognito-idp:AdminUserGlobalSignOut",
+              "userpool:staff"),
+    ],
     # referrals
     "referral-click": [
         LOGS, secrets("origin-verify", "visitor-salt"),
@@ -82,7 +98,7 @@ EXPECTED: dict[str, list[Row]] = {
         allow("dynamodb:PutItem", "table:referral-clicks"),
     ],
     "referral-api": [
-        LOGS, secrets("origin-verify", "session-key"), MAIL, MAIL_SANDBOX,
+        LOGS, secrets("origin-verify", "session-key"), STAFF_SESSION, MAIL, MAIL_SANDBOX,
         allow("dynamodb:Query", "table:referral-stats"),
         allow("dynamodb:GetItem dynamodb:PutItem dynamodb:Query dynamodb:UpdateItem", "table:outreach"),
     ],
@@ -100,7 +116,7 @@ EXPECTED: dict[str, list[Row]] = {
         allow("ssm:GetParameter", "parameter:/sites/brand/url"),
     ],
     "charter-staff": [
-        LOGS, secrets("origin-verify", "session-key", "crew-link-key"), MAIL, MAIL_SANDBOX,
+        LOGS, secrets("origin-verify", "session-key", "crew-link-key"), STAFF_SESSION, MAIL, MAIL_SANDBOX,
         allow("dynamodb:Query dynamodb:UpdateItem", "table:charters", when="LeadingKeys=CAL#*,EVENT#*"),
     ],
     "charter-crew": [
@@ -117,7 +133,7 @@ EXPECTED: dict[str, list[Row]] = {
         allow("dynamodb:GetItem", "table:jobs", when="LeadingKeys=TRACK#*"),  # never a customer's JOB# row
     ],
     "dispatch-board": [
-        LOGS, secrets("origin-verify", "session-key"),
+        LOGS, secrets("origin-verify", "session-key"), STAFF_SESSION,
         allow("dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem", "table:jobs", when="LeadingKeys=JOB#*,TRACK#*"),
         index_query("jobs/index/by-status", when=STATUSES),  # the board's columns: job_status, not pk
     ],
@@ -145,7 +161,7 @@ EXPECTED: dict[str, list[Row]] = {
         allow("dynamodb:PutItem dynamodb:UpdateItem", "table:loyalty-members"),
     ],
     "loyalty-redeem": [
-        LOGS, secrets("origin-verify", "session-key"), RULES,
+        LOGS, secrets("origin-verify", "session-key"), STAFF_SESSION, RULES,
         allow("dynamodb:GetItem dynamodb:UpdateItem", "table:loyalty-members"),
         allow("dynamodb:PutItem dynamodb:Query", "table:loyalty-ledger"),
         index_query("loyalty-ledger/index/by-ref"),  # any redemption id; it reads the whole ledger anyway

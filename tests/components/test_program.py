@@ -179,14 +179,14 @@ def test_secrets_are_free_securestring_parameters_under_the_aws_managed_key(grap
     stack's path, and its value comes from the state: a generated password or the secret config."""
     assert not [r for r in graph.resources if r.type.startswith("aws:secretsmanager/")]
     found = secrets(graph)
-    assert {s.name for s in found} >= {"origin-verify", "session-key", "staff-passcode", "service-key", "crew-link-key",
+    assert {s.name for s in found} >= {"origin-verify", "session-key", "service-key", "crew-link-key",
                                        "visitor-salt", "pos-hmac", "member-token-key"}
     generated = {r.name for r in graph.of_type("random:index/randomPassword:RandomPassword")}
     for secret in found:
         assert secret.inputs["tier"] == "Standard" and not secret.inputs.get("keyId"), secret.name
         assert secret.inputs["name"] == f"/mainstreet/{graph.stack}/{secret.name}"
         assert secret.inputs["value"] in graph.secret_values, secret.name
-        assert secret.name in generated or secret.name in {"staff-passcode", "service-key", "pos-hmac", "drive-sa"}
+        assert secret.name in generated or secret.name in {"service-key", "pos-hmac", "drive-sa"}
     plain = [p.inputs["value"] for p in graph.of_type(PARAMETER) if p.inputs["type"] != "SecureString"]
     assert not set(plain) & set(graph.secret_values)
 

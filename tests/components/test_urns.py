@@ -4,7 +4,7 @@ Moving one on purpose means giving it `aliases` and updating this list in the sa
 
 from __future__ import annotations
 
-STATEFUL = ("aws:dynamodb/table:Table", "aws:s3/bucket:Bucket")
+STATEFUL = ("aws:dynamodb/table:Table", "aws:s3/bucket:Bucket", "aws:cognito/userPool:UserPool")  # the pool holds the staff accounts
 SITE_BUCKET = "mainstreet:platform:Platform$mainstreet:web:Site$mainstreet:data:Bucket$aws:s3/bucket:Bucket::{}-site"
 TABLE = "mainstreet:system:{}$mainstreet:data:Table$aws:dynamodb/table:Table::{}"
 BUCKET = "mainstreet:system:{}$mainstreet:data:Bucket$aws:s3/bucket:Bucket::{}"
@@ -16,6 +16,8 @@ EXPECTED = {
     *(TABLE.format("Loyalty", f"loyalty-{t}") for t in ("audit", "lapsing", "ledger", "members", "review")),
     *(BUCKET.format("Loyalty", f"loyalty-{b}") for b in ("backups", "rules")),
     *(TABLE.format("Referrals", t) for t in ("outreach", "referral-clicks", "referral-stats")),
+    "mainstreet:platform:Platform$mainstreet:identity:StaffDirectory$aws:cognito/userPool:UserPool::staff",
+    "mainstreet:platform:Platform$mainstreet:identity:StaffDirectory$mainstreet:data:Table$aws:dynamodb/table:Table::staff-sessions",
 }
 
 

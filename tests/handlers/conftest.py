@@ -99,6 +99,12 @@ class FunctionClient:
         return self.request("POST", path, json_body=json_body, **kw)
 
 
+def boto3_client(service: str):
+    import boto3
+
+    return boto3.client(service, region_name="us-west-2")
+
+
 def _fresh_caches():
     from handlers.shared import aws, secrets
 
@@ -168,13 +174,47 @@ def function(aws, monkeypatch, iam_replay):
     return lambda name: FunctionClient(aws, name, monkeypatch, aws.replaced_ids, iam_replay)
 
 
+STAFF_PASSWORD = "harness staff password"
+
+
 @pytest.fixture
-def staff_cookie(function):
-    """A signed-in staff session's Cookie header."""
+def staff_account(aws):
+    """staff_account("ana@example.com", "Ana", ["dispatch"]) → the new account's id (its Cognito
+    `sub`), with STAFF_PASSWORD as its own password (no first-sign-in change)."""
+    from handlers.shared.directory import Directory
+
+    pool = aws.replaced_ids[aws.named("aws:cognito/userPool:UserPool", "staff").id]
+    directory = Directory(boto3_client("cognito-idp"), pool)
+
+    def make(email: str, name: str, roles, password: str | None = STAFF_PASSWORD) -> str:
+        return directory.add(email, name, roles, password=password).id
+
+    make.directory = directory  # type: ignore[attr-defined]
+    return make
+
+
+@pytest.fixture
+def sign_in(function, staff_account):
+    """sign_in("dispatch") → the Cookie header of a fresh session of an account with that role
+    (one account per role, made on first use); sign_in("owner") for the owner."""
     session = function("staff-session")
-    reply = session.post("/api/session", {"passcode": harness.TEST_PASSCODE})
-    assert reply.status == 200, reply.text
-    return reply.cookies[0].split(";")[0]
+    made: dict[str, str] = {}
+
+    def cookie(*roles: str, email: str | None = None, name: str | None = None) -> str:
+        email = email or f"{'-'.join(roles) or 'nobody'}@staff.example"
+        if email not in made:
+            made[email] = staff_account(email, name or (roles[0].title() if roles else "Nobody"), list(roles))
+        reply = session.post("/api/session", {"email": email, "password": STAFF_PASSWORD})
+        assert reply.status == 200, reply.text
+        return reply.cookies[0].split(";")[0]
+
+    return cookie
+
+
+@pytest.fixture
+def staff_cookie(sign_in):
+    """A signed-in owner's Cookie header (the owner may call every staff route)."""
+    return sign_in("owner", email="owner@staff.example", name="Olive Owner")
 
 
 @pytest.fixture

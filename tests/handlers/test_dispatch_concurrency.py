@@ -28,7 +28,7 @@ def dispatcher(args: tuple[str, str]) -> int:
     return reply.status
 
 
-def test_two_dispatchers_one_wins_the_other_is_told(function, staff_cookie, on_dynamodb_local):
+def test_two_dispatchers_one_wins_the_other_is_told(function, on_dynamodb_local, staff_cookie):
     global _board, _cookie, _start
     public = function("dispatch-booking")
     _board, _cookie = function("dispatch-board"), staff_cookie

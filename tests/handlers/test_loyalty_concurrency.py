@@ -46,7 +46,7 @@ def work(worker: int) -> dict:
     return dict(outcome)
 
 
-def test_concurrent_earns_retries_redeems_and_reverses_keep_every_balance_exact(function, staff_cookie, on_dynamodb_local):
+def test_concurrent_earns_retries_redeems_and_reverses_keep_every_balance_exact(function, on_dynamodb_local, staff_cookie):
     global _earn, _desk, _cookie
     _earn, _desk, _cookie = function("loyalty-earn"), function("loyalty-redeem"), staff_cookie
     for phone in PHONES:  # start everyone with enough for a few redeems

@@ -1,0 +1,198 @@
+"""Staff accounts in the stack's Cognito user pool, as the owner's staff page and `python -m ops
+staff` both manage them: one implementation, so a terminal and the page do exactly the same.
+
+An account's id is its Cognito username, which for a pool with e-mail as the username is the
+user's `sub`: stable while the address may change. Disabling an account ends its sessions at once
+(its rows in the staff-sessions table are deleted) and revokes its Cognito tokens; changing roles
+ends them too, so the new roles hold from the next request on.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from handlers.shared.auth import ROLES, SESSION_KIND, SESSION_PREFIX
+
+
+class DirectoryError(Exception):
+    """A request the directory refuses, in words for the person who made it."""
+
+    def __init__(self, status: int, error: str, message: str):
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+
+@dataclass
+class Account:
+    id: str
+    email: str
+    name: str
+    enabled: bool
+    status: str  # Cognito's: FORCE_CHANGE_PASSWORD until the first sign-in, then CONFIRMED
+    roles: list[str] = field(default_factory=list)
+    created_at: str = ""
+
+    def shown(self) -> dict[str, Any]:
+        return {"id": self.id, "email": self.email, "name": self.name, "enabled": self.enabled,
+                "invited": self.status == "FORCE_CHANGE_PASSWORD", "roles": self.roles, "created_at": self.created_at}
+
+
+def temporary_password() -> str:
+    """A first password Cognito mails with the invitation, meeting any length policy up to 64."""
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(24)) + "-" + secrets.token_hex(4)
+
+
+class Directory:
+    """The accounts and roles, in Cognito. Sessions are the module's functions below (they take
+    the sessions table, so the index-grant test can follow it from the handler's settings)."""
+
+    def __init__(self, cognito: Any, pool_id: str):
+        self.cognito, self.pool_id = cognito, pool_id
+
+    def _account(self, user: dict, roles: list[str]) -> Account:
+        attributes = {a["Name"]: a["Value"] for a in user.get("Attributes") or user.get("UserAttributes") or []}
+        created = user.get("UserCreateDate")
+        return Account(user["Username"], attributes.get("email", ""), attributes.get("name", ""), bool(user.get("Enabled", True)),
+                       user.get("UserStatus", ""), roles, created.isoformat(timespec="seconds") if created else "")
+
+    def roles_of(self, account_id: str) -> list[str]:
+        groups = self.cognito.admin_list_groups_for_user(UserPoolId=self.pool_id, Username=account_id)["Groups"]
+        return sorted(g["GroupName"] for g in groups if g["GroupName"] in ROLES)
+
+    def accounts(self) -> list[Account]:
+        """Everyone, with their roles: one ListUsers, and one ListUsersInGroup per role (a staff
+        of a few people: a handful of calls, not one per person)."""
+        members: dict[str, list[str]] = {}
+        for role in ROLES:
+            for user in self._pages("list_users_in_group", "Users", GroupName=role):
+                members.setdefault(user["Username"], []).append(role)
+        users = self._pages("list_users", "Users")
+        found = [self._account(user, sorted(members.get(user["Username"], []))) for user in users]
+        return sorted(found, key=lambda a: (a.name.lower(), a.email))
+
+    def account(self, account_id: str) -> Account:
+        try:
+            user = self.cognito.admin_get_user(UserPoolId=self.pool_id, Username=account_id)
+        except self.cognito.exceptions.UserNotFoundException:
+            raise DirectoryError(404, "not_found", "There is no such staff account.") from None
+        return self._account(user, self.roles_of(user["Username"]))
+
+    def find(self, email: str) -> Account | None:
+        users = self.cognito.list_users(UserPoolId=self.pool_id, Filter=f'email = "{_quoted(email)}"', Limit=1)["Users"]
+        return self._account(users[0], self.roles_of(users[0]["Username"])) if users else None
+
+    def _pages(self, operation: str, key: str, **params: Any) -> list[dict]:
+        found, token = [], None
+        while True:
+            page = getattr(self.cognito, operation)(UserPoolId=self.pool_id, **params, **({"NextToken": token} if token else {}))
+            found += page.get(key, [])
+            token = page.get("NextToken")
+            if not token:
+                return found
+
+    def add(self, email: str, name: str, roles: Iterable[str], *, password: str | None = None) -> Account:
+        """A new account; Cognito mails its temporary password (or `password`, when given, is set
+        as the account's own and nothing is mailed: local mode's first owner)."""
+        roles = _checked_roles(roles)
+        taken = DirectoryError(409, "already_staff", f"{email} already has a staff account: change its roles instead.")
+        if self.find(email) is not None:
+            raise taken
+        try:
+            user = self.cognito.admin_create_user(
+                UserPoolId=self.pool_id, Username=email, TemporaryPassword=temporary_password(),
+                UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"},
+                                {"Name": "name", "Value": name}],
+                DesiredDeliveryMediums=["EMAIL"], **({"MessageAction": "SUPPRESS"} if password else {}))["User"]
+        except self.cognito.exceptions.UsernameExistsException:
+            raise taken from None
+        account_id = user["Username"]
+        if password:
+            self.cognito.admin_set_user_password(UserPoolId=self.pool_id, Username=account_id, Password=password, Permanent=True)
+        for role in roles:
+            self.cognito.admin_add_user_to_group(UserPoolId=self.pool_id, Username=account_id, GroupName=role)
+        return self.account(account_id)
+
+    def enable(self, account_id: str) -> Account:
+        self.account(account_id)  # 404 for an unknown id
+        self.cognito.admin_enable_user(UserPoolId=self.pool_id, Username=account_id)
+        return self.account(account_id)
+
+
+def set_roles(directory: Directory, dynamodb: Any, table: str, account_id: str, roles: Iterable[str], *, by: str = "") -> Account:
+    """Give `account_id` exactly `roles`; its sessions end when they change (the roles a session
+    carries were read at sign-in)."""
+    roles = _checked_roles(roles)
+    if account_id == by and "owner" not in roles:
+        raise DirectoryError(409, "own_owner_role", "You cannot take away your own owner role: ask another owner.")
+    current = set(directory.account(account_id).roles)
+    for role in sorted(set(roles) - current):
+        directory.cognito.admin_add_user_to_group(UserPoolId=directory.pool_id, Username=account_id, GroupName=role)
+    for role in sorted(current - set(roles)):
+        directory.cognito.admin_remove_user_from_group(UserPoolId=directory.pool_id, Username=account_id, GroupName=role)
+    if current != set(roles):
+        end_sessions(dynamodb, table, account_id)
+    return directory.account(account_id)
+
+
+def disable(directory: Directory, dynamodb: Any, table: str, account_id: str, *, by: str = "") -> Account:
+    """No more sign-ins for `account_id`, and every session of theirs ends now."""
+    if account_id == by:
+        raise DirectoryError(409, "own_account", "You cannot disable your own account: ask another owner.")
+    directory.account(account_id)  # 404 for an unknown id
+    directory.cognito.admin_disable_user(UserPoolId=directory.pool_id, Username=account_id)
+    directory.cognito.admin_user_global_sign_out(UserPoolId=directory.pool_id, Username=account_id)
+    end_sessions(dynamodb, table, account_id)
+    return directory.account(account_id)
+
+
+def sessions(dynamodb: Any, table: str, account_id: str | None = None) -> list[dict[str, Any]]:
+    """Signed-in sessions (everyone's, or one account's), newest first; run-out ones left out."""
+    import time
+
+    condition, values = "kind = :kind", {":kind": {"S": SESSION_KIND}}
+    if account_id:
+        condition += " AND user_id = :user"
+        values[":user"] = {"S": account_id}
+    rows, start = [], None
+    while True:
+        page = dynamodb.query(TableName=table, IndexName="signed-in", KeyConditionExpression=condition,
+                              ExpressionAttributeValues=values, **({"ExclusiveStartKey": start} if start else {}))
+        rows += page.get("Items", [])
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            break
+    now = time.time()
+    shown = [{"session_id": r["session_id"]["S"], "user_id": r["user_id"]["S"], "name": r["name"]["S"],
+              "email": r["email"]["S"], "created_at": r["created_at"]["S"], "address": r.get("address", {}).get("S", ""),
+              "agent": r.get("agent", {}).get("S", "")}
+             for r in rows if int(r["expires_at"]["N"]) > now]
+    return sorted(shown, key=lambda s: s["created_at"], reverse=True)
+
+
+def end_sessions(dynamodb: Any, table: str, account_id: str) -> int:
+    ended = sessions(dynamodb, table, account_id)
+    for session in ended:
+        end_session(dynamodb, table, session["session_id"])
+    return len(ended)
+
+
+def end_session(dynamodb: Any, table: str, session_id: str) -> None:
+    dynamodb.delete_item(TableName=table, Key={"pk": {"S": SESSION_PREFIX + session_id}})
+
+
+def _checked_roles(roles: Iterable[str]) -> list[str]:
+    roles = sorted(set(roles))
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise DirectoryError(422, "unknown_role", f"There is no role {', '.join(unknown)}; the roles are {', '.join(ROLES)}.")
+    return roles
+
+
+def _quoted(value: str) -> str:
+    # ListUsers filters are "attribute = \"value\""; an address holds no quote once validated,
+    # but the filter must not be steerable by one anyway.
+    return value.replace("\\", "\\\\").replace('"', '\\"')

@@ -1,0 +1,37 @@
+"""Request models and path checks of the staff page (handlers/shared/team.py)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from handlers.shared.errors import ApiError
+from handlers.shared.fields import Email, Line
+
+StaffName = Line(80)
+Role = Literal["owner", "dispatch", "charters", "referrals", "loyalty-desk"]
+# Cognito usernames of this pool are UUIDs (the `sub`); session ids are token_urlsafe(24).
+ACCOUNT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")
+
+
+class NewStaff(BaseModel):
+    email: Email = Field(title="the e-mail address")
+    name: StaffName = Field(title="the name")
+    roles: list[Role] = Field(min_length=1, max_length=5, title="the roles")
+
+
+class Roles(BaseModel):
+    roles: list[Role] = Field(max_length=5, title="the roles")
+
+
+def account_id_problem(account_id: str) -> None:
+    if not ACCOUNT_ID.fullmatch(account_id):
+        raise ApiError(404, "not_found", "There is no such staff account.")
+
+
+def session_id_problem(session_id: str) -> None:
+    if not SESSION_ID.fullmatch(session_id):
+        raise ApiError(404, "not_found", "There is no such session.")
