@@ -95,6 +95,8 @@ class StaffDirectory(pulumi.ComponentResource):
             explicit_auth_flows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
             generate_secret=False,
             prevent_user_existence_errors="ENABLED",
+            read_attributes=["email", "name"],  # what the ID token names: who signed in
+            write_attributes=[],  # staff change nothing of their own account through the client
             enable_token_revocation=True,
             access_token_validity=5,
             id_token_validity=5,

@@ -218,6 +218,7 @@ class Materializer:
             UserPoolId=pool_id, ClientName=inputs["name"], GenerateSecret=bool(inputs.get("generateSecret")),
             ExplicitAuthFlows=inputs.get("explicitAuthFlows") or [],
             PreventUserExistenceErrors=inputs.get("preventUserExistenceErrors") or "LEGACY",
+            ReadAttributes=inputs.get("readAttributes") or [], WriteAttributes=inputs.get("writeAttributes") or [],
         )["UserPoolClient"]
         return {"__id__": made["ClientId"]}
 

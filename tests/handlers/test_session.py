@@ -1,4 +1,8 @@
-"""Staff sign-in: the passcode (stored as a hash) buys a 12-hour HttpOnly SameSite=Strict cookie."""
+"""Staff sign-in with a personal account on the stack's Cognito user pool: a 12-hour HttpOnly
+SameSite=Strict cookie naming a session row; wrong address, wrong password and disabled account
+answer alike; five refusals lock the account for 15 minutes; a first sign-in sets the person's own
+password; a forgotten one is reset by a mailed code; signing out ends the session for every copy
+of the cookie."""
 
 from __future__ import annotations
 
@@ -6,64 +10,224 @@ import time
 
 import pytest
 
-from handlers.shared import auth
+from handlers.shared import auth, lockout
 from ops import harness
-from tests.handlers.conftest import HOST
+from tests.handlers.conftest import HOST, STAFF_PASSWORD
+
+ANA = "ana@staff.example"
 
 
 @pytest.fixture
-def session(function):
-    return function("staff-session")
+def session(function, monkeypatch):
+    client = function("staff-session")
+    waits: list[float] = []
+    monkeypatch.setattr(client.module, "sleep", waits.append)  # the refusal's padding, recorded not slept
+    client.waits = waits
+    return client
 
 
-def test_the_right_passcode_sets_a_strict_http_only_secure_cookie(session):
-    reply = session.post("/api/session", {"passcode": harness.TEST_PASSCODE})
-    assert reply.status == 200 and reply.json()["signed_in"] is True
+@pytest.fixture
+def ana(staff_account):
+    return staff_account(ANA, "Ana Alvarez", ["loyalty-desk"])
+
+
+def sign_in(session, email=ANA, password=STAFF_PASSWORD, **extra):
+    return session.post("/api/session", {"email": email, "password": password, **extra})
+
+
+def cookie_of(reply) -> str:
+    return reply.cookies[0].split(";")[0]
+
+
+def session_rows(aws):
+    import boto3
+
+    table = aws.named("aws:dynamodb/table:Table", "staff-sessions").inputs["name"]
+    items = boto3.client("dynamodb", region_name="us-west-2").scan(TableName=table)["Items"]
+    return [i for i in items if i["pk"]["S"].startswith("SESSION#")]
+
+
+def test_the_right_password_sets_a_strict_http_only_secure_cookie_and_says_who(session, ana):
+    reply = sign_in(session)
+    assert reply.status == 200, reply.text
+    body = reply.json()
+    assert body["signed_in"] is True and body["id"] == ana and body["name"] == "Ana Alvarez"
+    assert body["email"] == ANA and body["roles"] == ["loyalty-desk"]
     [cookie] = reply.cookies
     attributes = [part.strip() for part in cookie.split(";")]
     assert attributes[0].startswith("ms_staff=") and len(attributes[0]) > 30
     assert {"HttpOnly", "Secure", "SameSite=Strict", "Path=/", "Max-Age=43200"} <= set(attributes)
     assert reply.headers["Cache-Control"] == "no-store"
+    # Nothing of Cognito's reaches the page: no token, no pool id.
+    assert "eyJ" not in reply.text and "us-west-2_" not in reply.text
+    status = session.get("/api/session", headers={"cookie": cookie_of(reply)}).json()
+    assert status == {"signed_in": True, "id": ana, "name": "Ana Alvarez", "email": ANA, "roles": ["loyalty-desk"]}
 
 
-def test_over_plain_http_the_cookie_is_not_secure_so_the_browser_keeps_it(session):
+def test_the_address_is_not_case_sensitive(session, ana):
+    assert sign_in(session, email="Ana@Staff.Example").status == 200
+
+
+def test_over_plain_http_the_cookie_is_not_secure_so_the_browser_keeps_it(session, ana):
     # CloudFront (or local mode's front door) names the viewer's scheme; the handler never
     # guesses it from the host name.
-    reply = session.post("/api/session", {"passcode": harness.TEST_PASSCODE}, host="ops.localhost:8080",
-                         headers={"CloudFront-Forwarded-Proto": "http"})
+    body = {"email": ANA, "password": STAFF_PASSWORD}
+    reply = session.post("/api/session", body, host="ops.localhost:8080", headers={"CloudFront-Forwarded-Proto": "http"})
     assert "Secure" not in [part.strip() for part in reply.cookies[0].split(";")]
-    reply = session.post("/api/session", {"passcode": harness.TEST_PASSCODE}, host="ops.localhost:8080",
-                         headers={"CloudFront-Forwarded-Proto": "https"})
+    reply = session.post("/api/session", body, host="ops.localhost:8080", headers={"CloudFront-Forwarded-Proto": "https"})
     assert "Secure" in [part.strip() for part in reply.cookies[0].split(";")]
 
 
-def test_a_wrong_passcode_is_refused_without_a_cookie(session):
-    reply = session.post("/api/session", {"passcode": "guess"})
-    assert reply.status == 401 and reply.cookies == []
-    assert reply.json() == {"error": "wrong_passcode", "message": "That passcode is not right.", "fields": {"passcode": "not right"}}
+def test_wrong_password_unknown_address_and_disabled_account_answer_alike(session, ana, staff_account, aws):
+    staff_account("gone@staff.example", "Gone", ["dispatch"])
+    directory = staff_account.directory
+    directory.cognito.admin_disable_user(UserPoolId=directory.pool_id, Username=directory.find("gone@staff.example").id)
+    answers = [sign_in(session, password="not the password"), sign_in(session, email="nobody@staff.example"),
+               sign_in(session, email="gone@staff.example")]
+    for reply in answers:
+        assert reply.status == 401 and reply.cookies == []
+        assert reply.json() == {"error": "sign_in_refused", "fields": {},
+                                "message": "That e-mail address and password do not match an account that may sign in."}
+    # Each refusal is padded to the same floor, whatever Cognito took.
+    assert len(session.waits) == 3 and all(0 < wait <= session.module.REFUSAL_SECONDS for wait in session.waits)
+    assert session_rows(aws) == []
+
+
+def test_five_refusals_lock_the_account_for_15_minutes_and_mail_the_owner(session, ana, staff_cookie, sent_mail, monkeypatch):
+    mails_before = len(sent_mail())
+    for _ in range(lockout.ACCOUNT_LIMIT):
+        assert sign_in(session, password="guess").status == 401
+    locked = sign_in(session)  # even the right password waits
+    assert locked.status == 429 and locked.cookies == [] and locked.json()["error"] == "too_many_attempts"
+    assert 14 * 60 < int(locked.headers["Retry-After"]) <= 15 * 60 + 1
+    assert "15 minutes" in locked.json()["message"]
+    mails = sent_mail()[mails_before:]
+    # The dev stack mails in sandbox mode: for the owner, at the sandbox's redirect address.
+    assert len(mails) == 1 and mails[0].subject.startswith("[for owner@staff.example]") and "locked" in mails[0].subject
+    assert ANA in mails[0].body
+    # Another account from elsewhere is not affected.
+    assert sign_in(session, email="owner@staff.example", headers=None).status == 200
+    # After the window the right password works, and the count starts again.
+    later = time.time() + lockout.LOCK_SECONDS + 1
+    monkeypatch.setattr(lockout.time, "time", lambda: later)
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    assert sign_in(session).status == 200
+    assert sign_in(session, password="guess").status == 401
+    assert sign_in(session).status == 200
+
+
+def test_an_unknown_address_is_locked_like_a_real_one(session):
+    for _ in range(lockout.ACCOUNT_LIMIT):
+        assert sign_in(session, email="nobody@staff.example", password="guess").status == 401
+    assert sign_in(session, email="nobody@staff.example", password="guess").status == 429
+
+
+def test_one_client_address_guessing_many_accounts_is_locked_too(session, ana):
+    for n in range(lockout.CLIENT_LIMIT):
+        assert sign_in(session, email=f"guess{n}@staff.example", password="guess").status == 401
+    assert sign_in(session).status == 429  # from that address, even Ana waits
+    elsewhere = session.post("/api/session", {"email": ANA, "password": STAFF_PASSWORD},
+                             headers={"cloudfront-viewer-address": "203.0.113.9:4000"})
+    assert elsewhere.status == 200
+
+
+def test_concurrent_refusals_all_count_and_lock_once(session, ana, staff_cookie, sent_mail):
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = len(sent_mail())
+    with ThreadPoolExecutor(4) as pool:
+        statuses = list(pool.map(lambda _: sign_in(session, password="guess").status, range(lockout.ACCOUNT_LIMIT + 3)))
+    assert set(statuses) <= {401, 429}
+    assert sign_in(session).status == 429
+    assert len(sent_mail()) - before == 1
+
+
+def test_a_first_sign_in_with_a_temporary_password_asks_for_a_new_one(session, staff_account):
+    staff_account("new@staff.example", "Nico New", ["dispatch"], password=None)  # invited: Cognito's temporary password
+    directory = staff_account.directory
+    temporary = "Temporary-password-1"
+    directory.cognito.admin_set_user_password(UserPoolId=directory.pool_id, Username=directory.find("new@staff.example").id,
+                                              Password=temporary, Permanent=False)
+    first = sign_in(session, email="new@staff.example", password=temporary)
+    assert first.status == 409 and first.json()["error"] == "new_password_required" and first.cookies == []
+    short = sign_in(session, email="new@staff.example", password=temporary, new_password="short")
+    assert short.status == 422 and short.json()["error"] == "weak_password" and "12 characters" in short.json()["message"]
+    done = sign_in(session, email="new@staff.example", password=temporary, new_password="a new long passphrase")
+    assert done.status == 200 and done.json()["name"] == "Nico New" and done.cookies
+    assert sign_in(session, email="new@staff.example", password="a new long passphrase").status == 200
+    assert sign_in(session, email="new@staff.example", password=temporary).status == 401
+
+
+def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(session, ana, function, aws):
+    desk = function("loyalty-redeem")
+    cookie = cookie_of(sign_in(session))
+    copied = cookie
+    lookup = {"phone": "+6591234567"}
+    assert desk.post("/api/members/lookup", lookup, headers={"cookie": copied}).status != 401
+    reply = session.request("DELETE", "/api/session", headers={"cookie": cookie})
+    assert reply.status == 200 and "Max-Age=0" in reply.cookies[0]
+    assert session_rows(aws) == []
+    assert desk.post("/api/members/lookup", lookup, headers={"cookie": copied}).status == 401
+    assert session.get("/api/session", headers={"cookie": copied}).json() == {"signed_in": False}
+    again = session.request("DELETE", "/api/session", headers={"cookie": copied})  # signing out twice is fine
+    assert again.status == 200
+
+
+def test_tampered_expired_and_forged_sessions_are_not_signed_in(session, ana, monkeypatch):
+    cookie = cookie_of(sign_in(session))
+    name, value = cookie.split("=", 1)
+    tampered = f"{name}={value[:-2]}{'A' if value[-2] != 'A' else 'B'}{value[-1]}"
+    assert session.get("/api/session", headers={"cookie": tampered}).json() == {"signed_in": False}
+    forged = "ms_staff=" + auth.tokens.sign("staff-session", "not-the-key", {"sid": "x" * 32})
+    assert session.get("/api/session", headers={"cookie": forged}).json() == {"signed_in": False}
+    later = time.time() + auth.SESSION_SECONDS + 60
+    monkeypatch.setattr(auth.time, "time", lambda: later)  # the row's own expiry, TTL or not
+    assert session.get("/api/session", headers={"cookie": cookie}).json() == {"signed_in": False}
+
+
+def test_a_forgotten_password_is_reset_with_the_mailed_code(session, ana):
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    started = session.post("/api/session/reset", {"email": ANA})
+    assert started.status == 202
+    unknown = session.post("/api/session/reset", {"email": "nobody@staff.example"})
+    assert unknown.status == 202 and unknown.json() == started.json()  # no oracle
+    backend = cognitoidp_backends[DEFAULT_ACCOUNT_ID]["us-west-2"]
+    code = next(u.confirmation_code for p in backend.user_pools.values() for u in p.users.values() if u.confirmation_code)
+    wrong = session.post("/api/session/reset/confirm", {"email": ANA, "code": "moto-confirmation-code:000000",
+                                                        "new_password": "another long passphrase"})
+    assert wrong.status == 400 and wrong.json()["error"] == "reset_refused"
+    done = session.post("/api/session/reset/confirm", {"email": ANA, "code": code, "new_password": "another long passphrase"})
+    assert done.status == 200, done.text
+    assert sign_in(session, password="another long passphrase").status == 200
+    assert sign_in(session).status == 401
 
 
 @pytest.mark.parametrize("body, status, field", [
-    ({}, 422, "passcode"),
-    ({"passcode": ""}, 422, "passcode"),
-    ({"passcode": 12}, 422, "passcode"),
+    ({}, 422, "email"),
+    ({"email": ANA}, 422, "password"),
+    ({"email": "not an address", "password": "x"}, 422, "email"),
+    ({"email": ANA, "password": ""}, 422, "password"),
+    ({"email": ANA, "password": 12}, 422, "password"),
+    ({"email": ANA, "password": "x" * 300}, 422, "password"),
     ("not json", 400, None),
     ([], 400, None),  # a JSON array where an object is expected is not the request's shape
-    (True, 422, "passcode"),
 ])
-def test_bad_sign_in_requests_get_a_clear_4xx(session, body, status, field):
+def test_bad_sign_in_requests_get_a_clear_4xx_and_count_nothing(session, body, status, field):
     json_type = {"content-type": "application/json"}
     reply = (session.request("POST", "/api/session", body=body, headers=json_type) if isinstance(body, str)
-             else session.post("/api/session", body if body is not True else {"passcode": True}))
+             else session.post("/api/session", body))
     assert reply.status == status
     payload = reply.json()
-    assert payload["message"] and payload["error"]
+    assert payload["message"] and payload["error"] and "Cognito" not in payload["message"]
     if field:
         assert field in payload["fields"]
+    assert session.waits == []  # not a refused attempt: nothing counted, no padding
 
 
-def test_a_sign_in_from_another_site_or_not_in_json_is_refused(session):
-    body = '{"passcode": "%s"}' % harness.TEST_PASSCODE
+def test_a_sign_in_from_another_site_or_not_in_json_is_refused(session, ana):
+    body = '{"email": "%s", "password": "%s"}' % (ANA, STAFF_PASSWORD)
     cross = session.request("POST", "/api/session", body=body,
                             headers={"content-type": "application/json", "origin": "https://evil.example"})
     assert cross.status == 403 and cross.json()["error"] == "cross_site" and cross.cookies == []
@@ -77,30 +241,13 @@ def test_a_sign_in_from_another_site_or_not_in_json_is_refused(session):
     assert own.status == 200 and own.cookies
 
 
-def test_the_cookie_says_signed_in_and_sign_out_clears_it(session, staff_cookie):
-    assert session.get("/api/session", headers={"cookie": staff_cookie}).json() == {"signed_in": True}
-    assert session.get("/api/session").json() == {"signed_in": False}
-    reply = session.request("DELETE", "/api/session", headers={"cookie": staff_cookie})
-    assert reply.status == 200 and "Max-Age=0" in reply.cookies[0]
-
-
-def test_tampered_and_expired_sessions_are_not_signed_in(session, staff_cookie, monkeypatch):
-    name, value = staff_cookie.split("=", 1)
-    tampered = f"{name}={value[:-2]}{'A' if value[-2] != 'A' else 'B'}{value[-1]}"
-    assert session.get("/api/session", headers={"cookie": tampered}).json() == {"signed_in": False}
-    later = time.time() + auth.SESSION_SECONDS + 60
-    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: later)
-    assert session.get("/api/session", headers={"cookie": staff_cookie}).json() == {"signed_in": False}
-
-
-def test_passcode_hashes_verify_in_constant_time_and_reject_other_schemes():
-    stored = auth.hash_passcode("open sesame")
-    assert stored.startswith("scrypt$") and "open sesame" not in stored
-    assert auth.verify_passcode("open sesame", stored)
-    assert not auth.verify_passcode("open sesame!", stored)
-    assert not auth.verify_passcode("x", "md5$abc")
-    assert not auth.verify_passcode("x", "garbage")
-    assert auth.hash_passcode("a") != auth.hash_passcode("a")  # salted
+def test_a_role_is_needed_for_a_staff_route(function, sign_in):
+    """One example (the full table is tests/handlers/test_staff_roles.py)."""
+    board = function("dispatch-board")
+    assert board.get("/api/jobs", headers={"cookie": sign_in("loyalty-desk")}).status == 403
+    assert board.get("/api/jobs", headers={"cookie": sign_in("dispatch")}).status == 200
+    assert board.get("/api/jobs", headers={"cookie": sign_in("owner")}).status == 200
+    assert board.get("/api/jobs").status == 401
 
 
 # The site's bucket behaviours fail over to this function when S3 has no such page (an origin

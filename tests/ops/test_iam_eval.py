@@ -256,6 +256,15 @@ def test_other_services_calls(stack, dev_graph):
         stack.arn("bedrock", "foundation-model/anthropic.m-v1:0", account=""), "arn:aws:bedrock:::foundation-model/anthropic.m-v1:0"]
 
 
+def test_cognito_admin_calls_are_authorized_on_the_pool_and_sign_in_calls_need_no_permission(dev_graph):
+    pool = dev_graph.named("aws:cognito/userPool:UserPool", "staff")
+    emulated = iam.Stack(dev_graph, {pool.id: "us-west-2_moto12345"})  # moto gives the pool its own id
+    assert requests(emulated, "cognito-idp", "AdminDisableUser", {"UserPoolId": "us-west-2_moto12345", "Username": "u"}) == [
+        ("cognito-idp:AdminDisableUser", pool.outputs["arn"], {})]
+    for operation in ("InitiateAuth", "RespondToAuthChallenge", "ForgotPassword", "ConfirmForgotPassword"):
+        assert requests(emulated, "cognito-idp", operation, {"ClientId": "c"}) == []
+
+
 def test_a_send_is_authorized_on_the_sender_identity_the_configuration_set_and_in_sandbox_mode_each_recipient(stack):
     send = {"FromEmailAddress": "Shop <hello@dev.mainstreet.example>", "Destination": {"ToAddresses": ["a@crew.example"]},
             "ConfigurationSetName": "mainstreet-dev-mailer", "Content": {}}
