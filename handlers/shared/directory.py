@@ -99,7 +99,10 @@ class Directory:
         as the account's own and nothing is mailed: local mode's first owner)."""
         roles = _checked_roles(roles)
         taken = DirectoryError(409, "already_staff", f"{email} already has a staff account: change its roles instead.")
-        if self.find(email) is not None:
+        existing = self.find(email)
+        if existing is not None and not existing.enabled:
+            raise DirectoryError(409, "already_staff", f"{email} already has a staff account, disabled: re-enable it instead.")
+        if existing is not None:
             raise taken
         try:
             user = self.cognito.admin_create_user(
@@ -122,9 +125,12 @@ class Directory:
         return self.account(account_id)
 
 
-def set_roles(directory: Directory, dynamodb: Any, table: str, account_id: str, roles: Iterable[str], *, by: str = "") -> Account:
+def set_roles(directory: Directory, dynamodb: Any, table: str, account_id: str, roles: Iterable[str], *, by: str = "",
+              keep_session: str = "") -> Account:
     """Give `account_id` exactly `roles`; its sessions end when they change (the roles a session
-    carries were read at sign-in)."""
+    carries were read at sign-in), except `keep_session`: an owner adding a role to their own
+    account stays signed in on the page they did it from (they keep the owner role, which may do
+    everything, so that session's older roles allow no more than the new ones)."""
     roles = _checked_roles(roles)
     if account_id == by and "owner" not in roles:
         raise DirectoryError(409, "own_owner_role", "You cannot take away your own owner role: ask another owner.")
@@ -134,7 +140,7 @@ def set_roles(directory: Directory, dynamodb: Any, table: str, account_id: str, 
     for role in sorted(current - set(roles)):
         directory.cognito.admin_remove_user_from_group(UserPoolId=directory.pool_id, Username=account_id, GroupName=role)
     if current != set(roles):
-        end_sessions(dynamodb, table, account_id)
+        end_sessions(dynamodb, table, account_id, keep=keep_session if account_id == by else "")
     return directory.account(account_id)
 
 
@@ -173,8 +179,8 @@ def sessions(dynamodb: Any, table: str, account_id: str | None = None) -> list[d
     return sorted(shown, key=lambda s: s["created_at"], reverse=True)
 
 
-def end_sessions(dynamodb: Any, table: str, account_id: str) -> int:
-    ended = sessions(dynamodb, table, account_id)
+def end_sessions(dynamodb: Any, table: str, account_id: str, *, keep: str = "") -> int:
+    ended = [s for s in sessions(dynamodb, table, account_id) if s["session_id"] != keep]
     for session in ended:
         end_session(dynamodb, table, session["session_id"])
     return len(ended)

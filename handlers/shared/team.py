@@ -66,7 +66,7 @@ def set_roles(account_id: str):
     account_id_problem(account_id)
     request = body(app, Roles)
     account = staff.set_roles(directory(), client("dynamodb"), settings.staff_sessions_table, account_id, request.roles,
-                              by=_me().id)
+                              by=_me().id, keep_session=_me().session_id)
     logger.info("staff roles set", extra={"account": account_id, "by": _me().id, "roles": account.roles})
     return json_response(200, {"account": account.shown()})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from handlers.shared.errors import ApiError
 from handlers.shared.fields import Email, Line
@@ -18,13 +18,19 @@ SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
 
 class NewStaff(BaseModel):
+    # A field the page does not send (a password, "enabled") is a mistake or a probe: refused, not ignored.
+    model_config = ConfigDict(extra="forbid")
+
     email: Email = Field(title="the e-mail address")
     name: StaffName = Field(title="the name")
     roles: list[Role] = Field(min_length=1, max_length=5, title="the roles")
 
 
 class Roles(BaseModel):
-    roles: list[Role] = Field(max_length=5, title="the roles")
+    model_config = ConfigDict(extra="forbid")
+
+    # At least one: an account that may do nothing is a disabled one, and disabling says so.
+    roles: list[Role] = Field(min_length=1, max_length=5, title="the roles")
 
 
 def account_id_problem(account_id: str) -> None:
