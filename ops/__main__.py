@@ -36,7 +36,6 @@ def main(argv: list[str] | None = None) -> int:
 
     secrets = commands.add_parser("secrets", help="set the stack's missing secrets with `pulumi config set --secret`")
     secrets.add_argument("--stack", required=True)
-    secrets.add_argument("--passcode", help="the staff passcode to use (default: prompt)")
     secrets.add_argument("--new-service-key", action="store_true", help="replace the charter service key")
     secrets.add_argument("--new-pos-secret", action="store_true", help="replace the loyalty POS webhook secret")
 

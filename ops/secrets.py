@@ -2,8 +2,6 @@
 
 Which secrets, when each is needed and how it is made come from one table,
 `components/stack/secrets.py`:
-- staffPasscodeHash: the staff passcode is asked for (or given with --passcode); only its scrypt
-  hash is stored.
 - serviceKeyHash (when the stack runs charters): a new service key is generated and shown once,
   for the marketplace's webhook settings; only its SHA-256 hash is stored.
 - posHmacSecret (when the stack runs loyalty): a new secret, shown once for the POS's webhook
@@ -12,18 +10,15 @@ Which secrets, when each is needed and how it is made come from one table,
 
 All go in as Pulumi secrets (`pulumi config set --secret`), so the stack file holds ciphertext
 of a hash. Keys the program generates itself (session signing, origin verification, crew links)
-need nothing here. On AWS the stack keeps each as a SecureString parameter (components/blocks/secret.py).
+need nothing here, and staff sign in with their own accounts (`python -m ops staff`). On AWS the stack keeps each as a SecureString parameter (components/blocks/secret.py).
 """
 
 from __future__ import annotations
 
-import getpass
 import subprocess
 from typing import Callable, Sequence
 
 from components.stack.secrets import SECRETS, SecretSpec
-
-MIN_PASSCODE = 10
 
 Runner = Callable[[Sequence[str], str], subprocess.CompletedProcess]
 
@@ -44,17 +39,6 @@ def set_secret(stack: str, key: str, value: str, run: Runner) -> None:
         raise SystemExit(f"pulumi config set failed: {done.stderr.strip()}")
 
 
-def ask_passcode() -> str:
-    while True:
-        first = getpass.getpass(f"New staff passcode (at least {MIN_PASSCODE} characters): ")
-        if len(first) < MIN_PASSCODE:
-            print("Too short.")
-            continue
-        if getpass.getpass("Again: ") == first:
-            return first
-        print("They differ; once more.")
-
-
 def runs(stack: str, system: str) -> bool:
     from ops.harness import merged_config
 
@@ -62,34 +46,26 @@ def runs(stack: str, system: str) -> bool:
     return system in config.get("mainstreet:systems", "")
 
 
-def _set(spec: SecretSpec, args, run: Runner) -> bool:
-    """Set one secret unless it is set already and not to be replaced; False if refused."""
+def _set(spec: SecretSpec, args, run: Runner) -> None:
+    """Set one secret unless it is set already and not to be replaced."""
     replace = getattr(args, spec.replace_flag.replace("-", "_"), None)
     if configured(args.stack, spec.key, run) and not replace:
         print(f"{spec.key} is already set for {args.stack}; pass --{spec.replace_flag} to replace it.")
-        return True
-    if spec.making.asked:
-        plain = args.passcode or ask_passcode()
-        if len(plain) < MIN_PASSCODE:
-            print(f"The passcode needs at least {MIN_PASSCODE} characters.")
-            return False
-    else:
-        plain = spec.making.new()
+        return
+    plain = spec.making.new()
     set_secret(args.stack, spec.key, spec.making.store(plain), run)
     if spec.making.shown_once:
         print(f"{spec.announce}:\n  {plain}")
     else:
-        print(f"{spec.key} set for stack {args.stack} (only the hash is stored).")
-    return True
+        print(f"{spec.key} set for stack {args.stack}.")
 
 
 def main(args, run: Runner = _run) -> int:
     for spec in SECRETS:
-        if spec.making.new is None and not spec.making.asked:
+        if spec.making.new is None:
             continue  # given by hand; config validation says when it is missing
         if spec.systems and not any(runs(args.stack, system) for system in spec.systems):
             continue
-        if not _set(spec, args, run):
-            return 1
+        _set(spec, args, run)
     print("Run `pulumi up` to apply.")
     return 0
