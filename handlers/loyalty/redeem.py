@@ -1,10 +1,15 @@
 """The redeem desk (staff session): look a member up, redeem a reward, reverse a redemption.
 
 POST /api/members/lookup             {phone} → balance, tier, rewards [{id, name, cost, claimable}], recent
+                                     redemptions (who redeemed and who reversed each, and when)
                                      (a POST: a phone number in a URL would land in access logs)
-POST /api/redeem                     {phone, reward_id, request_id?} → {redemption_id, balance} or 409
+POST /api/redeem                     {phone, reward_id, request_id?} → {redemption_id, balance, at, by_staff,
+                                     by_name} or 409
 POST /api/redemptions/{id}/reverse   {reason}: the points go back to the member the redemption
-                                     belongs to, with a reversed row and an audit row
+                                     belongs to, with a reversed row and an audit row → {…, at, by_staff, by_name}
+
+Every row a desk writes names the signed-in staff member (auth.Staff.by()); times are UTC, and
+`time_zone` says the business's, which the page shows them in.
 
 A redemption id (the desk's request_id) is the shop's, not the member's: reusing one for another
 member is 409 `request_id_reused`, so a reverse can only ever reach the member it was made for.
@@ -67,14 +72,16 @@ def member():
     balance = int(found["balance"])
     rules = rulebook.current_rules(settings.rules_bucket)
     rows = sorted(storage.ledger_rows(settings.ledger_table, phone), key=lambda r: r["ts"], reverse=True)
-    reversed_refs = {r.get("ref") for r in rows if r["entry"].startswith("reverse#")}
+    reversals = {r.get("ref"): r for r in rows if r["entry"].startswith("reverse#")}
     recent = [{"redemption_id": r["ref"], "reward": r.get("reward"), "points": -int(r["points_change"]), "at": r["ts"],
-               "reversed": r["ref"] in reversed_refs} for r in rows if r["entry"].startswith("redeem#")][:RECENT]
+               "by_name": r.get("by_name"), "reversed": r["ref"] in reversals,
+               "reversed_at": reversals.get(r["ref"], {}).get("ts"), "reversed_by_name": reversals.get(r["ref"], {}).get("by_name")}
+              for r in rows if r["entry"].startswith("redeem#")][:RECENT]
     return json_response(200, {
         "member_id": phone, "phone": national(phone), "name": found.get("name"), "balance": balance, "tier": found.get("tier", "none"),
         "visits": int(found.get("visit_count", 0)), "last_seen": found.get("last_seen"),
         "rewards": [{"id": r.id, "name": r.name, "cost": r.cost, "claimable": r.cost <= balance} for r in rules.rewards],
-        "redemptions": recent,
+        "redemptions": recent, "time_zone": settings.time_zone,
     })
 
 
@@ -89,9 +96,10 @@ def redeem():
         raise ApiError(422, "validation_failed", unknown, {"reward_id": unknown})
     redemption_id = "R" + (request.request_id or secrets.token_hex(8))
     now, day = stamp()
+    by = auth.current_staff(app).by()
     try:
         balance = storage.redeem(settings.members_table, settings.ledger_table, request.phone, reward.id, reward.cost,
-                                 redemption_id, "desk", now, day)
+                                 redemption_id, by, now, day)
     except storage.Refused as refused:
         if refused.code == "insufficient_points":
             logger.info("redeem refused: condition_failed", extra={"reward": reward.id})
@@ -99,7 +107,8 @@ def redeem():
         if refused.code == "no_member":
             raise not_found("A member with that phone") from None
         raise ApiError(409, refused.code, REFUSALS[refused.code]) from None
-    return json_response(200, {"redemption_id": redemption_id, "balance": balance, "reward": reward.id})
+    return json_response(200, {"redemption_id": redemption_id, "balance": balance, "reward": reward.id, "at": now, **by,
+                               "time_zone": settings.time_zone})
 
 
 @app.post("/api/redemptions/<redemption_id>/reverse", middlewares=[staff_only])
@@ -114,11 +123,13 @@ def reverse(redemption_id: str):
         if redemption is None:
             raise not_found("That redemption")
         now, day = stamp()
-        storage.reverse(settings.members_table, settings.ledger_table, settings.audit_table, redemption, request.reason, "desk", now, day)
+        by = auth.current_staff(app).by()
+        storage.reverse(settings.members_table, settings.ledger_table, settings.audit_table, redemption, request.reason, by, now, day)
     except storage.Refused as refused:
         raise ApiError(409, refused.code, REFUSALS[refused.code]) from None
     found = storage.get_member(settings.members_table, redemption["phone"])
-    return json_response(200, {"redemption_id": redemption_id, "reversed": True, "balance": int(found["balance"])})
+    return json_response(200, {"redemption_id": redemption_id, "reversed": True, "balance": int(found["balance"]), "at": now, **by,
+                               "time_zone": settings.time_zone})
 
 
 @logger.inject_lambda_context

@@ -15,6 +15,8 @@ review   phone, sale_id            sales held for a person to look at
 lapsing  phone                     the current lapsing list
 Indexes: members by-status (status, last_seen), by-email (email), by-joined (joined_month);
 ledger by-day (day, ts), by-ref (ref); audit by-day (day, ts).
+Rows a staff member wrote (redeem#, reverse#, their audit rows) name them: by_staff (the
+account's id) and by_name (their name then).
 """
 
 from __future__ import annotations
@@ -123,10 +125,12 @@ def record_sale(members: str, ledger: str, review: Optional[str], phone: str, so
     raise Unexpected(reasons)
 
 
-def redeem(members: str, ledger: str, phone: str, reward_id: str, cost: int, redemption_id: str, by: str, now: str, day: str) -> int:
-    """Subtract `cost` only if the balance covers it, with its ledger row; the new balance. The
-    redemption id is taken for the whole shop: another member's redeem cannot reuse it."""
-    row = _ledger_row(phone, f"redeem#{redemption_id}", -cost, "reward-redeem", now, day, reward=reward_id, ref=redemption_id, by_staff=by)
+def redeem(members: str, ledger: str, phone: str, reward_id: str, cost: int, redemption_id: str, by: dict[str, str], now: str,
+           day: str) -> int:
+    """Subtract `cost` only if the balance covers it, with its ledger row naming who redeemed it
+    (`by`: Staff.by()); the new balance. The redemption id is taken for the whole shop: another
+    member's redeem cannot reuse it."""
+    row = _ledger_row(phone, f"redeem#{redemption_id}", -cost, "reward-redeem", now, day, reward=reward_id, ref=redemption_id, **by)
     reasons = _transact([
         {"Update": {"TableName": members, "Key": {"phone": _s(phone)}, "UpdateExpression": "ADD balance :neg",
                     "ConditionExpression": "balance >= :cost",
@@ -162,11 +166,12 @@ def find_redemption(ledger: str, redemption_id: str) -> Optional[dict]:
     return redeems[0] if redeems else None
 
 
-def reverse(members: str, ledger: str, audit: str, redemption: dict, reason: str, by: str, now: str, day: str) -> None:
-    """Put a redemption's points back, once, with a `reversed` ledger row and an audit row."""
+def reverse(members: str, ledger: str, audit: str, redemption: dict, reason: str, by: dict[str, str], now: str, day: str) -> None:
+    """Put a redemption's points back, once, with a `reversed` ledger row and an audit row, both
+    naming who reversed it (`by`: Staff.by())."""
     phone, points, rid = redemption["phone"], -int(redemption["points_change"]), redemption["ref"]
-    row = _ledger_row(phone, f"reverse#{rid}", points, "reversed", now, day, ref=rid, by_staff=by, note=reason)
-    audit_row = {"phone": phone, "ts": f"{now}#{secrets.token_hex(3)}", "day": day, "action": "reverse", "by_user": by,
+    row = _ledger_row(phone, f"reverse#{rid}", points, "reversed", now, day, ref=rid, note=reason, **by)
+    audit_row = {"phone": phone, "ts": f"{now}#{secrets.token_hex(3)}", "day": day, "action": "reverse", **by,
                  "before": f"redeem#{rid}", "after": f"reverse#{rid}", "reason": reason}
     reasons = _transact([
         {"Update": {"TableName": members, "Key": {"phone": _s(phone)}, "UpdateExpression": "ADD balance :pts",

@@ -396,6 +396,34 @@ def test_reverse_puts_points_back_once_with_a_ledger_row_and_an_audit_row(pos, d
     assert desk.post(f"/api/redemptions/{redemption}/reverse", {"reason": ""}, headers={"cookie": staff_cookie}, host=HOST).status == 422
 
 
+def test_a_redemption_and_its_reversal_name_who_made_them(pos, desk, sign_in, staff_account):
+    """The ledger, the audit row and the desk's answers say which person did it, not "desk"."""
+    ana = sign_in("loyalty-desk", email="ana@staff.example", name="Ana")
+    ben = sign_in("loyalty-desk", email="ben@staff.example", name="Ben")
+    ana_id, ben_id = (staff_account.directory.find(e).id for e in ("ana@staff.example", "ben@staff.example"))
+    pos(sale("S-1", "150.00"))
+    redeemed = redeem(desk, ana)
+    assert redeemed.status == 200, redeemed.text
+    answer = redeemed.json()
+    assert (answer["by_staff"], answer["by_name"], answer["time_zone"]) == (ana_id, "Ana", "America/Los_Angeles")
+    assert answer["at"].endswith("Z")
+    reversed_ = reverse(desk, ben, answer["redemption_id"])
+    assert reversed_.status == 200, reversed_.text
+    assert (reversed_.json()["by_staff"], reversed_.json()["by_name"]) == (ben_id, "Ben")
+
+    rows = {r["reason"]["S"]: r for r in ledger()}
+    assert (rows["reward-redeem"]["by_staff"]["S"], rows["reward-redeem"]["by_name"]["S"]) == (ana_id, "Ana")
+    assert (rows["reversed"]["by_staff"]["S"], rows["reversed"]["by_name"]["S"]) == (ben_id, "Ben")
+    audit = client("dynamodb").query(TableName=AUDIT, KeyConditionExpression="phone = :p", ExpressionAttributeValues={":p": {"S": PHONE}})["Items"]
+    assert [(a["by_staff"]["S"], a["by_name"]["S"]) for a in audit] == [(ben_id, "Ben")] and "by_user" not in audit[0]
+
+    shown = lookup(desk, PHONE, ana).json()
+    assert shown["time_zone"] == "America/Los_Angeles"  # the dev stack's
+    [row] = shown["redemptions"]
+    assert (row["by_name"], row["at"], row["reversed"]) == ("Ana", answer["at"], True)
+    assert (row["reversed_by_name"], row["reversed_at"]) == ("Ben", reversed_.json()["at"])
+
+
 def test_a_redeem_is_one_write(pos, desk, staff_cookie, calls):
     pos(sale("S-1", "300.00"))
     redeem(desk, staff_cookie, reward="free-drink")

@@ -3,6 +3,21 @@ import { api, ApiError, escapeHtml, requireStaff } from '/shared/app.js';
 
 const root = document.getElementById('app');
 
+// A time as the shop reads it: in the business's time zone (the API says which), with the day
+// when it is not today there.
+function when(iso, timeZone) {
+  if (!iso) return '';
+  const at = new Date(iso);
+  const day = (d) => d.toLocaleDateString('en-CA', { timeZone });
+  const time = at.toLocaleTimeString([], { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  return day(at) === day(new Date()) ? time : `${at.toLocaleDateString([], { timeZone, month: 'short', day: 'numeric' })}, ${time}`;
+}
+
+// "redeemed by Ana, 14:02" (rows from before staff accounts name nobody: just the time).
+function done(what, name, iso, timeZone) {
+  return name ? `${what} by ${name}, ${when(iso, timeZone)}` : `${what} ${when(iso, timeZone)}`;
+}
+
 function memberHtml(m) {
   const rewards = m.rewards.map((r) => `
     <li class="${r.claimable ? '' : 'locked'}" data-reward="${escapeHtml(r.id)}">
@@ -11,7 +26,9 @@ function memberHtml(m) {
     </li>`).join('');
   const history = m.redemptions.map((r) => `
     <tr data-redemption="${escapeHtml(r.redemption_id)}"><td>${escapeHtml(r.reward)}</td><td>${r.points} pts</td>
-      <td>${r.reversed ? 'reversed' : `<button type="button" class="quiet" data-reverse="${escapeHtml(r.redemption_id)}">Reverse</button>`}</td></tr>`).join('');
+      <td class="muted redeemed-by">${escapeHtml(done('redeemed', r.by_name, r.at, m.time_zone))}</td>
+      <td>${r.reversed ? `<span class="reversed-by">${escapeHtml(done('reversed', r.reversed_by_name, r.reversed_at, m.time_zone))}</span>`
+    : `<button type="button" class="quiet" data-reverse="${escapeHtml(r.redemption_id)}">Reverse</button>`}</td></tr>`).join('');
   return `
     <section class="card">
       <p class="muted">${escapeHtml(m.name || '')} · <span id="member-phone">${escapeHtml(m.phone)}</span> · ${m.visits} visits</p>
@@ -41,9 +58,9 @@ async function show(phone) {
     button.addEventListener('click', async () => {
       button.disabled = true;
       try {
-        const done = await api('/api/redeem', { method: 'POST', body: { phone: member.member_id, reward_id: button.dataset.redeem, request_id: crypto.randomUUID().replaceAll('-', '') } });
+        const redeemed = await api('/api/redeem', { method: 'POST', body: { phone: member.member_id, reward_id: button.dataset.redeem, request_id: crypto.randomUUID().replaceAll('-', '') } });
         await show(member.member_id);
-        message(`Redeemed. New balance ${done.balance}.`);
+        message(`${done('Redeemed', redeemed.by_name, redeemed.at, redeemed.time_zone)}. New balance ${redeemed.balance}.`);
       } catch (err) {
         message(err.message, 'error');
         button.disabled = false;
@@ -55,9 +72,9 @@ async function show(phone) {
       const reason = window.prompt('Why is this reversed?');
       if (!reason) return;
       try {
-        await api(`/api/redemptions/${encodeURIComponent(button.dataset.reverse)}/reverse`, { method: 'POST', body: { reason } });
+        const reversed = await api(`/api/redemptions/${encodeURIComponent(button.dataset.reverse)}/reverse`, { method: 'POST', body: { reason } });
         await show(member.member_id);
-        message('Reversed: the points are back.');
+        message(`${done('Reversed', reversed.by_name, reversed.at, reversed.time_zone)}: the points are back.`);
       } catch (err) {
         message(err instanceof ApiError ? err.message : 'That did not work.', 'error');
       }
