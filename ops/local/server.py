@@ -10,7 +10,9 @@ outbox. `GET /_local/` describes it all.
 from __future__ import annotations
 
 import json
+import math
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -38,6 +40,15 @@ from ops.local.outbox import Outbox
 from ops.local.workers import FunctionSpec, Pool
 
 DEFAULT_STATE = harness.ROOT / ".local"
+OWNER_NAME = "Owner"
+# The local owner's password: groups of letters and digits a person can read off a terminal and
+# type (no 0/o, 1/l/i), dashes between groups; 4 groups of 4 are about 79 bits.
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def new_staff_password(min_length: int) -> str:
+    groups = max(4, math.ceil((min_length + 1) / 5))  # each group and its dash add 5 characters
+    return "-".join("".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(4)) for _ in range(groups))
 
 
 # The control endpoints (/_local/: credentials, outbox, invoke) and the home page answer on the
@@ -102,10 +113,12 @@ class LocalSystem:
         started = time.perf_counter()
         if self.persist:
             self.state.mkdir(exist_ok=True)
-        self.credentials = self._credentials()
+        config = harness.merged_config(self.stack)[0]
+        self.credentials = {"staff_email": config[f"{harness.PROJECT}:ownerEmail"],
+                            **self._credentials(int(config[f"{harness.PROJECT}:staffPasswordLength"]))}
         self.dynamodb = DynamoDBLocal(data_dir=self.state / "dynamodb" if self.persist else None)
         self.moto = MotoServer()
-        region = harness.region_of(harness.merged_config(self.stack)[0])
+        region = harness.region_of(config)
         self.region = region
         self.runtime_env = {
             "AWS_ENDPOINT_URL": self.moto.endpoint,
@@ -138,6 +151,7 @@ class LocalSystem:
         self.graph = harness.run(self.stack, secrets=stack_secrets.stored(self.credentials), materializer=self.materializer,
                                  program=self.program)
         self.s3 = cached("s3")
+        self._add_owner(cached("cognito-idp"))
         self._publish_generated_pages()
         if self.persist:
             self._restore_objects()
@@ -161,15 +175,25 @@ class LocalSystem:
         self.startup_seconds = time.perf_counter() - started
         return self
 
-    def _credentials(self) -> dict[str, str]:
+    def _credentials(self, password_length: int) -> dict[str, str]:
+        """The stack's secrets in plain and the local owner's password: generated for this
+        machine's local runs only, never used anywhere else; --persist keeps them."""
         path = self.state / "credentials.json"
-        if self.persist and (kept := load_generated(path)):
-            return kept
-        # Generated for this machine's local runs only; never used anywhere else.
-        credentials = stack_secrets.new_credentials()
-        if self.persist:
+        kept = load_generated(path) if self.persist else {}
+        fresh = {**stack_secrets.new_credentials(), "staff_password": new_staff_password(password_length)}
+        # What an earlier run kept stays; what this version no longer makes (a retired secret) goes.
+        credentials = {name: kept.get(name, value) for name, value in fresh.items()}
+        if self.persist and credentials != kept:
             save_generated(path, credentials)  # 0600, like the generated secrets
         return credentials
+
+    def _add_owner(self, cognito) -> None:
+        """The one account local mode starts with, an owner, with the printed password as its own
+        (no invitation). moto keeps nothing between runs, so it is made anew each time."""
+        from handlers.shared.directory import Directory
+
+        Directory(cognito, self.graph.outputs["staff"]["user_pool_id"]).add(
+            self.credentials["staff_email"], OWNER_NAME, ["owner"], password=self.credentials["staff_password"])
 
     def _function_specs(self) -> dict[str, FunctionSpec]:
         return {
@@ -284,7 +308,8 @@ class LocalSystem:
         links = "".join(f'<li><a href="{url}">{name}</a> {url}</li>' for name, url in self.index()["sites"].items())
         return (f"<!doctype html><title>Mainstreet local</title><h1>Mainstreet, stack {self.stack}, on this machine</h1>"
                 f"<ul>{links}</ul><p><a href='/_local/outbox'>Outbox</a> · <a href='/_local/'>index (JSON)</a></p>"
-                f"<p>Staff passcode: <code>{self.credentials['staff_passcode']}</code></p>").encode()
+                f"<p>Sign in to the staff pages as <code>{escape(self.credentials['staff_email'])}</code>, password "
+                f"<code>{escape(self.credentials['staff_password'])}</code>.</p>").encode()
 
     def not_here_page(self, host: str) -> bytes:
         return (f"<!doctype html><title>Not here</title><p>No site answers to {escape(host)} here. "
@@ -374,7 +399,7 @@ def main(args) -> int:
         print(f"  {name:9} {url}")
     print(f"  outbox    {index['outbox']}")
     print(f"  index     {system.base_url()}/_local/")
-    print(f"  staff passcode: {index['credentials']['staff_passcode']}")
+    print(f"  staff sign-in: {index['credentials']['staff_email']}, password {index['credentials']['staff_password']}")
     print("Ctrl-C stops everything.\n", flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

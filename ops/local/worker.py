@@ -2,10 +2,10 @@
 environment it was started with, and answers events one at a time, as Lambda does.
 
 Protocol: a JSON line per event on stdin ({"event", "request_id", "timeout_s"}); on the original
-stdout, a line for each mail and each batch of bus events as soon as SES or EventBridge accepted it
-({"mail"}, {"bus_events"}: so what a worker sent before it died still counts), then a line per
-reply ({"result"} or {"error"}). The handler's own output, Powertools' JSON logs included, goes to
-stderr.
+stdout, a line for each mail and each batch of bus events as soon as SES (or Cognito, for its own
+mail: ops/local/cognito_mail.py) or EventBridge accepted it ({"mail"}, {"bus_events"}: so what a
+worker sent before it died still counts), then a line per reply ({"result"} or {"error"}). The
+handler's own output, Powertools' JSON logs included, goes to stderr.
 
 Options after the handler: `--objects <dir>` (--persist: the objects the handler writes are kept
 there as it writes them, see ops/local/objects.py), `--faults <dir> --function <name>` (tests
@@ -82,6 +82,10 @@ def main() -> int:
     hooks.register("before-parameter-build.eventbridge.PutEvents", remember(lambda params: {"bus_events": params.get("Entries", [])}))
     hooks.register("after-call.sesv2.SendEmail", sent)
     hooks.register("after-call.eventbridge.PutEvents", sent)
+
+    from ops.local import cognito_mail
+
+    cognito_mail.install(hooks, reply)
 
     if "--objects" in options:
         from ops.local.objects import Recorder

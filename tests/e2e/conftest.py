@@ -66,10 +66,20 @@ class Local:
         connection.close()
         return answer
 
-    def staff_cookie(self, site: str = "ops") -> str:
-        answer = self.request(site, "POST", "/api/session", body={"passcode": self.index["credentials"]["staff_passcode"]})
+    def staff_cookie(self, site: str = "ops", email: str | None = None, password: str | None = None) -> str:
+        """A session cookie ("ms_staff=...") of the local owner, or of the account given."""
+        credentials = self.index["credentials"]
+        answer = self.request(site, "POST", "/api/session", body={"email": email or credentials["staff_email"],
+                                                                  "password": password or credentials["staff_password"]})
         assert answer.status == 200, answer.body
         return answer.headers["set-cookie-all"][0].split(";")[0]
+
+    def sign_in(self, page, email: str | None = None, password: str | None = None) -> None:
+        """Sign in on the staff sign-in form `page` shows (site/_shared/app.js): the local owner, or
+        the account given."""
+        page.fill("#staff-email", email or self.index["credentials"]["staff_email"])
+        page.fill("#staff-password", password or self.index["credentials"]["staff_password"])
+        page.click(".sign-in button[type=submit]")
 
     def outbox(self) -> list[dict]:
         return self.request(None, "GET", "/_local/outbox.json").json()

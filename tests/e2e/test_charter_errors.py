@@ -31,6 +31,5 @@ def test_a_link_withdrawn_while_its_page_is_open_says_so_when_used(local, page):
 
 def test_the_staff_page_says_when_a_charter_is_not_there(local, page):
     page.goto(local.url("ops", "/charters/#E0000000000"))
-    page.fill("#passcode", local.index["credentials"]["staff_passcode"])
-    page.click("button[type=submit]")
+    local.sign_in(page)
     expect(page.locator("#event-error")).to_have_text("That charter was not found.")

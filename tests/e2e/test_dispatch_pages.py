@@ -32,8 +32,7 @@ def book_in_browser(local, page, name="Mark Ortiz", email="mark@example.com") ->
 
 def sign_in(local, page, path="/dashboard/"):
     page.goto(local.url("dispatch", path))
-    page.fill("#passcode", local.index["credentials"]["staff_passcode"])
-    page.click("button[type=submit]")
+    local.sign_in(page)
 
 
 def test_book_track_drag_and_watch_the_tracking_page_change(local, new_page):

@@ -21,7 +21,10 @@ def test_the_index_describes_the_running_system(local):
         assert key in index, key
     assert index["sites"] == {name: local.url(name) for name in ("brand", "ops", "dispatch", "loyalty")}
     assert "default" in index["aws_endpoints"] and "dynamodb" in index["aws_endpoints"]
-    assert set(index["credentials"]) == {"staff_passcode", "service_key", "pos_hmac_secret"}
+    assert set(index["credentials"]) == {"staff_email", "staff_password", "service_key", "pos_hmac_secret"}
+    assert index["credentials"]["staff_email"] == "owner@example.com"  # the dev stack's ownerEmail
+    assert len(index["credentials"]["staff_password"]) >= 12
+    assert f"staff sign-in: owner@example.com, password {index['credentials']['staff_password']}" in local.logs()
     assert "mainstreet-dev-referral-stats" in index["tables"]
     assert "referral-digest" in index["schedules"]
 
@@ -69,19 +72,19 @@ def test_calls_that_skip_the_front_door_never_reach_a_handler(local):
 def test_the_stats_page_in_a_browser(local, page):
     local.request("ops", "GET", "/ref/smallgoods")
     page.goto(local.url("ops", "/referrals/"))
-    page.fill("#passcode", local.index["credentials"]["staff_passcode"])
-    page.click("button[type=submit]")
+    local.sign_in(page)
     row = page.locator('tr[data-code="smallgoods"]')
     expect(row).to_be_visible()
     assert int(row.locator('[data-field="clicks"]').inner_text()) >= 1  # counted by the click just made
     expect(page.locator('tr[data-code="_orphan"]')).to_have_count(1)
 
 
-def test_a_wrong_passcode_is_shown_on_the_page(local, page):
+def test_a_wrong_password_is_shown_on_the_page(local, page):
     page.goto(local.url("ops", "/referrals/"))
-    page.fill("#passcode", "not-it")
-    page.click("button[type=submit]")
-    expect(page.locator(".sign-in .error")).to_contain_text("not right")
+    # Not the owner's address: refusals count towards a lockout, and every test signs in as the owner.
+    local.sign_in(page, email="nobody@staff.example", password="not the password")
+    expect(page.locator(".sign-in .error")).to_contain_text("do not match an account")
+    expect(page.locator("#staff-password")).to_be_visible()
 
 
 def test_a_schedule_fired_by_hand_runs_its_function_and_its_mail_reaches_the_outbox(local, page):
@@ -101,8 +104,7 @@ def test_a_schedule_fired_by_hand_runs_its_function_and_its_mail_reaches_the_out
 
 def test_outreach_is_reviewed_then_sent_once_from_the_browser(local, page):
     page.goto(local.url("ops", "/referrals/outreach/"))
-    page.fill("#passcode", local.index["credentials"]["staff_passcode"])
-    page.click("button[type=submit]")
+    local.sign_in(page)
     expect(page.locator("#new-batch")).to_be_visible()
     for code in ("whole-foods", "total-wine"):
         page.uncheck(f'input[value="{code}"]')
@@ -134,7 +136,7 @@ def test_persist_keeps_data_mail_and_credentials_across_restarts(tmp_path):
     try:
         assert first.request("ops", "GET", "/ref/puesto").status == 302
         assert first.request(None, "POST", "/_local/schedules/referral-digest/run").status == 200
-        passcode = first.index["credentials"]["staff_passcode"]
+        password = first.index["credentials"]["staff_password"]
         guest_path = "/g/" + post_booking(first, "BS-PERSIST").json()["guest_code"]  # an object a handler wrote
         cookie = first.staff_cookie()  # signed with the generated session key
         token = crew_token(first, "BS-PERSIST")  # signed with the generated crew-link key
@@ -147,13 +149,15 @@ def test_persist_keeps_data_mail_and_credentials_across_restarts(tmp_path):
     assert not any(value in first.logs() for value in json.loads(generated.read_text()).values())
     second = start_local(tmp_path, "--persist", "--state-dir", str(state))
     try:
-        assert second.index["credentials"]["staff_passcode"] == passcode
+        # The owner account is made anew (moto keeps nothing), with the same password.
+        assert second.index["credentials"]["staff_password"] == password
+        second.staff_cookie(password=password)
         assert stats_row(second, "puesto")["clicks"] == 1
         assert [m["subject"] for m in second.outbox()][0].startswith("Referrals, week to")
         assert second.request("brand", "GET", guest_path).status == 200
         # What the first run signed still verifies: the staff session and the crew member's link.
         session = second.request("ops", "GET", "/api/session", headers={"Cookie": cookie})
-        assert session.status == 200 and session.json() == {"signed_in": True}
+        assert session.status == 200 and session.json()["signed_in"] is True and session.json()["name"] == "Owner"
         assert second.request("ops", "GET", "/api/referrals/stats?days=7", headers={"Cookie": cookie}).status == 200
         crew = second.request("ops", "GET", "/api/crew/assignment", headers={"X-Crew-Token": token})
         assert crew.status == 200, crew.body
@@ -168,13 +172,14 @@ def test_without_persist_generated_secrets_are_fresh_each_run(tmp_path):
     first = start_local(tmp_path)
     try:
         cookie = first.staff_cookie()
-        assert first.request("ops", "GET", "/api/session", headers={"Cookie": cookie}).json() == {"signed_in": True}
+        assert first.request("ops", "GET", "/api/session", headers={"Cookie": cookie}).json()["signed_in"] is True
     finally:
         assert stop_local(first) == 0
     second = start_local(tmp_path)
     try:
         session = second.request("ops", "GET", "/api/session", headers={"Cookie": cookie})
         assert session.status == 200 and session.json() == {"signed_in": False}
+        assert second.index["credentials"]["staff_password"] != first.index["credentials"]["staff_password"]
     finally:
         assert stop_local(second) == 0
 

@@ -21,7 +21,7 @@ def test_a_missing_page_and_an_unknown_guest_code_get_the_404_page(local):
 
 
 def test_a_staff_apis_403_stays_its_json(local):
-    refused = local.request("ops", "POST", "/api/session", body={"passcode": "x"}, headers={"Origin": "https://evil.example"})
+    refused = local.request("ops", "POST", "/api/session", body={"email": "someone@staff.example", "password": "whatever it is"}, headers={"Origin": "https://evil.example"})
     assert refused.status == 403 and refused.headers["content-type"] == "application/json"
     assert refused.json()["error"] == "cross_site"
 

@@ -11,8 +11,7 @@ pytestmark = pytest.mark.browser
 
 def test_the_outreach_form_shows_each_problem_next_to_its_field(local, page):
     page.goto(local.url("ops", "/referrals/outreach/"))
-    page.fill("#passcode", local.index["credentials"]["staff_passcode"])
-    page.click("button[type=submit]")
+    local.sign_in(page)
     expect(page.locator("#new-batch")).to_be_visible()
     batches = page.locator("#batches tr").count()
     for box in page.locator("input[name=vendor]").all():
@@ -45,8 +44,7 @@ def test_the_outreach_form_shows_each_problem_next_to_its_field(local, page):
 
 def test_an_unknown_batch_in_the_address_says_so_and_keeps_the_form(local, page):
     page.goto(local.url("ops", "/referrals/outreach/#20260101T000000Z-00000000"))
-    page.fill("#passcode", local.index["credentials"]["staff_passcode"])
-    page.click("button[type=submit]")
+    local.sign_in(page)
     expect(page.locator("#batch .error")).to_have_text("That outreach batch was not found.")
     expect(page.locator("#new-batch")).to_be_visible()
 
@@ -58,8 +56,7 @@ def test_approving_a_batch_someone_else_sent_says_so(local, page):
     assert created.status == 201, created.body
     batch_id = created.json()["batch"]["id"]
     page.goto(local.url("ops", f"/referrals/outreach/#{batch_id}"))
-    page.fill("#passcode", local.index["credentials"]["staff_passcode"])
-    page.click("button[type=submit]")
+    local.sign_in(page)
     expect(page.locator("#approve")).to_be_visible()
     sent_before = len(local.outbox())
     other_tab = local.request("ops", "POST", f"/api/referrals/outreach/{batch_id}/approve", headers={"Cookie": cookie})

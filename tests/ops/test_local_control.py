@@ -14,7 +14,7 @@ import pytest
 from ops.local.frontdoor import Response
 from ops.local.server import LocalSystem, is_control_host
 
-PASSCODE = "local-0badc0de"
+PASSWORD = "k7xq-m2pd-4tzv-9hwe"
 
 
 class SiteStandIn:
@@ -31,7 +31,7 @@ class SiteStandIn:
 @pytest.fixture
 def served():
     system = LocalSystem("dev", port=0)
-    system.credentials = {"staff_passcode": PASSCODE, "service_key": "k" * 43, "pos_hmac_secret": "f" * 64}
+    system.credentials = {"staff_email": "owner@example.com", "staff_password": PASSWORD, "service_key": "k" * 43, "pos_hmac_secret": "f" * 64}
     system.sites = {"ops": object(), "brand": object()}
     system.frontdoor = SiteStandIn()
     system.index = lambda: {"sites": {"ops": "http://ops.localhost/"}, "credentials": dict(system.credentials)}
@@ -57,9 +57,9 @@ def test_the_index_and_its_credentials_answer_on_the_bare_name(served):
     request, _ = served
     for host in ("localhost:{port}", "127.0.0.1:{port}", "LOCALHOST:{port}"):
         status, body = request(host, "/_local/")
-        assert status == 200 and json.loads(body)["credentials"]["staff_passcode"] == PASSCODE, host
+        assert status == 200 and json.loads(body)["credentials"]["staff_password"] == PASSWORD, host
     status, body = request("localhost:{port}", "/")
-    assert status == 200 and PASSCODE.encode() in body
+    assert status == 200 and PASSWORD.encode() in body
 
 
 @pytest.mark.parametrize("path", ["/_local/", "/_local", "/_local/outbox.json", "/_local/outbox"])
@@ -67,7 +67,7 @@ def test_on_a_site_host_local_paths_are_the_sites_own(served, path):
     request, system = served
     status, body = request("ops.localhost:{port}", path)
     assert (status, body) == (404, b"<p>the site's own 404</p>")
-    assert PASSCODE.encode() not in body
+    assert PASSWORD.encode() not in body
     assert system.frontdoor.seen == [("ops", "GET", path)]
 
 
@@ -78,11 +78,11 @@ def test_on_a_site_host_no_function_is_invoked_through_local(served):
 
 
 @pytest.mark.parametrize("host", ["nosuch.localhost:{port}", "evil.example:{port}", "localhost.evil.example:{port}", ""])
-def test_other_names_see_neither_the_index_nor_the_passcode(served, host):
+def test_other_names_see_neither_the_index_nor_the_staff_password(served, host):
     request, system = served
     for path in ("/_local/", "/"):
         status, body = request(host, path)
-        assert status == 404 and PASSCODE.encode() not in body, (host, path)
+        assert status == 404 and PASSWORD.encode() not in body, (host, path)
     assert system.frontdoor.seen == []
 
 
