@@ -39,6 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     secrets.add_argument("--new-service-key", action="store_true", help="replace the charter service key")
     secrets.add_argument("--new-pos-secret", action="store_true", help="replace the loyalty POS webhook secret")
 
+    staff = commands.add_parser("staff", help="staff accounts: add, list, disable, enable, set roles")
+    from ops.staff import add_arguments as staff_arguments
+
+    staff_arguments(staff)
+
     commands.add_parser("bench", help="measure the SPEC budgets and print the figures")
 
     test = commands.add_parser("test", help="run every test (what `make test` and CI run)")
@@ -59,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         from ops.local.server import main as run
     elif args.command == "secrets":
         from ops.secrets import main as run
+    elif args.command == "staff":
+        from ops.staff import main as run
     elif args.command == "bench":
         from ops.bench import main as run
     else:
