@@ -48,6 +48,7 @@ ASSUMPTIONS = {
     "cold_start_share": 0.5,          # invocations that start a new environment (secrets fetched)
     "log_bytes_per_invocation": 2_000,
     "table_gb": 0.1,                  # all tables together (PITR is billed on it)
+    "staff_signed_in": 10,            # staff accounts signing in in a month (Cognito bills active users)
     "summary_input_tokens": 3_000,
     "summary_output_tokens": 600,
 }
@@ -75,6 +76,7 @@ FREE_TYPES = {
     "aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination",
     "aws:sesv2/emailIdentity:EmailIdentity", "aws:sns/topic:Topic", "aws:sns/topicPolicy:TopicPolicy",
     "aws:sns/topicSubscription:TopicSubscription",
+    "aws:cognito/userPoolClient:UserPoolClient", "aws:cognito/userGroup:UserGroup",
     "random:index/randomPassword:RandomPassword", "random:index/randomBytes:RandomBytes",
 }
 # Priced by existing (see `fixed_lines`); SSM parameters are free unless Advanced.
@@ -82,7 +84,7 @@ PRICED_TYPES = {
     "aws:secretsmanager/secret:Secret", "aws:cloudwatch/metricAlarm:MetricAlarm",
     "aws:cloudwatch/compositeAlarm:CompositeAlarm", "aws:cloudwatch/logMetricFilter:LogMetricFilter",
     "aws:route53/zone:Zone", "aws:kms/key:Key", "aws:ssm/parameter:Parameter", "aws:wafv2/webAcl:WebAcl",
-    "aws:budgets/budget:Budget",
+    "aws:budgets/budget:Budget", "aws:cognito/userPool:UserPool",
 }
 
 
@@ -186,6 +188,12 @@ def fixed_lines(graph: harness.Graph, priced: Priced) -> tuple[list[Line], list[
     advanced = [p for p in graph.of_type("aws:ssm/parameter:Parameter") if p.inputs.get("tier") == "Advanced"]
     if advanced:
         lines.append(priced.line("ssm.advanced_parameter", "SSM advanced parameters", len(advanced)))
+    for pool in graph.of_type("aws:cognito/userPool:UserPool"):
+        staff = ASSUMPTIONS["staff_signed_in"]
+        if pool.inputs.get("userPoolTier") == "PLUS":
+            lines.append(priced.line("cognito.mau.plus", "staff sign-in (Cognito Plus)", staff, f"{staff} staff a month"))
+        else:
+            lines.append(priced.line("cognito.mau.lite", "staff sign-in (Cognito Lite)", staff, f"{staff} staff a month"))
     budgets = graph.of_type("aws:budgets/budget:Budget")
     if budgets:
         days = len(budgets) * DAYS_PER_MONTH
