@@ -303,6 +303,14 @@ class StackConfig(BaseModel):
         return system in self.systems
 
 
+# Keys earlier versions used, and what replaced them: a stack still setting one is told how to move.
+RETIRED = {
+    "staffPasscodeHash": "the shared staff passcode is gone: every staff member has an account now. Remove it "
+                         "(`pulumi config rm mainstreet:staffPasscodeHash`), run `pulumi up`, then create the owner's "
+                         "account with `python -m ops staff add --role owner` (README: Staff accounts)",
+}
+
+
 class ConfigError(Exception):
     def __init__(self, problems: list[str]):
         self.problems = problems
@@ -355,7 +363,7 @@ def load(raw: dict[str, Optional[str]], secrets: dict[str, Optional[Any]]) -> Lo
         except ValueError as exc:
             problems.append(f"{PROJECT}:{key}: {exc}")
     unknown = sorted(set(raw) - {f.alias or n for n, f in StackConfig.model_fields.items()})
-    problems += [f"{PROJECT}:{key}: not a setting of this program" for key in unknown]
+    problems += [f"{PROJECT}:{key}: {RETIRED.get(key, 'not a setting of this program')}" for key in unknown]
     settings = None
     try:
         settings = StackConfig.model_validate({k: v for k, v in values.items()})

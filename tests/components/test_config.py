@@ -170,3 +170,14 @@ def test_mail_that_could_never_go_out_is_a_problem_naming_the_key(changes, key, 
 def test_prod_mails_in_domain_mode_by_default():
     loaded = config.load(defaults(stage="prod", alarmEmail="a@shop.com", mailFrom="hello@shop.com"), SECRETS).settings
     assert loaded.mail_mode == "domain" and loaded.mail_sandbox() is None
+
+
+def test_a_stack_still_holding_the_retired_passcode_is_told_how_to_move():
+    raw = dict(harness.merged_config("dev", secrets={})[0])
+    raw = {key.partition(":")[2]: value for key, value in raw.items() if key.startswith("mainstreet:")}
+    raw["staffPasscodeHash"] = "scrypt$16384$8$1$c2FsdA$ZGlnZXN0"
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(raw, {"serviceKeyHash": "y", "posHmacSecret": "z"})
+    [problem] = caught.value.problems
+    assert problem.startswith("mainstreet:staffPasscodeHash: the shared staff passcode is gone")
+    assert "pulumi config rm mainstreet:staffPasscodeHash" in problem and "ops staff add --role owner" in problem
