@@ -21,6 +21,8 @@ from ops import edge, harness
 from ops.local.events import LambdaContext, function_url_event
 
 RUNS = 9
+# The account the bench signs in with, made in moto's Cognito with its own password.
+STAFF_EMAIL, STAFF_PASSWORD = "bench.owner@staff.example", "bench staff password"
 ROOT = harness.ROOT
 PROBE = "import time; t = time.perf_counter(); {imports}; print(time.perf_counter() - t)"
 
@@ -99,6 +101,17 @@ def request_path_calls(graph: harness.Graph) -> list[tuple[str, str, int, int, l
         event = function_url_event(method, path, headers=sent, body=json.dumps(body) if body is not None else None)
         return handlers[function](event, LambdaContext(function_name=function))
 
+    def staff_cookie() -> str:
+        """A signed-in owner's Cookie header (an owner may call every staff route)."""
+        import boto3
+
+        from handlers.shared.directory import Directory
+
+        pool = replaced[graph.named("aws:cognito/userPool:UserPool", "staff").id]
+        Directory(boto3.client("cognito-idp"), pool).add(STAFF_EMAIL, "Bench Owner", ["owner"], password=STAFF_PASSWORD)
+        signed_in = call("staff-session", "POST", "/api/session", {"email": STAFF_EMAIL, "password": STAFF_PASSWORD})
+        return signed_in["cookies"][0].split(";")[0]
+
     def measure(label: str, budget: str, request) -> tuple:
         request()  # warm: secrets and clients cached, as after any cold start
         with awscalls.counting() as calls:
@@ -110,11 +123,10 @@ def request_path_calls(graph: harness.Graph) -> list[tuple[str, str, int, int, l
     replaced: dict[str, str] = {}
     with mock_aws():
         replaced.update(replay(graph).replaced_ids)
+        cookie = staff_cookie()
         rows.append(measure("referral click, known vendor", "≤ 2 writes, 0 reads", lambda: call("referral-click", "GET", "/ref/solare")))
         rows.append(measure("referral click, unknown code", "≤ 2 writes, 0 reads", lambda: call("referral-click", "GET", "/ref/nobody")))
         if any(f.name == "dispatch-track" for f in graph.of_type("aws:lambda/function:Function")):
-            signed_in = call("staff-session", "POST", "/api/session", {"passcode": harness.TEST_PASSCODE})
-            cookie = signed_in["cookies"][0].split(";")[0]
             day = (date.today() + timedelta(days=2)).isoformat()
             booking = {"name": "Bench", "phone": "+16195550100", "address": "1 Bench St, San Diego", "items": "boxes", "preferred_date": day}
             booked = [json.loads(call("dispatch-booking", "POST", "/api/bookings", booking)["body"])]
@@ -131,15 +143,14 @@ def request_path_calls(graph: harness.Graph) -> list[tuple[str, str, int, int, l
         if any(f.name == "charter-intake" for f in graph.of_type("aws:lambda/function:Function")):
             rows += charter_calls(graph, call, measure, headers)
         if any(f.name == "loyalty-earn" for f in graph.of_type("aws:lambda/function:Function")):
-            rows += loyalty_calls(graph, call, measure, handlers)
+            rows += loyalty_calls(graph, call, measure, cookie)
     return rows
 
 
-def loyalty_calls(graph: harness.Graph, call, measure, handlers: dict) -> list[tuple]:
-    """Earn (a sale as the webhook hands it over) and a redeem at the desk."""
+def loyalty_calls(graph: harness.Graph, call, measure, cookie: str) -> list[tuple]:
+    """Earn (a sale as the webhook hands it over) and a redeem at the desk, signed in as `cookie`."""
     from ops.local.events import LambdaContext
 
-    cookie = call("staff-session", "POST", "/api/session", {"passcode": harness.TEST_PASSCODE})["cookies"][0].split(";")[0]
     numbers = iter(range(1000))
 
     fn = graph.named("aws:lambda/function:Function", "loyalty-earn")

@@ -72,13 +72,17 @@ function signedInAs(root, onReady, staff) {
   return run(root, onReady);
 }
 
-// The signed-in person's name and a "Sign out" button, in the page's header bar.
+// The signed-in person's name and a "Sign out" button, in the page's header bar (next to the
+// page's own sign-out button, `#sign-out`, where it has one).
 function showWho(root, staff) {
   document.querySelector('.staff-who')?.remove();
   const who = document.createElement('span');
   who.className = 'staff-who';
-  who.innerHTML = `<span data-staff-name>${escapeHtml(staff.name)}</span>
-    <button type="button" data-sign-out style="margin: 0 0 0 .5rem">Sign out</button>`;
+  who.style.marginLeft = 'auto'; // to the header's far end
+  who.innerHTML = `<span data-staff-name>${escapeHtml(staff.name)}</span>`;
+  const own = document.getElementById('sign-out');
+  if (own) return own.before(who);
+  who.insertAdjacentHTML('beforeend', `<button type="button" data-sign-out style="margin: 0 0 0 .75rem">Sign out</button>`);
   const header = document.querySelector('header');
   if (header) header.append(who); else root.before(who);
   const button = who.querySelector('[data-sign-out]');
@@ -114,6 +118,10 @@ function onSubmit(form, action) {
   });
 }
 
+// A secondary action ("Forgot password?") looks like a link on every site's style sheet; it is a
+// button because it changes the form, not the address (some pages route on the address's #).
+const QUIET = 'style="background: none; border: 0; padding: 0; margin: .75rem 0 0 1rem; color: inherit; text-decoration: underline"';
+
 function samePasswords(first, second) {
   if (!first) throw new Error('Enter a new password.');
   if (first !== second) throw new Error('The two new passwords are not the same: type them again.');
@@ -137,7 +145,7 @@ function signInForm(root, onReady, { email = '', notice = '' } = {}) {
       <input id="staff-email" name="email" type="email" autocomplete="username" required value="${escapeHtml(email)}">
       <label for="staff-password">Password</label>
       <input id="staff-password" name="password" type="password" autocomplete="current-password" required>`,
-  'Sign in', '<button type="button" class="quiet" data-forgot>Forgot password?</button>', notice);
+  'Sign in', `<button type="button" data-forgot ${QUIET}>Forgot password?</button>`, notice);
   const form = root.querySelector('form');
   onSubmit(form, async () => {
     const body = { email: form.email.value.trim(), password: form.password.value };
@@ -174,7 +182,7 @@ function forgotForm(root, onReady, email) {
       <p class="muted">We mail a code to your address; with it you choose a new password.</p>
       <label for="reset-email">E-mail</label>
       <input id="reset-email" name="email" type="email" autocomplete="username" required value="${escapeHtml(email)}">`,
-  'Mail me a code', '<button type="button" class="quiet" data-back>Back to sign-in</button>');
+  'Mail me a code', `<button type="button" data-back ${QUIET}>Back to sign-in</button>`);
   const form = root.querySelector('form');
   onSubmit(form, async () => {
     const address = form.email.value.trim();
@@ -193,7 +201,7 @@ function resetForm(root, onReady, email, message) {
       <input id="reset-password" name="new_password" type="password" autocomplete="new-password" required>
       <label for="reset-password-again">New password again</label>
       <input id="reset-password-again" name="again" type="password" autocomplete="new-password" required>`,
-  'Set new password', '<button type="button" class="quiet" data-back>Back to sign-in</button>', message);
+  'Set new password', `<button type="button" data-back ${QUIET}>Back to sign-in</button>`, message);
   const form = root.querySelector('form');
   onSubmit(form, async () => {
     samePasswords(form.new_password.value, form.again.value);
