@@ -3,11 +3,14 @@ stack's Cognito user pool, their roles, and who is signed in. Owners only."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
+from hypothesis import given, strategies as st
 
 from handlers.shared import auth
+from tests.handlers.badinput import EXAMPLES, bad_requests, generated, path_segments, refused_cleanly
 from tests.handlers.conftest import STAFF_PASSWORD, boto3_client
-from tests.handlers.badinput import bad_requests, refused_cleanly
 
 OTHER_ID = "0f0f0f0f-1111-4222-8333-444455556666"  # well-formed, nobody's
 
@@ -193,6 +196,45 @@ def test_disabling_ends_every_session_at_once_and_refuses_sign_in_like_a_wrong_p
     assert back.status == 200, back.text
     assert board(function, back.cookies[0].split(";")[0]) == 200
     assert team.post(f"/api/staff/{dee['id']}/enable", headers={"cookie": staff_cookie}).status == 200
+
+
+def test_generated_garbage_for_a_role_change_is_a_4xx_and_changes_nothing(function, team, staff_cookie, sign_in, pool):
+    dee_cookie = sign_in("dispatch", email="dee@staff.example", name="Dee")
+    dee = person(listing(team, staff_cookie), "dee@staff.example")["id"]
+
+    @bad_requests(fields=("roles",), examples=EXAMPLES)
+    def run(request):
+        reply = team.request("PUT", f"/api/staff/{dee}/roles", headers={"cookie": staff_cookie, **request.pop("headers")}, **request)
+        refused_cleanly(reply)
+        assert groups_of(pool, dee) == ["dispatch"]
+
+    run()
+    assert board(function, dee_cookie) == 200
+
+
+def test_generated_ids_in_paths_are_refused_and_change_nothing(function, team, staff_cookie, sign_in, pool):
+    dee_cookie = sign_in("dispatch", email="dee@staff.example", name="Dee")
+    dee = person(listing(team, staff_cookie), "dee@staff.example")["id"]
+    # As a client may send them: percent-encoded, or raw (a "/" then misses the route).
+    segments = st.one_of(path_segments.map(lambda s: quote(s, safe="")), path_segments,
+                         st.text(alphabet="0123456789abcdef-", min_size=35, max_size=37))
+
+    @generated(EXAMPLES)
+    @given(segment=segments, route=st.sampled_from(["roles", "disable", "enable", "session"]))
+    def run(segment, route):
+        if route == "session":
+            reply = team.request("DELETE", f"/api/staff/sessions/{segment}", headers={"cookie": staff_cookie})
+        elif route == "roles":
+            reply = team.request("PUT", f"/api/staff/{segment}/roles", json_body={"roles": ["owner"]}, headers={"cookie": staff_cookie})
+        else:
+            reply = team.post(f"/api/staff/{segment}/{route}", headers={"cookie": staff_cookie})
+        assert reply.status < 500, (segment, route, reply.text)
+        if reply.status != 200:  # a segment may still happen to name a session: ending none is done too
+            refused_cleanly(reply)
+
+    run()
+    assert groups_of(pool, dee) == ["dispatch"] and board(function, dee_cookie) == 200
+    assert person(listing(team, staff_cookie), "dee@staff.example")["enabled"] is True
 
 
 def test_the_owner_cannot_lock_themselves_out(function, team, staff_cookie, sign_in, pool):
