@@ -16,15 +16,15 @@ from __future__ import annotations
 import json
 import subprocess
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from handlers.shared import directory as staff
 from handlers.shared.auth import ROLES
-from handlers.shared.directory import Directory, DirectoryError
-from handlers.shared.errors import ApiError
-from handlers.shared.fields import Email
+
+if TYPE_CHECKING:
+    from handlers.shared.directory import Account, Directory
+
+# Every `python -m ops` command builds this module's parser (add_arguments): the handlers' code and
+# pydantic are imported when a staff command runs, not before.
 
 Runner = Callable[[Sequence[str]], subprocess.CompletedProcess]
 
@@ -46,8 +46,10 @@ class Target:
     sessions_table: str
 
 
-def stack_target(stack: str, run: Runner | None = None, session_factory: Callable[..., Any] | None = None) -> Target:
-    import boto3
+def stack_target(stack: str, run: Runner | None = None) -> Target:
+    from boto3.session import Session
+
+    from handlers.shared.directory import Directory
 
     done = (run or _run)(["pulumi", "stack", "output", "--json", "--stack", stack])
     if done.returncode != 0:
@@ -56,16 +58,9 @@ def stack_target(stack: str, run: Runner | None = None, session_factory: Callabl
     found = outputs.get("staff")
     if not found:
         raise StaffCliError(f"Stack {stack} has no staff user pool yet: run `pulumi up --stack {stack}` first.")
-    region = outputs.get("region") or _configured_region(stack)
-    session = (session_factory or boto3.session.Session)(region_name=region)
+    session = Session(region_name=outputs["region"])  # exported with `staff`, by the same program
     return Target(Directory(session.client("cognito-idp"), found["user_pool_id"]), session.client("dynamodb"),
                   found["sessions_table"])
-
-
-def _configured_region(stack: str) -> str:
-    from ops.harness import merged_config, region_of
-
-    return region_of(merged_config(stack, secrets={})[0])
 
 
 # -- input, checked as the page checks it -------------------------------------------------------
@@ -75,26 +70,22 @@ def _checked(model: type, **values: Any) -> Any:
     return parse(model, values)
 
 
-class _Address(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _account(target: Target, email: str) -> Account:
+    from handlers.shared.team_models import StaffAddress
 
-    email: Email = Field(title="the e-mail address")  # the page's field: same check, lower-cased
-
-
-def _account(target: Target, email: str) -> staff.Account:
-    address = _checked(_Address, email=email).email
+    address = _checked(StaffAddress, email=email).email
     account = target.directory.find(address)
     if account is None:
         raise StaffCliError(f"No staff account has the address {address}.")
     return account
 
 
-def _described(account: staff.Account) -> str:
+def _described(account: Account) -> str:
     roles = ", ".join(account.roles) or "no roles"
     return f"{account.name} <{account.email}> ({roles}; {_state(account)})"
 
 
-def _state(account: staff.Account) -> str:
+def _state(account: Account) -> str:
     if not account.enabled:
         return "disabled"
     return "invited" if account.status == "FORCE_CHANGE_PASSWORD" else "active"
@@ -113,6 +104,8 @@ def add(target: Target, args, say: Callable[[Any], None]) -> None:
 def show(target: Target, args, say: Callable[[Any], None]) -> None:
     from rich.table import Table
 
+    from handlers.shared import directory as staff
+
     sessions = staff.sessions(target.dynamodb, target.sessions_table)
     table = Table(title="Staff")
     for column in ("name", "e-mail", "roles", "state", "sessions"):
@@ -124,6 +117,8 @@ def show(target: Target, args, say: Callable[[Any], None]) -> None:
 
 
 def disable(target: Target, args, say: Callable[[Any], None]) -> None:
+    from handlers.shared import directory as staff
+
     account = _account(target, args.email)
     signed_in = len(staff.sessions(target.dynamodb, target.sessions_table, account.id))
     account = staff.disable(target.directory, target.dynamodb, target.sessions_table, account.id)
@@ -136,6 +131,7 @@ def enable(target: Target, args, say: Callable[[Any], None]) -> None:
 
 
 def roles(target: Target, args, say: Callable[[Any], None]) -> None:
+    from handlers.shared import directory as staff
     from handlers.shared.team_models import Roles
 
     request = _checked(Roles, roles=args.role)
@@ -169,12 +165,15 @@ def add_arguments(parser) -> None:
     roles_parser.add_argument("--role", action="append", required=True, choices=ROLES, help="repeat for several roles")
 
 
-def main(args, run: Runner | None = None, session_factory: Callable[..., Any] | None = None) -> int:
+def main(args, run: Runner | None = None) -> int:
     from rich.console import Console
+
+    from handlers.shared.directory import DirectoryError
+    from handlers.shared.errors import ApiError
 
     console = Console()
     try:
-        target = stack_target(args.stack, run, session_factory)
+        target = stack_target(args.stack, run)
         ACTIONS[args.action](target, args, console.print)
     except ApiError as exc:  # the page's own input checks
         problems = [f"--{field.split('.')[0]}: {problem}" for field, problem in exc.fields.items()] or [exc.message]

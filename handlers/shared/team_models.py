@@ -33,6 +33,14 @@ class Roles(BaseModel):
     roles: list[Role] = Field(min_length=1, max_length=5, title="the roles")
 
 
+class StaffAddress(BaseModel):
+    """An address alone: `python -m ops staff` finds the person by it, checked as NewStaff's is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email = Field(title="the e-mail address")
+
+
 def account_id_problem(account_id: str) -> None:
     if not ACCOUNT_ID.fullmatch(account_id):
         raise ApiError(404, "not_found", "There is no such staff account.")
