@@ -4,6 +4,9 @@ GET  /api/jobs?status=S          jobs in a column (all columns without status)
 POST /api/jobs                   a job taken by phone, optionally with a quoted price
 POST /api/jobs/{job_id}/status   {from, to}: 409 if it is no longer in `from` (or another change is under way),
                                  422 if the flow forbids it, 404 for an id that is none of ours
+
+A card names who entered a job taken by phone (by_name) and its last move (`last_move`: from, to,
+at, by_staff, by_name); times are UTC, `time_zone` says the business's, which the board shows.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from handlers.shared.http import body, json_response, logger, make_api, public_b
 from handlers.shared.settings import StaffSettings, setting, table
 
 STAFF_FIELDS = ("job_id", "tracking_token", "job_status", "created_at", "updated_at", "source", "name", "phone", "email",
-                "address", "items", "preferred_date", "window", "notes", "price_cents")
+                "address", "items", "preferred_date", "window", "notes", "price_cents", "by_staff", "by_name", "updated_by")
 
 
 class BoardSettings(StaffSettings):
@@ -42,6 +45,7 @@ def card(job: dict) -> dict:
     shown["price_cents"] = int(job["price_cents"]) if job.get("price_cents") is not None else None
     shown["status_label"] = flow.LABELS[job["job_status"]]
     shown["tracking_url"] = f"{public_base_url(app)}/track/{job['tracking_token']}"
+    shown["last_move"] = job["moves"][-1] if job.get("moves") else None
     return shown
 
 
@@ -52,7 +56,8 @@ def list_jobs():
         message = "Please choose one of the board's columns."
         raise ApiError(422, "validation_failed", message, {"status": message})
     statuses = [wanted] if wanted else [s for s, _, _ in flow.STATUSES]
-    return json_response(200, {"jobs": [card(j) for s in statuses for j in storage.jobs_with_status(settings.jobs_table, s)]})
+    return json_response(200, {"jobs": [card(j) for s in statuses for j in storage.jobs_with_status(settings.jobs_table, s)],
+                               "time_zone": settings.time_zone})
 
 
 @app.post("/api/jobs", middlewares=[staff_only])
@@ -61,8 +66,8 @@ def create_job():
 
     request = body(app, StaffJob)
     booked = jobs.book(settings.jobs_table, request, business_date(settings.time_zone), int(settings.booking_horizon_days),
-                       source="staff", price_cents=request.price_cents)
-    return json_response(201, {"job": card(storage.get_job(settings.jobs_table, booked["job_id"]))})
+                       source="staff", price_cents=request.price_cents, by=auth.current_staff(app).by())
+    return json_response(201, {"job": card(storage.get_job(settings.jobs_table, booked["job_id"])), "time_zone": settings.time_zone})
 
 
 @app.post("/api/jobs/<job_id>/status", middlewares=[staff_only])
@@ -70,9 +75,10 @@ def change_status(job_id: str):
     from handlers.dispatch.models import StatusChange
 
     request = body(app, StatusChange)
-    moved = jobs.move(settings.jobs_table, job_id, request.from_status, request.to_status)
-    logger.info("status changed", extra={"job_id": job_id, "from": request.from_status, "to": request.to_status})
-    return json_response(200, {"job": card(moved)})
+    staff = auth.current_staff(app)
+    moved = jobs.move(settings.jobs_table, job_id, request.from_status, request.to_status, staff.by())
+    logger.info("status changed", extra={"job_id": job_id, "from": request.from_status, "to": request.to_status, "by": staff.id})
+    return json_response(200, {"job": card(moved), "time_zone": settings.time_zone})
 
 
 @logger.inject_lambda_context

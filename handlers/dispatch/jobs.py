@@ -26,7 +26,9 @@ def new_tracking_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def book(table: str, booking, today, horizon_days: int, source: str, price_cents: Optional[int] = None) -> dict:
+def book(table: str, booking, today, horizon_days: int, source: str, price_cents: Optional[int] = None,
+         by: Optional[dict[str, str]] = None) -> dict:
+    """A new job; `by` (Staff.by()) names the staff member who entered it, for a job taken by phone."""
     from handlers.shared.fields import day_problem  # pydantic: the caller has it loaded already
 
     # Compares only: the day itself (year 9999 included) never goes through date arithmetic.
@@ -39,7 +41,7 @@ def book(table: str, booking, today, horizon_days: int, source: str, price_cents
         "job_status": flow.MAIN_PATH[0], "created_at": now, "updated_at": now, "source": source,
         "name": booking.name, "phone": booking.phone, "email": booking.email, "address": booking.address,
         "items": booking.items, "preferred_date": booking.preferred_date.isoformat(), "window": booking.window,
-        "notes": booking.notes, "price_cents": price_cents,
+        "notes": booking.notes, "price_cents": price_cents, **(by or {}), "updated_by": by,
     }
     try:
         return storage.create_job(table, job, booking.request_id, int(time.time()) + storage.REQUEST_TTL_S)
@@ -47,7 +49,7 @@ def book(table: str, booking, today, horizon_days: int, source: str, price_cents
         raise conflict("busy", "This booking is being sent already: please wait a moment and try again.") from None
 
 
-def move(table: str, job_id: str, from_status: str, to_status: str) -> dict:
+def move(table: str, job_id: str, from_status: str, to_status: str, by: dict[str, str]) -> dict:
     if not flow.can_move(from_status, to_status):
         known = from_status in flow.LABELS and to_status in flow.LABELS
         message = (f"A job cannot go from {flow.LABELS[from_status]} to {flow.LABELS[to_status]}."
@@ -63,7 +65,7 @@ def move(table: str, job_id: str, from_status: str, to_status: str) -> dict:
         if job["job_status"] != from_status:
             raise _moved(job["job_status"])
         try:
-            return storage.change_status(table, job, to_status, from_status, utc_stamp())
+            return storage.change_status(table, job, to_status, from_status, utc_stamp(), by)
         except storage.Conflict as exc:
             raise _moved(exc.current) from None
         except storage.Busy:

@@ -1,6 +1,8 @@
 """Every DynamoDB expression of dispatch. One table, one item per thing, never a shared file:
 
-  JOB#<job id>        the job, for staff: customer, address, price, status (job_status)
+  JOB#<job id>        the job, for staff: customer, address, price, status (job_status); who
+                      entered it (by_staff, by_name: a job taken by phone), who changed it last
+                      (updated_by) and its moves [{from, to, at, by_staff, by_name}]
   TRACK#<token>       the public copy a tracking link reads: status, date, window, last update
   REQ#<request id>    a booking form's submission, so a resubmitted form books once (1 day TTL)
   MAIL#<job>#<status> the claim of a customer mail (handlers.shared.claims), so a retried stream
@@ -69,22 +71,33 @@ def create_job(table: str, job: dict, request_id: Optional[str], expires_at: int
     raise Cancelled([r.get("Code") for r in reasons])
 
 
+def _value(value: Any) -> dict:
+    """One attribute value in DynamoDB's typed form (a map or a list, for an update)."""
+    return _typed({"value": value})["value"]
+
+
 def get_job(table: str, job_id: str) -> Optional[dict]:
     item = client("dynamodb").get_item(TableName=table, Key={"pk": _s(f"JOB#{job_id}")}, ConsistentRead=True).get("Item")
     return _plain(item) if item else None
 
 
-def change_status(table: str, job: dict, to_status: str, expected: str, now: str) -> dict:
-    """job_status expected → to_status on JOB and TRACK together; Conflict if it moved meanwhile."""
+def change_status(table: str, job: dict, to_status: str, expected: str, now: str, by: dict[str, str]) -> dict:
+    """job_status expected → to_status on JOB and TRACK together, the move (and who made it: `by`,
+    Staff.by()) recorded on the JOB only; Conflict if it moved meanwhile."""
     dynamodb = client("dynamodb")
     names = {"#s": "job_status"}
+    move = {"from": expected, "to": to_status, "at": now, **by}
     try:
         dynamodb.transact_write_items(TransactItems=[
             {"Update": {
                 "TableName": table, "Key": {"pk": _s(f"JOB#{job['job_id']}")},
-                "UpdateExpression": "SET #s = :to, updated_at = :now", "ConditionExpression": "#s = :from",
+                # A job moves at most a handful of times (flow.py), so its list of moves stays small.
+                "UpdateExpression": "SET #s = :to, updated_at = :now, updated_by = :by, "
+                                    "moves = list_append(if_not_exists(moves, :none), :move)",
+                "ConditionExpression": "#s = :from",
                 "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": {":to": _s(to_status), ":from": _s(expected), ":now": _s(now)},
+                "ExpressionAttributeValues": {":to": _s(to_status), ":from": _s(expected), ":now": _s(now),
+                                              ":by": _value(by), ":none": {"L": []}, ":move": _value([move])},
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }},
             {"Update": {
@@ -102,7 +115,7 @@ def change_status(table: str, job: dict, to_status: str, expected: str, now: str
         if "TransactionConflict" in _reasons(exc):
             raise Busy() from None
         raise
-    return {**job, "job_status": to_status, "updated_at": now}
+    return {**job, "job_status": to_status, "updated_at": now, "updated_by": by, "moves": [*job.get("moves", []), move]}
 
 
 def tracking(table: str, token: str) -> Optional[dict]:

@@ -292,6 +292,51 @@ def test_staff_list_jobs_by_status_and_enter_a_priced_job(public, track, board, 
     assert "600" not in json.dumps(view)
 
 
+def job_row(job_id: str) -> dict:
+    return storage.from_stream(client("dynamodb").get_item(TableName=JOBS, Key={"pk": {"S": f"JOB#{job_id}"}}, ConsistentRead=True)["Item"])
+
+
+def test_a_job_entered_and_moved_by_staff_names_who_did_it_and_when(public, track, board, sign_in, staff_account):
+    """The job keeps its moves, each with who made it; the board's card shows the last one."""
+    ben = sign_in("dispatch", email="ben@staff.example", name="Ben")
+    cy = sign_in("dispatch", email="cy@staff.example", name="Cy")
+    ben_id, cy_id = (staff_account.directory.find(e).id for e in ("ben@staff.example", "cy@staff.example"))
+    created = board.post("/api/jobs", booking(name="Bo"), headers={"cookie": ben}, host=HOST)
+    assert created.status == 201, created.text
+    job = created.json()["job"]
+    assert (job["by_staff"], job["by_name"], job["last_move"]) == (ben_id, "Ben", None)
+    assert created.json()["time_zone"] == "America/Los_Angeles"
+    assert job_row(job["job_id"])["updated_by"] == {"by_staff": ben_id, "by_name": "Ben"}
+
+    first = move(board, cy, job["job_id"], "pending_pickup", "ready_for_pickup").json()["job"]
+    assert first["last_move"]["by_name"] == "Cy" and first["updated_by"] == {"by_staff": cy_id, "by_name": "Cy"}
+    second = move(board, ben, job["job_id"], "ready_for_pickup", "cancelled")
+    assert second.status == 200, second.text
+    last = second.json()["job"]["last_move"]
+    assert {k: last[k] for k in ("from", "to", "by_staff", "by_name")} == {
+        "from": "ready_for_pickup", "to": "cancelled", "by_staff": ben_id, "by_name": "Ben"}
+    assert last["at"] == second.json()["job"]["updated_at"]
+
+    stored = job_row(job["job_id"])
+    assert [(m["from"], m["to"], m["by_staff"], m["by_name"]) for m in stored["moves"]] == [
+        ("pending_pickup", "ready_for_pickup", cy_id, "Cy"), ("ready_for_pickup", "cancelled", ben_id, "Ben")]
+    assert (stored["by_staff"], stored["by_name"]) == (ben_id, "Ben")  # who entered it stays
+    assert stored["updated_by"] == {"by_staff": ben_id, "by_name": "Ben"}
+    listed = board.get("/api/jobs", headers={"cookie": cy}, query="status=cancelled", host=HOST).json()
+    assert listed["jobs"][0]["last_move"] == last and listed["time_zone"] == "America/Los_Angeles"
+    # The customer's tracking copy names no staff member.
+    tracked = track.get(f"/api/track/{job['tracking_token']}", host=HOST).text
+    assert "Ben" not in tracked and "Cy" not in tracked and ben_id not in tracked
+
+
+def test_a_customers_own_booking_names_no_staff_member(public, board, staff_cookie):
+    booked = book(public)
+    stored = job_row(booked["job_id"])
+    assert not {"by_staff", "by_name", "updated_by", "moves"} & set(stored)
+    [card] = board.get("/api/jobs", headers={"cookie": staff_cookie}, query="status=pending_pickup", host=HOST).json()["jobs"]
+    assert (card["by_name"], card["last_move"]) == (None, None)
+
+
 def stream_record(event_name: str, new: dict, old: dict | None = None, sequence: str = "1") -> dict:
     change = {"Keys": {"pk": new["pk"]}, "NewImage": new, "SequenceNumber": sequence, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     if old:

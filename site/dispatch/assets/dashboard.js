@@ -5,6 +5,23 @@ import { api, ApiError, escapeHtml, requireStaff, signOut } from '/shared/app.js
 
 const root = document.getElementById('app');
 let flow;
+let timeZone; // the business's, from the API: every time on the board is shown in it
+
+// A time as the shop reads it: in the business's time zone, with the day when it is not today.
+function when(iso) {
+  if (!iso) return '';
+  const at = new Date(iso);
+  const day = (d) => d.toLocaleDateString('en-CA', { timeZone });
+  const time = at.toLocaleTimeString([], { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  return day(at) === day(new Date()) ? time : `${at.toLocaleDateString([], { timeZone, month: 'short', day: 'numeric' })}, ${time}`;
+}
+
+// The card's last move, "moved to Ready for pickup by Ben, 09:12", or who entered a job taken by phone.
+function lastChange(job) {
+  const move = job.last_move;
+  if (move) return `moved to ${flow.labels[move.to] || move.to}${move.by_name ? ` by ${move.by_name}` : ''}, ${when(move.at)}`;
+  return job.by_name ? `entered by ${job.by_name}, ${when(job.created_at)}` : '';
+}
 
 function money(cents) {
   return cents == null ? '' : `$${(cents / 100).toFixed(2)}`;
@@ -20,6 +37,7 @@ function cardHtml(job) {
       <p>${escapeHtml(job.address)}</p>
       <p class="muted">${escapeHtml(job.items)}</p>
       <p><a href="${escapeHtml(job.tracking_url)}" target="_blank" rel="noopener" class="tracking">tracking link</a> · <a href="tel:${escapeHtml(job.phone)}">${escapeHtml(job.phone_display)}</a></p>
+      ${lastChange(job) ? `<p class="muted last-change">${escapeHtml(lastChange(job))}</p>` : ''}
       ${moves.length ? `<select aria-label="Move ${escapeHtml(job.job_id)} to"><option value="">Move to…</option>${options}</select>` : ''}
     </article>`;
 }
@@ -66,7 +84,8 @@ function wireDragAndDrop() {
 }
 
 async function load() {
-  const { jobs } = await api('/api/jobs');
+  const { jobs, time_zone: zone } = await api('/api/jobs');
+  timeZone = zone;
   const board = root.querySelector('#board');
   board.innerHTML = flow.statuses.map((s) => {
     const cards = jobs.filter((j) => j.job_status === s.status);
