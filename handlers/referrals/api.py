@@ -7,6 +7,9 @@ POST /api/referrals/outreach                   render a batch for review (pendin
 GET  /api/referrals/outreach/{id}              a batch with its rendered mails
 GET  /api/referrals/outreach/{id}/preview      the same as a page to read
 POST /api/referrals/outreach/{id}/approve      send it, each mail once; again: what is not sent yet
+
+A batch names who made it (by_staff, by_name) and who approved it (approved_by); times are UTC,
+`time_zone` says the business's, which the pages show them in.
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ def _batch_or_404(batch_id: str) -> dict:
 
 @app.get("/api/referrals/outreach", middlewares=[staff_only])
 def list_batches():
-    return json_response(200, {"batches": storage.list_batches(settings.outreach_table)})
+    return json_response(200, {"batches": storage.list_batches(settings.outreach_table), "time_zone": settings.time_zone})
 
 
 @app.post("/api/referrals/outreach", middlewares=[staff_only])
@@ -91,16 +94,18 @@ def create_batch():
     mails = outreach.render_mails(request, vendors, settings.business_name, public_base_url(app))
     now = datetime.now(timezone.utc)
     batch = {"id": outreach.new_batch_id(now), "status": "pending_review", "created_at": utc_stamp(now),
-             "subject": request.subject, "mail_count": len(mails)}
+             "subject": request.subject, "mail_count": len(mails), **auth.current_staff(app).by()}
     storage.put_batch(settings.outreach_table, batch, [m.model_dump() for m in mails])
     logger.info("outreach batch created", extra={"batch": batch["id"], "mails": len(mails)})
-    return json_response(201, {"batch": _batch_or_404(batch["id"]), "mails": storage.batch_mails(settings.outreach_table, batch["id"])})
+    return json_response(201, {"batch": _batch_or_404(batch["id"]), "mails": storage.batch_mails(settings.outreach_table, batch["id"]),
+                               "time_zone": settings.time_zone})
 
 
 @app.get("/api/referrals/outreach/<batch_id>", middlewares=[staff_only])
 def show_batch(batch_id: str):
     batch = _batch_or_404(batch_id)
-    return json_response(200, {"batch": batch, "mails": storage.batch_mails(settings.outreach_table, batch_id)})
+    return json_response(200, {"batch": batch, "mails": storage.batch_mails(settings.outreach_table, batch_id),
+                               "time_zone": settings.time_zone})
 
 
 @app.get("/api/referrals/outreach/<batch_id>/preview", middlewares=[staff_only])
@@ -118,7 +123,7 @@ def approve(batch_id: str):
 
     table = settings.outreach_table
     batch = _batch_or_404(batch_id)
-    if not storage.approve(table, batch_id, utc_stamp()) and batch["status"] == "sent":
+    if not storage.approve(table, batch_id, utc_stamp(), auth.current_staff(app).by()) and batch["status"] == "sent":
         raise ApiError(409, "already_approved", "This batch was already approved; it is sent.")
     for item in storage.batch_mails(table, batch_id):
         if item["status"] == "sent":
@@ -133,7 +138,7 @@ def approve(batch_id: str):
             logger.exception("outreach mail not sent", extra={"batch": batch_id, "vendor": item["code"]})
     mails = storage.batch_mails(table, batch_id)
     storage.finish_batch(table, batch_id, mails)
-    return json_response(200, {"batch": _batch_or_404(batch_id), "mails": mails})
+    return json_response(200, {"batch": _batch_or_404(batch_id), "mails": mails, "time_zone": settings.time_zone})
 
 
 @logger.inject_lambda_context

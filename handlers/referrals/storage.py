@@ -6,7 +6,8 @@ referral-stats (pk, sk):
   DAY#<code>  / YYYY-MM-DD   per-day clicks, bot_hits and a set of salted visitor hashes
 referral-clicks (vendor, at): one item per click, expiring after 90 days by TTL.
 outreach (pk, sk):
-  BATCH         / <batch id> status, counts, times
+  BATCH         / <batch id> status, counts, times; who made it (by_staff, by_name) and who
+                             approved it (approved_by: {by_staff, by_name})
   BATCH#<id>    / <code>     one rendered mail, its status (queued, sending, sent, failed) and
                              the claim on sending it (handlers.shared.claims), so it goes once
 """
@@ -154,7 +155,14 @@ def _batch_item(batch: dict) -> dict:
         "pk": _s("BATCH"), "sk": _s(batch["id"]), "status": _s(batch["status"]),
         "created_at": _s(batch["created_at"]), "subject": _s(batch["subject"]),
         "mail_count": _n(batch["mail_count"]), "sent_count": _n(0), "failed_count": _n(0),
+        "by_staff": _s(batch["by_staff"]), "by_name": _s(batch["by_name"]),
     }
+
+
+def _by(item: dict, name: str) -> dict | None:
+    """A {by_staff, by_name} map of the item, as plain strings (None when nobody did that yet)."""
+    found = item.get(name, {}).get("M")
+    return {"by_staff": _str(found, "by_staff"), "by_name": _str(found, "by_name")} if found else None
 
 
 def _mail_item(batch_id: str, mail: dict) -> dict:
@@ -170,7 +178,8 @@ def _batch(item: dict) -> dict:
         "id": _str(item, "sk"), "status": _str(item, "status"), "created_at": _str(item, "created_at"),
         "subject": _str(item, "subject"), "approved_at": _str(item, "approved_at"),
         "mail_count": _num(item, "mail_count"), "sent_count": _num(item, "sent_count"),
-        "failed_count": _num(item, "failed_count"),
+        "failed_count": _num(item, "failed_count"), "by_staff": _str(item, "by_staff"), "by_name": _str(item, "by_name"),
+        "approved_by": _by(item, "approved_by"),
     }
 
 
@@ -192,17 +201,19 @@ def batch_mails(table: str, batch_id: str) -> list[dict]:
     ]
 
 
-def approve(table: str, batch_id: str, at: str) -> bool:
-    """pending_review → sending, once. False when someone already approved it."""
+def approve(table: str, batch_id: str, at: str, by: dict[str, str]) -> bool:
+    """pending_review → sending, once, naming who approved it (`by`: Staff.by()). False when
+    someone already approved it (their name stays)."""
     dynamodb = client("dynamodb")
     try:
         dynamodb.update_item(
             TableName=table,
             Key={"pk": _s("BATCH"), "sk": _s(batch_id)},
-            UpdateExpression="SET #status = :sending, approved_at = :at",
+            UpdateExpression="SET #status = :sending, approved_at = :at, approved_by = :by",
             ConditionExpression="#status = :pending",
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":sending": _s("sending"), ":pending": _s("pending_review"), ":at": _s(at)},
+            ExpressionAttributeValues={":sending": _s("sending"), ":pending": _s("pending_review"), ":at": _s(at),
+                                       ":by": {"M": {"by_staff": _s(by["by_staff"]), "by_name": _s(by["by_name"])}}},
         )
     except dynamodb.exceptions.ConditionalCheckFailedException:
         return False

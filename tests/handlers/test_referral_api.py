@@ -158,6 +158,30 @@ def test_approving_sends_each_mail_once_and_a_second_approval_sends_nothing(api,
     assert len(sent_mail()) == 7
 
 
+def test_a_batch_names_who_made_it_and_who_approved_it(api, sign_in, staff_account):
+    rita = sign_in("referrals", email="rita@staff.example", name="Rita")
+    olive = sign_in("owner", email="olive@staff.example", name="Olive")
+    rita_id, olive_id = (staff_account.directory.find(e).id for e in ("rita@staff.example", "olive@staff.example"))
+    created = api.post("/api/referrals/outreach", {}, headers={"cookie": rita})
+    assert created.status == 201, created.text
+    batch = created.json()["batch"]
+    assert (batch["by_staff"], batch["by_name"], batch["approved_by"]) == (rita_id, "Rita", None)
+    approved = api.post(f"/api/referrals/outreach/{batch['id']}/approve", headers={"cookie": olive})
+    assert approved.status == 200, approved.text
+    assert approved.json()["batch"]["approved_by"] == {"by_staff": olive_id, "by_name": "Olive"}
+    assert approved.json()["batch"]["approved_at"] and approved.json()["time_zone"] == "America/Los_Angeles"
+
+    stored = next(i for i in outreach_items() if i["pk"]["S"] == "BATCH")
+    assert (stored["by_staff"]["S"], stored["by_name"]["S"]) == (rita_id, "Rita")
+    assert stored["approved_by"]["M"] == {"by_staff": {"S": olive_id}, "by_name": {"S": "Olive"}}
+    # Approving again (a resumed send) does not change who approved it.
+    api.post(f"/api/referrals/outreach/{batch['id']}/approve", headers={"cookie": rita})
+    listed = api.get("/api/referrals/outreach", headers={"cookie": rita}).json()
+    assert listed["batches"][0]["approved_by"]["by_name"] == "Olive" and listed["time_zone"] == "America/Los_Angeles"
+    shown = api.get(f"/api/referrals/outreach/{batch['id']}", headers={"cookie": rita}).json()
+    assert (shown["batch"]["by_name"], shown["batch"]["approved_by"]["by_name"]) == ("Rita", "Olive")
+
+
 def test_approving_an_unknown_batch_is_404(api, staff_cookie):
     for batch_id in ("20260101T000000Z-00000000", "../etc"):
         reply = api.post(f"/api/referrals/outreach/{batch_id}/approve", headers={"cookie": staff_cookie})

@@ -2,6 +2,22 @@
 import { api, ApiError, escapeHtml, requireStaff } from '/shared/app.js';
 
 const root = document.getElementById('app');
+let timeZone; // the business's, from the API: times here are shown in it
+
+// A time as the business reads it: in its own time zone, with the day when it is not today.
+function when(iso) {
+  if (!iso) return '';
+  const at = new Date(iso);
+  const day = (d) => d.toLocaleDateString('en-CA', { timeZone });
+  const time = at.toLocaleTimeString([], { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  return day(at) === day(new Date()) ? time : `${at.toLocaleDateString([], { timeZone, month: 'short', day: 'numeric' })}, ${time}`;
+}
+
+// "approved by Olive, 14:02" (batches from before staff accounts name nobody).
+function approval(b) {
+  if (!b.approved_at) return '';
+  return b.approved_by ? `approved by ${b.approved_by.by_name}, ${when(b.approved_at)}` : `approved ${when(b.approved_at)}`;
+}
 // Where each field's problem is shown: next to the subject, the note, the vendor list.
 const FIELDS = { subject: '#subject', note: '#note', vendor_codes: 'input[name=vendor]' };
 
@@ -38,6 +54,7 @@ function batchRow(b) {
     <td><a href="#${escapeHtml(b.id)}">${escapeHtml(b.created_at)}</a></td>
     <td>${escapeHtml(b.subject)}</td>
     <td><span class="status status-${escapeHtml(b.status)}">${escapeHtml(b.status.replace('_', ' '))}</span></td>
+    <td class="muted approved-by">${escapeHtml(approval(b))}</td>
     <td class="num">${b.sent_count}/${b.mail_count}</td></tr>`;
 }
 
@@ -47,7 +64,7 @@ async function showBatch(id, problem = '') {
   if (!id) { panel.innerHTML = ''; return; }
   let batch;
   try {
-    ({ batch } = await api(`/api/referrals/outreach/${encodeURIComponent(id)}`));
+    ({ batch, time_zone: timeZone } = await api(`/api/referrals/outreach/${encodeURIComponent(id)}`));
   } catch (err) {
     panel.innerHTML = `<section class="card"><p class="error" role="alert">${escapeHtml(err.message)}</p></section>`;
     return;
@@ -58,6 +75,7 @@ async function showBatch(id, problem = '') {
       <h2>Batch ${escapeHtml(batch.id)}</h2>
       <p>Status: <span class="status status-${escapeHtml(batch.status)}" id="batch-status">${escapeHtml(batch.status.replace('_', ' '))}</span>,
          ${batch.sent_count} of ${batch.mail_count} sent.</p>
+      <p class="muted" id="batch-people">${escapeHtml([batch.by_name ? `Prepared by ${batch.by_name}, ${when(batch.created_at)}` : '', approval(batch)].filter(Boolean).join('; '))}</p>
       <iframe class="preview-frame" title="Preview of the mails" src="/api/referrals/outreach/${encodeURIComponent(batch.id)}/preview"></iframe>
       ${pending ? '<button type="button" id="approve">Approve and send</button>' : ''}
       <p class="error" id="batch-error" role="alert" ${problem ? '' : 'hidden'}>${escapeHtml(problem)}</p>
@@ -79,7 +97,8 @@ async function showBatch(id, problem = '') {
 }
 
 async function refresh(selected, problem = '') {
-  const [{ batches }, stats] = await Promise.all([api('/api/referrals/outreach'), api('/api/referrals/stats?days=1')]);
+  const [{ batches, time_zone: zone }, stats] = await Promise.all([api('/api/referrals/outreach'), api('/api/referrals/stats?days=1')]);
+  timeZone = zone;
   const vendors = stats.vendors.filter((v) => !v.orphan);
   root.innerHTML = `
     <form class="card" id="new-batch" novalidate>
@@ -98,8 +117,8 @@ async function refresh(selected, problem = '') {
       <p class="error" id="form-error" role="alert" hidden></p>
       <button type="submit">Prepare for review</button>
     </form>
-    <table><thead><tr><th>Created</th><th>Subject</th><th>Status</th><th class="num">Sent</th></tr></thead>
-      <tbody id="batches">${batches.map(batchRow).join('') || '<tr><td colspan="4" class="muted">No batches yet.</td></tr>'}</tbody></table>
+    <table><thead><tr><th>Created</th><th>Subject</th><th>Status</th><th>Approved</th><th class="num">Sent</th></tr></thead>
+      <tbody id="batches">${batches.map(batchRow).join('') || '<tr><td colspan="5" class="muted">No batches yet.</td></tr>'}</tbody></table>
     <div id="batch"></div>`;
   const form = root.querySelector('#new-batch');
   form.addEventListener('submit', async (event) => {
