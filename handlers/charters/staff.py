@@ -1,10 +1,16 @@
-"""Charters for staff (session): the calendar, an event in full, and crew links revoked or
-reissued.
+"""Charters for staff (session): the calendar, an event with its crew, its money (the owner's),
+and crew links revoked or reissued.
 
 GET  /api/charters/events?month=YYYY-MM                     the calendar of a month
-GET  /api/charters/events/{event_id}                        the event, money included, and its crew
+GET  /api/charters/events/{event_id}                        the event and its crew, without money
+GET  /api/charters/events/{event_id}/money                  revenue, captain's fee and the booking's notes
+                                                            (where money tends to be written): owner only
 POST /api/charters/events/{event_id}/crew/{crew_id}/revoke  every link of this crew member stops working
 POST /api/charters/events/{event_id}/crew/{crew_id}/reissue revoke, and mail a new link
+
+A withdrawal or reissue names who made it (link_changed: {action, at, by_staff, by_name}, on the
+assignment and in the answer); times are UTC, `time_zone` says the business's, which the page
+shows them in.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import re
 from handlers.charters import events, storage
 from handlers.shared import auth
-from handlers.shared.clock import business_date
+from handlers.shared.clock import business_date, utc_stamp
 from handlers.shared.errors import ApiError, not_found
 from handlers.shared.http import json_response, logger, make_api, public_base_url
 from handlers.shared.secrets import secret_value
@@ -20,7 +26,8 @@ from handlers.shared.settings import MailSettings, StaffSettings, secret, settin
 
 MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 EVENT_ID = re.compile(r"E[0-9a-f]{10}")
-CREW_FIELDS = ("crew_id", "name", "email", "phone", "role", "link_version", "acknowledged_at", "checklist")
+CREW_FIELDS = ("crew_id", "name", "email", "phone", "role", "link_version", "acknowledged_at", "checklist", "link_changed")
+MONEY_FIELDS = ("gross_revenue", "captain_fee", "notes")  # the owner sees revenue (issue 12)
 
 
 class CharterStaffSettings(StaffSettings, MailSettings):
@@ -36,6 +43,7 @@ app = make_api(settings.origin_verify_secret)
 
 
 staff_only = auth.staff_only(settings, "charters")
+owner_only = auth.staff_only(settings, "owner")
 
 
 def _event_or_404(event_id: str) -> tuple[dict, list[dict]]:
@@ -57,8 +65,14 @@ def calendar():
 @app.get("/api/charters/events/<event_id>", middlewares=[staff_only])
 def show(event_id: str):
     event, crew = _event_or_404(event_id)
-    shown = {k: v for k, v in event.items() if k not in ("pk", "sk")}
-    return json_response(200, {"event": shown, "crew": [_crew_shown(m) for m in crew]})
+    shown = {k: v for k, v in event.items() if k not in ("pk", "sk", *MONEY_FIELDS)}
+    return json_response(200, {"event": shown, "crew": [_crew_shown(m) for m in crew], "time_zone": settings.time_zone})
+
+
+@app.get("/api/charters/events/<event_id>/money", middlewares=[owner_only])
+def money(event_id: str):
+    event, _ = _event_or_404(event_id)
+    return json_response(200, {"event_id": event_id, **{k: event.get(k) for k in MONEY_FIELDS}})
 
 
 def _crew_shown(member: dict) -> dict:
@@ -78,12 +92,17 @@ def _crew_member(event_id: str, crew_id: str) -> tuple[dict, dict]:
     return event, member
 
 
+def _link_change(action: str) -> dict[str, str]:
+    return {"action": action, "at": utc_stamp(), **auth.current_staff(app).by()}
+
+
 @app.post("/api/charters/events/<event_id>/crew/<crew_id>/revoke", middlewares=[staff_only])
 def revoke(event_id: str, crew_id: str):
     _crew_member(event_id, crew_id)
-    version = storage.revoke(settings.charters_table, event_id, crew_id)
-    logger.info("crew link revoked", extra={"event_id": event_id, "crew_id": crew_id})
-    return json_response(200, {"crew_id": crew_id, "link_version": version})
+    change = _link_change("withdrawn")
+    version = storage.revoke(settings.charters_table, event_id, crew_id, change)
+    logger.info("crew link revoked", extra={"event_id": event_id, "crew_id": crew_id, "by": change["by_staff"]})
+    return json_response(200, {"crew_id": crew_id, "link_version": version, "link_changed": change, "time_zone": settings.time_zone})
 
 
 @app.post("/api/charters/events/<event_id>/crew/<crew_id>/reissue", middlewares=[staff_only])
@@ -91,10 +110,12 @@ def reissue(event_id: str, crew_id: str):
     from handlers.shared import claims
 
     event, member = _crew_member(event_id, crew_id)
-    version = storage.revoke(settings.charters_table, event_id, crew_id)
+    change = _link_change("reissued")
+    version = storage.revoke(settings.charters_table, event_id, crew_id, change)
     outcome = events.mail_crew(settings, secret_value(settings.crew_link_key_secret), event, {**member, "link_version": version},
                                public_base_url(app))
-    return json_response(200, {"crew_id": crew_id, "link_version": version, "mailed": outcome in (claims.RAN, claims.DONE)})
+    return json_response(200, {"crew_id": crew_id, "link_version": version, "mailed": outcome in (claims.RAN, claims.DONE),
+                               "link_changed": change, "time_zone": settings.time_zone})
 
 
 @logger.inject_lambda_context

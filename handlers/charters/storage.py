@@ -2,7 +2,9 @@
 
   BOOKING#<source>#<external id> / BOOKING   the marketplace's booking, once: its answer
   EVENT#<event id> / EVENT                    the event, money included (staff only)
-  EVENT#<event id> / CREW#<crew id>           an assignment: link version, acknowledgement, checklist
+  EVENT#<event id> / CREW#<crew id>           an assignment: link version, acknowledgement, checklist, and
+                                              the last withdrawal or reissue of its link (link_changed:
+                                              {action, at, by_staff, by_name})
   CAL#<yyyy-mm> / <date>T<start>#<event id>   the internal calendar, a month per partition
 
 A booking and all its items are written in one transaction conditional on the BOOKING item not
@@ -92,12 +94,14 @@ def crew_mail_claim(table: str, event_id: str, crew_id: str, version: int) -> Sp
                 only_if=("link_version = :version", {":version": version}))
 
 
-def revoke(table: str, event_id: str, crew_id: str) -> int:
-    """Bump the link version: every link issued so far stops working. Returns the new version."""
+def revoke(table: str, event_id: str, crew_id: str, change: dict[str, str]) -> int:
+    """Bump the link version: every link issued so far stops working. `change` says what staff did
+    and who ({action: withdrawn | reissued, at, by_staff, by_name}), kept on the assignment. Returns
+    the new version."""
     response = client("dynamodb").update_item(
         TableName=table, Key={"pk": _s(f"EVENT#{event_id}"), "sk": _s(f"CREW#{crew_id}")},
-        UpdateExpression="ADD link_version :one", ConditionExpression="attribute_exists(pk)",
-        ExpressionAttributeValues={":one": {"N": "1"}}, ReturnValues="UPDATED_NEW",
+        UpdateExpression="ADD link_version :one SET link_changed = :change", ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeValues={":one": {"N": "1"}, ":change": _typed({"change": change})["change"]}, ReturnValues="UPDATED_NEW",
     )
     return int(response["Attributes"]["link_version"]["N"])
 

@@ -120,6 +120,7 @@ def staff_paths(event_id: str):
     ids = st.one_of(segment, st.just(event_id))
     return st.one_of(
         ids.map(lambda e: ("GET", f"/api/charters/events/{e}")),
+        ids.map(lambda e: ("GET", f"/api/charters/events/{e}/money")),
         st.tuples(ids, segment, st.sampled_from(["revoke", "reissue"])).map(
             lambda p: ("POST", f"/api/charters/events/{p[0]}/crew/{p[1]}/{p[2]}")),
         segment.map(lambda q: ("GET", "/api/charters/events?month=" + q)),

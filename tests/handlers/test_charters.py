@@ -196,14 +196,47 @@ def test_staff_revoke_a_link_and_reissue_a_new_one(intake, crew, staff, staff_co
     assert crew.get("/api/crew/assignment", headers={"x-crew-token": new}, host=OPS_HOST).status == 200
 
 
-def test_staff_see_the_calendar_and_the_full_event(intake, staff, staff_cookie):
+def test_a_withdrawal_and_a_reissue_name_who_made_them(intake, staff, sign_in, staff_account, sent_mail):
+    carl = sign_in("charters", email="carl@staff.example", name="Carl")
+    dee = sign_in("charters", email="dee@staff.example", name="Dee")
+    carl_id, dee_id = (staff_account.directory.find(e).id for e in ("carl@staff.example", "dee@staff.example"))
+    event_id = book(intake).json()["event_id"]
+    withdrawn = staff.post(f"/api/charters/events/{event_id}/crew/c1/revoke", headers={"cookie": carl}, host=OPS_HOST)
+    assert withdrawn.status == 200, withdrawn.text
+    change = withdrawn.json()["link_changed"]
+    assert (change["action"], change["by_staff"], change["by_name"]) == ("withdrawn", carl_id, "Carl") and change["at"].endswith("Z")
+    assert withdrawn.json()["time_zone"] == "America/Los_Angeles"
+    stored = next(i for i in items("EVENT#") if i["sk"]["S"] == "CREW#c1")["link_changed"]["M"]
+    assert {k: v["S"] for k, v in stored.items()} == change
+
+    reissued = staff.post(f"/api/charters/events/{event_id}/crew/c1/reissue", headers={"cookie": dee}, host=OPS_HOST).json()
+    assert (reissued["link_changed"]["action"], reissued["link_changed"]["by_staff"], reissued["link_changed"]["by_name"]) == (
+        "reissued", dee_id, "Dee")
+    full = staff.get(f"/api/charters/events/{event_id}", headers={"cookie": carl}, host=OPS_HOST).json()
+    sam, ada = full["crew"]
+    assert sam["link_changed"] == reissued["link_changed"] and ada["link_changed"] is None
+    assert full["time_zone"] == "America/Los_Angeles"
+
+
+def test_staff_see_the_calendar_and_the_event_and_only_the_owner_its_money(intake, staff, staff_cookie, sign_in):
     event_id = book(intake).json()["event_id"]
     assert staff.get("/api/charters/events", host=OPS_HOST).status == 401
     calendar = staff.get("/api/charters/events", headers={"cookie": staff_cookie}, query=f"month={DAY[:7]}", host=OPS_HOST).json()
     assert [e["event_id"] for e in calendar["events"]] == [event_id]
     assert "Dana Whitfield" in calendar["events"][0]["title"]
     full = staff.get(f"/api/charters/events/{event_id}", headers={"cookie": staff_cookie}, host=OPS_HOST).json()
-    assert full["event"]["gross_revenue"] == "840.75" and [m["email"] for m in full["crew"]] == ["sam@crew.example", "ada@crew.example"]
+    assert [m["email"] for m in full["crew"]] == ["sam@crew.example", "ada@crew.example"]
+    money = staff.get(f"/api/charters/events/{event_id}/money", headers={"cookie": staff_cookie}, host=OPS_HOST)
+    assert money.json() == {"event_id": event_id, "gross_revenue": "840.75", "captain_fee": "180.00",
+                            "notes": "Paid $840.75 via Boatsetter; tip expected"}
+    # The owner sees revenue (issue 12): a charters account sees the event and its crew, no money.
+    office = sign_in("charters")
+    seen = staff.get(f"/api/charters/events/{event_id}", headers={"cookie": office}, host=OPS_HOST)
+    assert seen.status == 200 and "840" not in seen.text and "180.00" not in seen.text and seen.json()["crew"]
+    refused = staff.get(f"/api/charters/events/{event_id}/money", headers={"cookie": office}, host=OPS_HOST)
+    assert refused.status == 403 and refused.json()["error"] == "forbidden"
+    assert staff.get(f"/api/charters/events/{event_id}/money", host=OPS_HOST).status == 401
+    assert staff.get("/api/charters/events/Enotanevent/money", headers={"cookie": staff_cookie}, host=OPS_HOST).status == 404
     assert staff.get("/api/charters/events/Enotanevent", headers={"cookie": staff_cookie}, host=OPS_HOST).status == 404
     assert staff.get("/api/charters/events", headers={"cookie": staff_cookie}, query="month=2026-13", host=OPS_HOST).status == 422
 
@@ -305,7 +338,8 @@ def test_a_crew_phone_is_stored_in_e164_and_shown_the_local_way(intake, staff, s
     sam, ada = full["crew"]
     assert (sam["phone"], sam["phone_shown"]) == ("+14155550134", "(415) 555-0134")
     assert ada["phone"] is None and "phone_shown" not in ada
-    assert full["event"]["gross_revenue"] == "840.75"  # stored as written, not in the sender's notation
+    money = staff.get(f"/api/charters/events/{event_id}/money", headers={"cookie": staff_cookie}, host=OPS_HOST).json()
+    assert money["gross_revenue"] == "840.75"  # stored as written, not in the sender's notation
     ops_mail = next(m for m in sent_mail() if m.destinations["ToAddresses"] == ["ops@dev.mainstreet.example"])
     assert "(415) 555-0134" in ops_mail.body
 
@@ -325,7 +359,8 @@ def revoked_mid_request(monkeypatch):
         def read_then_revoke(table, wanted):
             found = real(table, wanted)
             monkeypatch.setattr(storage, "event_items", real)
-            storage.revoke(table, event_id, crew_id)
+            storage.revoke(table, event_id, crew_id, {"action": "withdrawn", "at": "2026-11-23T18:00:00Z",
+                                                      "by_staff": "test-office", "by_name": "The office"})
             return found
 
         monkeypatch.setattr(storage, "event_items", read_then_revoke)

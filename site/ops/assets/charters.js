@@ -1,9 +1,41 @@
-// The charter calendar for staff: a month of charters, one opened in full with its crew, whose
-// links can be withdrawn or sent again. Every failure is said in the API's own words.
-import { api, escapeHtml, requireStaff } from '/shared/app.js';
+// The charter calendar for staff: a month of charters, one opened with its crew, whose links can
+// be withdrawn or sent again (each saying who did it last, and when). The money of a charter is
+// the owner's: it is asked for separately, and shown only to an owner. Every failure is said in
+// the API's own words.
+import { api, ApiError, escapeHtml, requireStaff } from '/shared/app.js';
 
 const root = document.getElementById('app');
 const today = new Date().toISOString().slice(0, 7);
+
+// A time as the business reads it: in its own time zone (the API says which), with the day when
+// it is not today there.
+function when(iso, timeZone) {
+  if (!iso) return '';
+  const at = new Date(iso);
+  const day = (d) => d.toLocaleDateString('en-CA', { timeZone });
+  const time = at.toLocaleTimeString([], { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  return day(at) === day(new Date()) ? time : `${at.toLocaleDateString([], { timeZone, month: 'short', day: 'numeric' })}, ${time}`;
+}
+
+// "link withdrawn by Carl, 14:02" / "link re-issued by Carl, 14:02".
+function linkChange(change, timeZone) {
+  if (!change) return '';
+  const what = change.action === 'reissued' ? 'link re-issued' : 'link withdrawn';
+  return `${what} by ${change.by_name}, ${when(change.at, timeZone)}`;
+}
+
+// The charter's revenue, fee and notes for an owner; nothing for anyone else (403).
+async function moneyHtml(eventId) {
+  let money;
+  try {
+    money = await api(`/api/charters/events/${encodeURIComponent(eventId)}/money`);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 403) return '';
+    return `<p class="error" role="alert">${escapeHtml(say(err))}</p>`;
+  }
+  return `<p id="event-money">Revenue ${escapeHtml(money.gross_revenue)}${money.captain_fee ? `, captain's fee ${escapeHtml(money.captain_fee)}` : ''}</p>
+      ${money.notes ? `<p class="muted">${escapeHtml(money.notes)}</p>` : ''}`;
+}
 
 // The API's sentence when it sent one; a plain one when the network or a proxy failed.
 function say(err) {
@@ -17,8 +49,11 @@ async function showEvent(eventId) {
   if (!panel || !eventId) return;
   let event;
   let crew;
+  let timeZone;
+  let money;
   try {
-    ({ event, crew } = await api(`/api/charters/events/${encodeURIComponent(eventId)}`));
+    [{ event, crew, time_zone: timeZone }, money] = await Promise.all([
+      api(`/api/charters/events/${encodeURIComponent(eventId)}`), moneyHtml(eventId)]);
   } catch (err) {
     panel.innerHTML = `<p class="error" role="alert" id="event-error">${escapeHtml(say(err))}</p>`;
     return;
@@ -27,13 +62,14 @@ async function showEvent(eventId) {
     <tr data-crew="${escapeHtml(m.crew_id)}"><td>${escapeHtml(m.name)}</td><td>${escapeHtml(m.role)}</td><td>${escapeHtml(m.email)}</td>
       <td>${m.phone_shown ? `<a href="tel:${escapeHtml(m.phone)}">${escapeHtml(m.phone_shown)}</a>` : '—'}</td>
       <td>${m.acknowledged_at ? 'confirmed' : '—'}</td>
-      <td><button type="button" data-act="reissue">Send a new link</button> <button type="button" data-act="revoke">Withdraw link</button></td></tr>`).join('');
+      <td><button type="button" data-act="reissue">Send a new link</button> <button type="button" data-act="revoke">Withdraw link</button>
+        <p class="muted link-changed">${escapeHtml(linkChange(m.link_changed, timeZone))}</p></td></tr>`).join('');
   panel.innerHTML = `
     <section class="card">
       <h2>${escapeHtml(event.date)} ${escapeHtml(event.start_time)} · ${escapeHtml(event.guest_name)}</h2>
-      <p>${escapeHtml(event.guest_count)} guests · from ${escapeHtml(event.source)} (${escapeHtml(event.external_id)}) · revenue ${escapeHtml(event.gross_revenue)}${event.captain_fee ? `, captain's fee ${escapeHtml(event.captain_fee)}` : ''}</p>
+      <p>${escapeHtml(event.guest_count)} guests · from ${escapeHtml(event.source)} (${escapeHtml(event.external_id)})</p>
       <p>Meet at ${escapeHtml(event.meeting_point)}. Guest code ${escapeHtml(event.guest_code)}.</p>
-      ${event.notes ? `<p class="muted">${escapeHtml(event.notes)}</p>` : ''}
+      ${money}
       <table><thead><tr><th>Crew</th><th>Role</th><th>E-mail</th><th>Phone</th><th>Status</th><th></th></tr></thead><tbody>${rows}</tbody></table>
       <p class="muted" id="crew-result" role="status"></p>
     </section>`;
@@ -44,6 +80,7 @@ async function showEvent(eventId) {
       button.disabled = true;
       try {
         const answer = await api(`/api/charters/events/${encodeURIComponent(eventId)}/crew/${encodeURIComponent(crewId)}/${button.dataset.act}`, { method: 'POST' });
+        button.closest('tr').querySelector('.link-changed').textContent = linkChange(answer.link_changed, answer.time_zone);
         result.className = 'muted';
         result.textContent = button.dataset.act === 'revoke'
           ? 'Link withdrawn: the old link no longer opens the crew page.'
