@@ -65,6 +65,7 @@ def test_the_owner_adds_a_person_once_however_often_the_button_is_pressed(local,
     phone.dblclick("#add-staff button[type=submit]")
     expect(phone.locator("[data-notice]")).to_contain_text("Cognito has mailed them a temporary password")
     expect(person(phone, email)).to_contain_text("Invited")
+    expect(person(phone, email).locator("[data-name]")).to_have_text("Pia Pickups")
     expect(person(phone, email).locator('input[value="dispatch"]')).to_be_checked()
     expect(person(phone, email).locator('input[value="charters"]')).to_be_checked()
     assert len(posts) == 1

@@ -149,7 +149,8 @@ function wireAdd(form) {
   const button = form.querySelector('button[type="submit"]');
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    const body = { name: form.name.value, email: form.email.value.trim(), roles: checkedRoles(form, 'new-roles') };
+    const { name, email } = form.elements;
+    const body = { name: name.value, email: email.value.trim(), roles: checkedRoles(form, 'new-roles') };
     act(button, form.querySelector('.error'), () => api('/api/staff', { method: 'POST', body }),
       ({ account }) => `Added ${account.name} (${account.email}). Cognito has mailed them a temporary password; `
         + 'they choose their own when they first sign in.');
