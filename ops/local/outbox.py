@@ -1,5 +1,6 @@
-"""Every mail SES would have sent in local mode, kept for reading: an HTML page with the mails
-rendered (links go to the local sites) and the same list as JSON."""
+"""Every mail SES (or Cognito, for staff accounts: ops/local/cognito_mail.py) would have sent in
+local mode, kept for reading: an HTML page with the mails rendered (links go to the local sites)
+and the same list as JSON."""
 
 from __future__ import annotations
 

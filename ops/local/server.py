@@ -3,8 +3,9 @@
 The program runs under the harness, and each resource it declares is created for real on this
 machine as it is declared: tables on DynamoDB Local, the rest on a moto server. The front door
 plays CloudFront for every site, handlers run in worker processes with their declared
-environment, schedules fire, bus events reach their rules' targets, and every mail lands in the
-outbox. `GET /_local/` describes it all.
+environment, schedules fire, bus events reach their rules' targets, and every mail (Cognito's own
+too) lands in the outbox. Staff sign in with an owner account made at start. `GET /_local/`
+describes it all.
 """
 
 from __future__ import annotations
@@ -400,6 +401,9 @@ def main(args) -> int:
     print(f"  outbox    {index['outbox']}")
     print(f"  index     {system.base_url()}/_local/")
     print(f"  staff sign-in: {index['credentials']['staff_email']}, password {index['credentials']['staff_password']}")
+    for name, value in index["credentials"].items():
+        if not name.startswith("staff_"):
+            print(f"  {name.replace('_', ' ')}: {value}")
     print("Ctrl-C stops everything.\n", flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

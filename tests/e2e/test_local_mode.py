@@ -25,6 +25,8 @@ def test_the_index_describes_the_running_system(local):
     assert index["credentials"]["staff_email"] == "owner@example.com"  # the dev stack's ownerEmail
     assert len(index["credentials"]["staff_password"]) >= 12
     assert f"staff sign-in: owner@example.com, password {index['credentials']['staff_password']}" in local.logs()
+    assert f"service key: {index['credentials']['service_key']}" in local.logs()
+    assert "passcode" not in local.logs()
     assert "mainstreet-dev-referral-stats" in index["tables"]
     assert "referral-digest" in index["schedules"]
 
