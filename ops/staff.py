@@ -30,7 +30,10 @@ Runner = Callable[[Sequence[str]], subprocess.CompletedProcess]
 
 
 def _run(command: Sequence[str]) -> subprocess.CompletedProcess:
-    return subprocess.run(list(command), capture_output=True, text=True)
+    try:
+        return subprocess.run(list(command), capture_output=True, text=True)
+    except FileNotFoundError:
+        raise StaffCliError(f"`{command[0]}` is not installed here (or not on PATH).") from None
 
 
 class StaffCliError(Exception):

@@ -175,3 +175,12 @@ def test_a_stack_without_the_pool_or_pulumi_failing_is_said_plainly(stack, monke
     monkeypatch.setattr(staff_cli, "_run", FakePulumi(None, code=255, stderr="error: no stack named 'qa' found"))
     assert stack.cli("list", "--stack", "qa") == 1
     assert "no stack named 'qa' found" in capsys.readouterr().out
+
+
+def test_without_pulumi_installed_it_says_so(monkeypatch, capsys):
+    def missing(*_, **__):
+        raise FileNotFoundError("pulumi")
+
+    monkeypatch.setattr(subprocess, "run", missing)
+    assert ops_main(["staff", "list", "--stack", "dev"]) == 1
+    assert "`pulumi` is not installed here (or not on PATH)." in capsys.readouterr().out
