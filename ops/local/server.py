@@ -184,6 +184,8 @@ class LocalSystem:
         fresh = {**stack_secrets.new_credentials(), "staff_password": new_staff_password(password_length)}
         # What an earlier run kept stays; what this version no longer makes (a retired secret) goes.
         credentials = {name: kept.get(name, value) for name, value in fresh.items()}
+        if len(credentials["staff_password"]) < password_length:  # the stack's policy grew since
+            credentials["staff_password"] = fresh["staff_password"]
         if self.persist and credentials != kept:
             save_generated(path, credentials)  # 0600, like the generated secrets
         return credentials

@@ -46,3 +46,20 @@ def test_a_file_written_with_a_looser_mode_is_tightened(tmp_path):
 
 def test_without_generate_secrets_random_resources_are_left_to_the_mocks(tmp_path):
     assert Materializer(kept_secrets=tmp_path / "generated.json")(PASSWORD, "session-key", {}, {}) is None
+
+
+def test_kept_credentials_keep_the_owner_password_and_drop_what_is_no_longer_made(tmp_path):
+    from ops.local.server import LocalSystem
+
+    system = LocalSystem("dev", persist=True, state=tmp_path)
+    first = system._credentials(12)
+    assert set(first) == {"staff_password", "service_key", "pos_hmac_secret"} and len(first["staff_password"]) >= 12
+    kept = tmp_path / "credentials.json"
+    assert kept.stat().st_mode & 0o777 == 0o600
+    kept.write_text(json.dumps({**first, "staff_passcode": "from an older version"}))
+    assert system._credentials(12) == first
+    assert json.loads(kept.read_text()) == first
+    # A longer minimum (the stack's staffPasswordLength) than the kept password: a new one.
+    longer = system._credentials(30)
+    assert len(longer["staff_password"]) >= 30 and longer["service_key"] == first["service_key"]
+    assert LocalSystem("dev", state=tmp_path)._credentials(12)["staff_password"] != first["staff_password"]  # no --persist
