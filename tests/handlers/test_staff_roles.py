@@ -25,6 +25,7 @@ ROUTES: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
     "charter-staff": {
         ("GET", "/api/charters/events"): ("charters",),
         ("GET", "/api/charters/events/<event_id>"): ("charters",),
+        ("GET", "/api/charters/events/<event_id>/money"): (),  # revenue, the captain's fee, the booking's notes
         ("POST", "/api/charters/events/<event_id>/crew/<crew_id>/revoke"): ("charters",),
         ("POST", "/api/charters/events/<event_id>/crew/<crew_id>/reissue"): ("charters",),
     },
