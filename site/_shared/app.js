@@ -140,6 +140,7 @@ function card(title, fields, submit, extra = '', notice = '') {
 }
 
 function signInForm(root, onReady, { email = '', notice = '' } = {}) {
+  document.querySelector('.staff-who')?.remove(); // nobody is signed in (any more)
   root.innerHTML = card('Staff sign-in', `
       <label for="staff-email">E-mail</label>
       <input id="staff-email" name="email" type="email" autocomplete="username" required value="${escapeHtml(email)}">
