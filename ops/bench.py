@@ -139,7 +139,7 @@ def request_path_calls(graph: harness.Graph) -> list[tuple[str, str, int, int, l
                 job_id, from_status, to_status = next(moves)
                 call("dispatch-board", "POST", f"/api/jobs/{job_id}/status", {"from": from_status, "to": to_status}, cookie)
 
-            rows.append(measure("dispatch status change", "≤ 2", change))
+            rows.append(measure("dispatch status change", "≤ 2, +1 read of the staff session", change))
         if any(f.name == "charter-intake" for f in graph.of_type("aws:lambda/function:Function")):
             rows += charter_calls(graph, call, measure, headers)
         if any(f.name == "loyalty-earn" for f in graph.of_type("aws:lambda/function:Function")):
@@ -163,7 +163,7 @@ def loyalty_calls(graph: harness.Graph, call, measure, cookie: str) -> list[tupl
     rows = [measure("loyalty earn (a sale)", "≤ 2", sale)]
     for _ in range(3):
         sale()
-    rows.append(measure("loyalty redeem", "1 write (+1 read for the new balance)",
+    rows.append(measure("loyalty redeem", "1 write (+1 read for the new balance, +1 of the staff session)",
                         lambda: call("loyalty-redeem", "POST", "/api/redeem", {"phone": "+6591234567", "reward_id": "free-drink"}, cookie)))
     return rows
 
