@@ -213,6 +213,16 @@ function resetForm(root, onReady, email, message) {
   form.querySelector('[data-back]').addEventListener('click', () => signInForm(root, onReady, { email }));
 }
 
+// A time as the business reads it: in its time zone (the API says which), with the day when it is
+// not today there ("14:02", "Nov 20, 14:02").
+export function localTime(iso, timeZone) {
+  if (!iso) return '';
+  const at = new Date(iso);
+  const day = (d) => d.toLocaleDateString('en-CA', { timeZone });
+  const time = at.toLocaleTimeString([], { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  return day(at) === day(new Date()) ? time : `${at.toLocaleDateString([], { timeZone, month: 'short', day: 'numeric' })}, ${time}`;
+}
+
 export function escapeHtml(value) {
   return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 }

@@ -49,7 +49,9 @@ def test_book_track_drag_and_watch_the_tracking_page_change(local, new_page):
     expect(card).to_be_visible()
     expect(card.locator("xpath=ancestor::section")).to_have_attribute("data-status", "pending_pickup")
     dispatcher.drag_and_drop(f'.job[data-job="{job_id}"]', '.column[data-status="ready_for_pickup"]')
-    expect(dispatcher.locator(f'.column[data-status="ready_for_pickup"] .job[data-job="{job_id}"]')).to_be_visible()
+    moved = dispatcher.locator(f'.column[data-status="ready_for_pickup"] .job[data-job="{job_id}"]')
+    expect(moved).to_be_visible()
+    expect(moved.locator(".last-change")).to_contain_text("moved to Ready for pickup by Owner")
 
     # The open tracking page updates itself, no reload.
     expect(tracker.locator("#status")).to_have_text("Ready for pickup")

@@ -55,6 +55,7 @@ def test_sign_up_confirm_earn_redeem_and_reverse(local, page):
     expect(page.locator("#member-phone")).to_have_text("+65 9111 2222")  # not in the shop's country: international
     page.click('[data-redeem="beans-bag"]')
     expect(page.locator("#desk-message")).to_contain_text("New balance 0")
+    expect(page.locator("#desk-message")).to_contain_text("Redeemed by Owner")  # the signed-in person's name
     expect(page.locator("#balance")).to_have_text("0")
     expect(page.locator('[data-reward="free-drink"] button')).to_have_count(0)  # nothing claimable at 0
 
@@ -63,6 +64,7 @@ def test_sign_up_confirm_earn_redeem_and_reverse(local, page):
     expect(page.locator("#desk-message")).to_contain_text("the points are back")
     expect(page.locator("#balance")).to_have_text("300")
     expect(page.locator("td", has_text="reversed")).to_be_visible()
+    expect(page.locator(".reversed-by")).to_contain_text("reversed by Owner")
 
 
 def test_the_reward_mail_goes_out_through_the_bus(local):

@@ -1,26 +1,17 @@
 // The dispatcher's board: a column per status of the flow the API serves, cards dragged (or,
 // on a phone, moved with their menu) to the next status. A move another dispatcher made first
 // comes back as a conflict, shown here, and the board reloads.
-import { api, ApiError, escapeHtml, requireStaff, signOut } from '/shared/app.js';
+import { api, ApiError, escapeHtml, localTime, requireStaff, signOut } from '/shared/app.js';
 
 const root = document.getElementById('app');
 let flow;
 let timeZone; // the business's, from the API: every time on the board is shown in it
 
-// A time as the shop reads it: in the business's time zone, with the day when it is not today.
-function when(iso) {
-  if (!iso) return '';
-  const at = new Date(iso);
-  const day = (d) => d.toLocaleDateString('en-CA', { timeZone });
-  const time = at.toLocaleTimeString([], { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-  return day(at) === day(new Date()) ? time : `${at.toLocaleDateString([], { timeZone, month: 'short', day: 'numeric' })}, ${time}`;
-}
-
 // The card's last move, "moved to Ready for pickup by Ben, 09:12", or who entered a job taken by phone.
 function lastChange(job) {
   const move = job.last_move;
-  if (move) return `moved to ${flow.labels[move.to] || move.to}${move.by_name ? ` by ${move.by_name}` : ''}, ${when(move.at)}`;
-  return job.by_name ? `entered by ${job.by_name}, ${when(job.created_at)}` : '';
+  if (move) return `moved to ${flow.labels[move.to] || move.to}${move.by_name ? ` by ${move.by_name}` : ''}, ${localTime(move.at, timeZone)}`;
+  return job.by_name ? `entered by ${job.by_name}, ${localTime(job.created_at, timeZone)}` : '';
 }
 
 function money(cents) {

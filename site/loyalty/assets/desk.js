@@ -1,21 +1,11 @@
 // The redeem desk: look a member up by phone, redeem a claimable reward, reverse a mistake.
-import { api, ApiError, escapeHtml, requireStaff } from '/shared/app.js';
+import { api, ApiError, escapeHtml, localTime, requireStaff } from '/shared/app.js';
 
 const root = document.getElementById('app');
 
-// A time as the shop reads it: in the business's time zone (the API says which), with the day
-// when it is not today there.
-function when(iso, timeZone) {
-  if (!iso) return '';
-  const at = new Date(iso);
-  const day = (d) => d.toLocaleDateString('en-CA', { timeZone });
-  const time = at.toLocaleTimeString([], { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-  return day(at) === day(new Date()) ? time : `${at.toLocaleDateString([], { timeZone, month: 'short', day: 'numeric' })}, ${time}`;
-}
-
 // "redeemed by Ana, 14:02" (rows from before staff accounts name nobody: just the time).
 function done(what, name, iso, timeZone) {
-  return name ? `${what} by ${name}, ${when(iso, timeZone)}` : `${what} ${when(iso, timeZone)}`;
+  return name ? `${what} by ${name}, ${localTime(iso, timeZone)}` : `${what} ${localTime(iso, timeZone)}`;
 }
 
 function memberHtml(m) {

@@ -2,26 +2,16 @@
 // be withdrawn or sent again (each saying who did it last, and when). The money of a charter is
 // the owner's: it is asked for separately, and shown only to an owner. Every failure is said in
 // the API's own words.
-import { api, ApiError, escapeHtml, requireStaff } from '/shared/app.js';
+import { api, ApiError, escapeHtml, localTime, requireStaff } from '/shared/app.js';
 
 const root = document.getElementById('app');
 const today = new Date().toISOString().slice(0, 7);
-
-// A time as the business reads it: in its own time zone (the API says which), with the day when
-// it is not today there.
-function when(iso, timeZone) {
-  if (!iso) return '';
-  const at = new Date(iso);
-  const day = (d) => d.toLocaleDateString('en-CA', { timeZone });
-  const time = at.toLocaleTimeString([], { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-  return day(at) === day(new Date()) ? time : `${at.toLocaleDateString([], { timeZone, month: 'short', day: 'numeric' })}, ${time}`;
-}
 
 // "link withdrawn by Carl, 14:02" / "link re-issued by Carl, 14:02".
 function linkChange(change, timeZone) {
   if (!change) return '';
   const what = change.action === 'reissued' ? 'link re-issued' : 'link withdrawn';
-  return `${what} by ${change.by_name}, ${when(change.at, timeZone)}`;
+  return `${what} by ${change.by_name}, ${localTime(change.at, timeZone)}`;
 }
 
 // The charter's revenue, fee and notes for an owner; nothing for anyone else (403).

@@ -1,22 +1,13 @@
 // Vendor outreach: render a batch, read the preview, approve it once to send.
-import { api, ApiError, escapeHtml, requireStaff } from '/shared/app.js';
+import { api, ApiError, escapeHtml, localTime, requireStaff } from '/shared/app.js';
 
 const root = document.getElementById('app');
 let timeZone; // the business's, from the API: times here are shown in it
 
-// A time as the business reads it: in its own time zone, with the day when it is not today.
-function when(iso) {
-  if (!iso) return '';
-  const at = new Date(iso);
-  const day = (d) => d.toLocaleDateString('en-CA', { timeZone });
-  const time = at.toLocaleTimeString([], { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-  return day(at) === day(new Date()) ? time : `${at.toLocaleDateString([], { timeZone, month: 'short', day: 'numeric' })}, ${time}`;
-}
-
 // "approved by Olive, 14:02" (batches from before staff accounts name nobody).
 function approval(b) {
   if (!b.approved_at) return '';
-  return b.approved_by ? `approved by ${b.approved_by.by_name}, ${when(b.approved_at)}` : `approved ${when(b.approved_at)}`;
+  return b.approved_by ? `approved by ${b.approved_by.by_name}, ${localTime(b.approved_at, timeZone)}` : `approved ${localTime(b.approved_at, timeZone)}`;
 }
 // Where each field's problem is shown: next to the subject, the note, the vendor list.
 const FIELDS = { subject: '#subject', note: '#note', vendor_codes: 'input[name=vendor]' };
@@ -75,7 +66,7 @@ async function showBatch(id, problem = '') {
       <h2>Batch ${escapeHtml(batch.id)}</h2>
       <p>Status: <span class="status status-${escapeHtml(batch.status)}" id="batch-status">${escapeHtml(batch.status.replace('_', ' '))}</span>,
          ${batch.sent_count} of ${batch.mail_count} sent.</p>
-      <p class="muted" id="batch-people">${escapeHtml([batch.by_name ? `Prepared by ${batch.by_name}, ${when(batch.created_at)}` : '', approval(batch)].filter(Boolean).join('; '))}</p>
+      <p class="muted" id="batch-people">${escapeHtml([batch.by_name ? `Prepared by ${batch.by_name}, ${localTime(batch.created_at, timeZone)}` : '', approval(batch)].filter(Boolean).join('; '))}</p>
       <iframe class="preview-frame" title="Preview of the mails" src="/api/referrals/outreach/${encodeURIComponent(batch.id)}/preview"></iframe>
       ${pending ? '<button type="button" id="approve">Approve and send</button>' : ''}
       <p class="error" id="batch-error" role="alert" ${problem ? '' : 'hidden'}>${escapeHtml(problem)}</p>
