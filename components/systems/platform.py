@@ -91,6 +91,7 @@ class Platform(pulumi.ComponentResource):
                     self.origin_secret.read, self.session_key.read, self.staff.sign_in, self.mailer.send,
                     self.business_name, setting("staff password length", str(cfg.staff_password_length)),
                     self.staff.sessions.grant("get", "put", "update", "delete", keys=["SESSION#*", "FAIL#*"]),
+                    self.staff.sessions.query_index("signed-in", keys=None),  # a reset signs the person out everywhere
                 ],
                 url=True,
                 bundle=("itsdangerous", "phonenumbers", "email_validator", "idna", "jinja2", "markupsafe"),

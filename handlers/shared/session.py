@@ -7,7 +7,8 @@ hold a Cognito token):
 - `DELETE /api/session` ends the session (its row is deleted: a copied cookie stops working).
 - `GET /api/session` says who is signed in.
 - `POST /api/session/reset {"email"}` has Cognito mail a reset code; `POST
-  /api/session/reset/confirm {"email", "code", "new_password"}` sets the new password.
+  /api/session/reset/confirm {"email", "code", "new_password"}` sets the new password and signs
+  that person out everywhere.
 
 Wrong address, wrong password and a disabled account answer alike, and every refused attempt is
 padded to the same duration. Five refused attempts on one address within 15 minutes lock it for 15
@@ -242,7 +243,19 @@ def finish_reset():
         raise _refuse(started, request.email, address, "That code is not right or has run out. Ask for a new one.",
                       "reset_refused", 400) from None
     lockout.succeeded(settings.staff_sessions_table, request.email)
+    _end_sessions_of(request.email)
     return json_response(200, {"changed": True, "message": "Your password is changed. Sign in with it."})
+
+
+def _end_sessions_of(email: str) -> None:
+    """A reset password may mean someone else knew the old one: every browser signed in as this
+    person is signed out (sessions name the address they signed in with)."""
+    from handlers.shared import directory
+
+    dynamodb = client("dynamodb")
+    for session in directory.sessions(dynamodb, settings.staff_sessions_table):
+        if session["email"] == email:
+            directory.end_session(dynamodb, settings.staff_sessions_table, session["session_id"])
 
 
 @app.not_found

@@ -81,6 +81,7 @@ EXPECTED: dict[str, list[Row]] = {
         allow("dynamodb:DeleteItem dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem", "table:staff-sessions",
               when="LeadingKeys=FAIL#*,SESSION#*"),  # sessions and refused-attempt counters
         allow("cognito-idp:ListUsersInGroup", "userpool:staff"),  # the owners (sign-in itself needs no IAM)
+        index_query("staff-sessions/index/signed-in"),  # a password reset ends the person's sessions
     ],
     "staff-team": [
         LOGS, secrets("origin-verify", "session-key"), STAFF_SESSION,

@@ -189,6 +189,7 @@ def test_a_forgotten_password_is_reset_with_the_mailed_code(session, ana):
     from moto.cognitoidp.models import cognitoidp_backends
     from moto.core import DEFAULT_ACCOUNT_ID
 
+    signed_in_before = cookie_of(sign_in(session))
     started = session.post("/api/session/reset", {"email": ANA})
     assert started.status == 202
     unknown = session.post("/api/session/reset", {"email": "nobody@staff.example"})
@@ -200,6 +201,8 @@ def test_a_forgotten_password_is_reset_with_the_mailed_code(session, ana):
     assert wrong.status == 400 and wrong.json()["error"] == "reset_refused"
     done = session.post("/api/session/reset/confirm", {"email": ANA, "code": code, "new_password": "another long passphrase"})
     assert done.status == 200, done.text
+    # Whoever knew the old password is signed out too.
+    assert session.get("/api/session", headers={"cookie": signed_in_before}).json() == {"signed_in": False}
     assert sign_in(session, password="another long passphrase").status == 200
     assert sign_in(session).status == 401
 
