@@ -51,6 +51,7 @@ class StaffDirectory(pulumi.ComponentResource):
         name: str,
         ctx: Context,
         policy: PasswordPolicy,
+        business: str,
         threat_protection: Literal["OFF", "AUDIT", "ENFORCED"] = "OFF",
         opts: pulumi.ResourceOptions | None = None,
     ):
@@ -67,7 +68,16 @@ class StaffDirectory(pulumi.ComponentResource):
                 name="name", attribute_data_type="String", required=True, mutable=True,
                 string_attribute_constraints=aws.cognito.UserPoolSchemaStringAttributeConstraintsArgs(min_length="1", max_length="80"),
             )],
-            admin_create_user_config=aws.cognito.UserPoolAdminCreateUserConfigArgs(allow_admin_create_user_only=True),
+            admin_create_user_config=aws.cognito.UserPoolAdminCreateUserConfigArgs(
+                allow_admin_create_user_only=True,
+                # Cognito fills in {username} (the address) and {####} (the temporary password).
+                invite_message_template=aws.cognito.UserPoolAdminCreateUserConfigInviteMessageTemplateArgs(
+                    email_subject=f"Your staff account at {business}"[:140],
+                    email_message=(f"{business} has made you a staff account. Sign in on any of its staff pages "
+                                   "with {username} and the temporary password {####}; you will then choose your "
+                                   f"own. It works for {policy.temporary_password_days} days."),
+                ),
+            ),
             account_recovery_setting=aws.cognito.UserPoolAccountRecoverySettingArgs(recovery_mechanisms=[
                 aws.cognito.UserPoolAccountRecoverySettingRecoveryMechanismArgs(name="verified_email", priority=1),
             ]),

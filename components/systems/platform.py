@@ -79,7 +79,7 @@ class Platform(pulumi.ComponentResource):
         self.origin_secret = Secret("origin-verify", None, ctx, "Header CloudFront adds to function origins", child)
         self.session_key = Secret("session-key", None, ctx, "Signs staff session cookies", child)
         self.staff = StaffDirectory("staff", ctx, PasswordPolicy(minimum_length=cfg.staff_password_length),
-                                    cfg.staff_threat_protection, child)
+                                    cfg.business_name, cfg.staff_threat_protection, child)
         self.business_name = setting("business name", cfg.business_name)
         self.mailer = Mailer("mailer", cfg.mail_from, cfg.hosted_zone_id, ctx, child, sandbox=cfg.mail_sandbox())
         self.guardrails = Guardrails("guardrails", cfg.monthly_budget_usd, cfg.alarm_email, ctx, child)
