@@ -129,7 +129,9 @@ def disable(target: Target, args, say: Callable[[Any], None]) -> None:
 
 
 def enable(target: Target, args, say: Callable[[Any], None]) -> None:
-    account = target.directory.enable(_account(target, args.email).id)
+    from handlers.shared import directory as staff
+
+    account = staff.enable(target.directory, target.dynamodb, target.sessions_table, _account(target, args.email).id)
     say(f"Enabled {_described(account)}; they can sign in again.")
 
 

@@ -120,14 +120,16 @@ class StaffDirectory(pulumi.ComponentResource):
                 f"{name}-{role}", name=role, user_pool_id=self.pool.id, description=what, opts=child)
             for role, what in ROLES.items()
         }
-        # Sessions (`SESSION#<id>`) and sign-in failure counters (`FAIL#...`), all with a TTL; the
-        # `signed-in` index (only sessions carry `kind`) lists who is signed in, or one person's
-        # sessions, for the owner's page and for ending them when an account is disabled.
+        # A person's partition `USER#<id>` holds their sessions (`SESSION#<id>`, with a TTL) and a
+        # state row (`STATE`: since when a session may begin), so ending all of one person's
+        # sessions reads them consistently; sign-in failure counters are `FAIL#...`/`COUNT`. The
+        # `signed-in` index (only sessions carry `kind`) lists who is signed in, for the owner.
         self.sessions = Table(
             "staff-sessions",
             TableArgs(
                 hash_key="pk",
-                attributes={"pk": "S", "kind": "S", "user_id": "S"},
+                range_key="sk",
+                attributes={"pk": "S", "sk": "S", "kind": "S", "user_id": "S"},
                 indexes=[Index("signed-in", "kind", "user_id")],
                 ttl_attribute="expires_at",
             ),

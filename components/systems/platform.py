@@ -90,7 +90,8 @@ class Platform(pulumi.ComponentResource):
                 links=[
                     self.origin_secret.read, self.session_key.read, self.staff.sign_in, self.mailer.send,
                     self.business_name, setting("staff password length", str(cfg.staff_password_length)),
-                    self.staff.sessions.grant("get", "put", "update", "delete", keys=["SESSION#*", "FAIL#*"]),
+                    # sessions (written with a check of the person's state row) and refusal counters
+                    self.staff.sessions.grant("get", "put", "update", "delete", "check", keys=["USER#*", "FAIL#*"]),
                     self.staff.sessions.query_index("signed-in", keys=None),  # a reset signs the person out everywhere
                 ],
                 url=True,
@@ -104,7 +105,7 @@ class Platform(pulumi.ComponentResource):
                 handler="handlers.shared.team.handler",
                 links=[
                     self.origin_secret.read, *self.staff_access, self.staff.manage,
-                    self.staff.sessions.grant("delete", keys=["SESSION#*"]),
+                    self.staff.sessions.grant("put", "delete", "query", keys=["USER#*"]),  # state rows, sessions
                     self.staff.sessions.query_index("signed-in", keys=None),  # the index holds sessions only
                 ],
                 url=True,
@@ -132,7 +133,7 @@ class Platform(pulumi.ComponentResource):
     def staff_access(self) -> list:
         """What every staff endpoint links: the key that signs session cookies and a read of the
         session rows they name (handlers.shared.auth.staff_only)."""
-        return [self.session_key.read, self.staff.sessions.get(keys=["SESSION#*"])]
+        return [self.session_key.read, self.staff.sessions.get(keys=["USER#*"])]
 
     def function(self, name: str, args: FunctionArgs, parent: pulumi.Resource | None = None) -> Function:
         """A function of the stack; the guardrails watch every function made here."""

@@ -1,10 +1,12 @@
 """Staff sessions, roles, and stored service keys.
 
 A staff member signs in with their own account (handlers/shared/session.py, on Amazon Cognito);
-the session is then a row of the `staff-sessions` table, and the cookie (HttpOnly,
-SameSite=Strict) carries that row's random id, signed with the session key so a forged cookie
-costs no read. Every staff request reads the row once: deleting it ends the session at once, and
-it carries who the person is and their roles, so no request asks Cognito.
+the session is then a row of the `staff-sessions` table in that person's partition
+(`USER#<id>`, `SESSION#<random id>`), and the cookie (HttpOnly, SameSite=Strict) names it, signed
+with the session key so a forged cookie costs no read. Every staff request reads the row once:
+deleting it ends the session at once, and it carries who the person is and their roles, so no
+request asks Cognito. Ending all of a person's sessions reads their partition consistently, so
+none is missed.
 
 Roles are the user pool's groups (components/blocks/identity.py). A route names the roles that
 may call it (`staff_only(settings, "dispatch")`); `owner` may call every route.
@@ -17,7 +19,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Sequence
 
 from handlers.shared import tokens
 from handlers.shared.errors import ApiError, forbidden, unauthorized
@@ -26,8 +28,14 @@ COOKIE = "ms_staff"
 SESSION_SECONDS = tokens.PURPOSES["staff-session"].max_age_s
 OWNER = "owner"
 ROLES = (OWNER, "dispatch", "charters", "referrals", "loyalty-desk")
+USER_PREFIX = "USER#"  # a person's partition: their sessions, and their state row
 SESSION_PREFIX = "SESSION#"
+STATE = "STATE"  # sort key of the row saying since when a session of theirs may begin
 SESSION_KIND = "session"  # the `signed-in` index's partition: only session rows carry it
+
+
+class SessionRefused(Exception):
+    """The account changed (disabled, roles changed) after this sign-in was authenticated."""
 
 
 @dataclass(frozen=True)
@@ -54,21 +62,33 @@ def verify_service_key(key: str, stored: str) -> bool:
     return hmac.compare_digest(hash_service_key(key).encode(), stored.encode())
 
 
-def _table(name: str) -> Any:
+def session_key(account_id: str, sid: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": USER_PREFIX + account_id}, "sk": {"S": SESSION_PREFIX + sid}}
+
+
+def state_key(account_id: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": USER_PREFIX + account_id}, "sk": {"S": STATE}}
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def start_session(table: str, key: str, staff: Staff, authenticated_ms: int, address: str = "", agent: str = "") -> str:
+    """Record a new session for `staff`, authenticated by Cognito at `authenticated_ms`, and return
+    the cookie value naming it.
+
+    The session is written only if nothing changed the account since (its state row's
+    `not_before`): a disable or a role change that ends the person's sessions first moves
+    `not_before`, then ends every session it finds in the person's partition (read consistently),
+    so a sign-in racing it is either refused here or ended there."""
     from handlers.shared.aws import client
-
-    return client("dynamodb"), name
-
-
-def start_session(table: str, key: str, staff: Staff, address: str = "", agent: str = "") -> str:
-    """Record a new session for `staff` and return the cookie value naming it."""
     from handlers.shared.clock import utc_stamp
 
-    dynamodb, name = _table(table)
+    dynamodb = client("dynamodb")
     sid = secrets.token_urlsafe(24)
-    now = int(time.time())
     item = {
-        "pk": {"S": SESSION_PREFIX + sid},
+        **session_key(staff.id, sid),
         "kind": {"S": SESSION_KIND},
         "session_id": {"S": sid},
         "user_id": {"S": staff.id},
@@ -76,38 +96,49 @@ def start_session(table: str, key: str, staff: Staff, address: str = "", agent: 
         "email": {"S": staff.email},
         "roles": {"L": [{"S": r} for r in staff.roles]},
         "created_at": {"S": utc_stamp()},
-        "expires_at": {"N": str(now + SESSION_SECONDS)},
+        "expires_at": {"N": str(int(time.time()) + SESSION_SECONDS)},
         "address": {"S": address[:64]},
         "agent": {"S": agent[:200]},
     }
-    dynamodb.put_item(TableName=name, Item=item, ConditionExpression="attribute_not_exists(pk)")
-    return tokens.sign("staff-session", key, {"sid": sid})
+    try:
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"ConditionCheck": {"TableName": table, "Key": state_key(staff.id),
+                                "ConditionExpression": "attribute_not_exists(not_before) OR not_before <= :at",
+                                "ExpressionAttributeValues": {":at": {"N": str(authenticated_ms)}}}},
+        ])
+    except dynamodb.exceptions.TransactionCanceledException:
+        raise SessionRefused() from None
+    return tokens.sign("staff-session", key, {"u": staff.id, "sid": sid})
 
 
-def session_id(token: str, key: str) -> str:
-    """The session id a cookie names, or "" when it is altered, expired or not ours."""
+def session_ref(token: str, key: str) -> tuple[str, str] | None:
+    """(account id, session id) a cookie names, or None when it is altered, expired or not ours."""
     try:
         data = tokens.read("staff-session", key, token)
     except tokens.BadToken:
-        return ""
-    sid = data.get("sid") if isinstance(data, dict) else None
-    return sid if isinstance(sid, str) else ""
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), str) or not isinstance(data.get("sid"), str):
+        return None  # cookies of the passcode era named no account
+    return data["u"], data["sid"]
 
 
-def read_session(table: str, sid: str) -> Staff | None:
-    """The signed-in staff member of session `sid`, or None when it was ended or has run out
+def read_session(table: str, account_id: str, sid: str) -> Staff | None:
+    """The signed-in staff member of that session, or None when it was ended or has run out
     (TTL deletes expired rows within days, not at once: the time is checked here)."""
-    dynamodb, name = _table(table)
-    item = dynamodb.get_item(TableName=name, Key={"pk": {"S": SESSION_PREFIX + sid}}, ConsistentRead=True).get("Item")
+    from handlers.shared.aws import client
+
+    item = client("dynamodb").get_item(TableName=table, Key=session_key(account_id, sid), ConsistentRead=True).get("Item")
     if not item or int(item["expires_at"]["N"]) <= time.time():
         return None
     return Staff(item["user_id"]["S"], item["name"]["S"], item["email"]["S"],
                  tuple(r["S"] for r in item.get("roles", {}).get("L", [])), sid)
 
 
-def end_session(table: str, sid: str) -> None:
-    dynamodb, name = _table(table)
-    dynamodb.delete_item(TableName=name, Key={"pk": {"S": SESSION_PREFIX + sid}})
+def end_session(table: str, account_id: str, sid: str) -> None:
+    from handlers.shared.aws import client
+
+    client("dynamodb").delete_item(TableName=table, Key=session_key(account_id, sid))
 
 
 def cookie_value(cookies: list[str] | None, name: str = COOKIE) -> str:
@@ -132,8 +163,8 @@ def signed_in(app, settings) -> Staff | None:
     from handlers.shared.secrets import secret_value
 
     token = request_cookie(app)
-    sid = session_id(token, secret_value(settings.session_key_secret)) if token else ""
-    return read_session(settings.staff_sessions_table, sid) if sid else None
+    ref = session_ref(token, secret_value(settings.session_key_secret)) if token else None
+    return read_session(settings.staff_sessions_table, *ref) if ref else None
 
 
 def staff_only(settings, *roles: str):

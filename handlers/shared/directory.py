@@ -14,7 +14,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from handlers.shared.auth import ROLES, SESSION_KIND, SESSION_PREFIX
+from handlers.shared.auth import ROLES, SESSION_KIND, SESSION_PREFIX, USER_PREFIX, now_ms, session_key, state_key
 
 
 class DirectoryError(Exception):
@@ -119,10 +119,6 @@ class Directory:
             self.cognito.admin_add_user_to_group(UserPoolId=self.pool_id, Username=account_id, GroupName=role)
         return self.account(account_id)
 
-    def enable(self, account_id: str) -> Account:
-        self.account(account_id)  # 404 for an unknown id
-        self.cognito.admin_enable_user(UserPoolId=self.pool_id, Username=account_id)
-        return self.account(account_id)
 
 
 def set_roles(directory: Directory, dynamodb: Any, table: str, account_id: str, roles: Iterable[str], *, by: str = "",
@@ -140,33 +136,53 @@ def set_roles(directory: Directory, dynamodb: Any, table: str, account_id: str, 
     for role in sorted(current - set(roles)):
         directory.cognito.admin_remove_user_from_group(UserPoolId=directory.pool_id, Username=account_id, GroupName=role)
     if current != set(roles):
+        sessions_begin(dynamodb, table, account_id, now_ms())
         end_sessions(dynamodb, table, account_id, keep=keep_session if account_id == by else "")
     return directory.account(account_id)
 
 
 def disable(directory: Directory, dynamodb: Any, table: str, account_id: str, *, by: str = "") -> Account:
-    """No more sign-ins for `account_id`, and every session of theirs ends now."""
+    """No more sign-ins for `account_id`, and every session of theirs ends now (a sign-in racing
+    this is refused by the state row, or its session found and ended: handlers.shared.auth)."""
     if account_id == by:
         raise DirectoryError(409, "own_account", "You cannot disable your own account: ask another owner.")
     directory.account(account_id)  # 404 for an unknown id
+    sessions_begin(dynamodb, table, account_id, NEVER)
     directory.cognito.admin_disable_user(UserPoolId=directory.pool_id, Username=account_id)
     directory.cognito.admin_user_global_sign_out(UserPoolId=directory.pool_id, Username=account_id)
     end_sessions(dynamodb, table, account_id)
     return directory.account(account_id)
 
 
+def enable(directory: Directory, dynamodb: Any, table: str, account_id: str) -> Account:
+    directory.account(account_id)  # 404 for an unknown id
+    directory.cognito.admin_enable_user(UserPoolId=directory.pool_id, Username=account_id)
+    sessions_begin(dynamodb, table, account_id, now_ms())
+    return directory.account(account_id)
+
+
+NEVER = 2**53  # a state row's `not_before` while the account is disabled (milliseconds)
+
+
+def sessions_begin(dynamodb: Any, table: str, account_id: str, not_before_ms: int) -> None:
+    """From now on, only sign-ins authenticated at or after `not_before_ms` start a session."""
+    dynamodb.put_item(TableName=table, Item={**state_key(account_id), "not_before": {"N": str(not_before_ms)}})
+
+
 def sessions(dynamodb: Any, table: str, account_id: str | None = None) -> list[dict[str, Any]]:
-    """Signed-in sessions (everyone's, or one account's), newest first; run-out ones left out."""
+    """Signed-in sessions, newest first, run-out ones left out: one account's read consistently
+    from its partition (what ending them relies on), or everyone's from the `signed-in` index."""
     import time
 
-    condition, values = "kind = :kind", {":kind": {"S": SESSION_KIND}}
     if account_id:
-        condition += " AND user_id = :user"
-        values[":user"] = {"S": account_id}
+        query = {"KeyConditionExpression": "pk = :user AND begins_with(sk, :session)", "ConsistentRead": True,
+                 "ExpressionAttributeValues": {":user": {"S": USER_PREFIX + account_id}, ":session": {"S": SESSION_PREFIX}}}
+    else:
+        query = {"IndexName": "signed-in", "KeyConditionExpression": "kind = :kind",
+                 "ExpressionAttributeValues": {":kind": {"S": SESSION_KIND}}}
     rows, start = [], None
     while True:
-        page = dynamodb.query(TableName=table, IndexName="signed-in", KeyConditionExpression=condition,
-                              ExpressionAttributeValues=values, **({"ExclusiveStartKey": start} if start else {}))
+        page = dynamodb.query(TableName=table, **query, **({"ExclusiveStartKey": start} if start else {}))
         rows += page.get("Items", [])
         start = page.get("LastEvaluatedKey")
         if not start:
@@ -182,12 +198,12 @@ def sessions(dynamodb: Any, table: str, account_id: str | None = None) -> list[d
 def end_sessions(dynamodb: Any, table: str, account_id: str, *, keep: str = "") -> int:
     ended = [s for s in sessions(dynamodb, table, account_id) if s["session_id"] != keep]
     for session in ended:
-        end_session(dynamodb, table, session["session_id"])
+        end_session(dynamodb, table, account_id, session["session_id"])
     return len(ended)
 
 
-def end_session(dynamodb: Any, table: str, session_id: str) -> None:
-    dynamodb.delete_item(TableName=table, Key={"pk": {"S": SESSION_PREFIX + session_id}})
+def end_session(dynamodb: Any, table: str, account_id: str, session_id: str) -> None:
+    dynamodb.delete_item(TableName=table, Key=session_key(account_id, session_id))
 
 
 def _checked_roles(roles: Iterable[str]) -> list[str]:

@@ -1,6 +1,7 @@
 """Counting refused sign-ins, per account and per client address, in the staff-sessions table.
 
-A counter row (`FAIL#account#<hash of the address>`, `FAIL#client#<hash of the IP>`) counts
+A counter row (`FAIL#account#<hash of the address>`, `FAIL#client#<hash of the IP>`, sort key
+`COUNT`) counts
 refusals in a 15-minute window that opens with the first; the refusal that reaches the limit locks
 the key for 15 minutes (`locked_until`). Counting is one atomic conditional update, so concurrent
 guesses are all counted and exactly one of them is the one that locks (and mails the owners).
@@ -23,6 +24,10 @@ ACCOUNT_LIMIT = 5
 CLIENT_LIMIT = 20
 
 
+def _row(key: str) -> dict:
+    return {"pk": {"S": key}, "sk": {"S": "COUNT"}}
+
+
 def _keys(email: str, address: str | None) -> list[tuple[str, int]]:
     def hashed(text: str) -> str:
         return hashlib.sha256(text.strip().lower().encode()).hexdigest()[:32]
@@ -38,7 +43,7 @@ def locked(table: str, email: str, address: str) -> int:
     dynamodb, now = client("dynamodb"), time.time()
     wait = 0
     for key, _ in _keys(email, address):
-        item = dynamodb.get_item(TableName=table, Key={"pk": {"S": key}}, ConsistentRead=True).get("Item") or {}
+        item = dynamodb.get_item(TableName=table, Key=_row(key), ConsistentRead=True).get("Item") or {}
         until = int(item.get("locked_until", {}).get("N", "0"))
         wait = max(wait, int(until - now) + 1 if until > now else 0)
     return wait
@@ -57,7 +62,7 @@ def _count(table: str, key: str, now: int) -> int:
     for _ in range(3):
         try:
             item = dynamodb.update_item(
-                TableName=table, Key={"pk": {"S": key}},
+                TableName=table, Key=_row(key),
                 UpdateExpression="ADD failures :one SET window_ends = if_not_exists(window_ends, :ends), expires_at = :expires",
                 ConditionExpression="attribute_not_exists(pk) OR window_ends > :now",
                 ExpressionAttributeValues={":one": {"N": "1"}, ":ends": {"N": str(now + WINDOW_SECONDS)},
@@ -69,7 +74,7 @@ def _count(table: str, key: str, now: int) -> int:
         try:  # the window is over: this refusal opens the next one
             dynamodb.put_item(
                 TableName=table,
-                Item={"pk": {"S": key}, "failures": {"N": "1"}, "window_ends": {"N": str(now + WINDOW_SECONDS)},
+                Item={**_row(key), "failures": {"N": "1"}, "window_ends": {"N": str(now + WINDOW_SECONDS)},
                       "expires_at": {"N": str(now + WINDOW_SECONDS + LOCK_SECONDS)}},
                 ConditionExpression="window_ends <= :now AND (attribute_not_exists(locked_until) OR locked_until <= :now)",
                 ExpressionAttributeValues={":now": {"N": str(now)}})
@@ -86,7 +91,7 @@ def failed(table: str, email: str, address: str) -> bool:
     for key, limit in _keys(email, address):
         if _count(table, key, now) == limit:
             dynamodb.update_item(
-                TableName=table, Key={"pk": {"S": key}},
+                TableName=table, Key=_row(key),
                 UpdateExpression="SET locked_until = :until, expires_at = :expires",
                 ExpressionAttributeValues={":until": {"N": str(now + LOCK_SECONDS)}, ":expires": {"N": str(now + 2 * LOCK_SECONDS)}})
             account_locked = account_locked or key.startswith("FAIL#account#")
@@ -97,4 +102,4 @@ def succeeded(table: str, email: str) -> None:
     """The person proved who they are: their account's count starts again (the client address's
     does not, or one good account would let its holder guess others forever)."""
     (key, _), = _keys(email, None)
-    client("dynamodb").delete_item(TableName=table, Key={"pk": {"S": key}})
+    client("dynamodb").delete_item(TableName=table, Key=_row(key))

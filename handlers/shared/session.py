@@ -126,12 +126,17 @@ def _claims(id_token: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
-def _signed_in(result: dict):
+def _signed_in(result: dict, authenticated_ms: int, started: float, email: str):
     claims = _claims(result["IdToken"])
     roles = tuple(r for r in claims.get("cognito:groups", []) if r in auth.ROLES)
     staff = auth.Staff(claims["sub"], claims.get("name") or claims.get("email", ""), claims.get("email", ""), roles)
-    token = auth.start_session(settings.staff_sessions_table, secret_value(settings.session_key_secret), staff,
-                               _address(), header(app, "user-agent"))
+    try:
+        token = auth.start_session(settings.staff_sessions_table, secret_value(settings.session_key_secret), staff,
+                                   authenticated_ms, _address(), header(app, "user-agent"))
+    except auth.SessionRefused:  # disabled, or roles changed, while this sign-in was under way
+        logger.info("staff sign-in overtaken by an account change", extra={"staff": staff.id})
+        sleep(max(0.0, REFUSAL_SECONDS - (time.monotonic() - started)))
+        raise ApiError(401, "sign_in_refused", REFUSED) from None
     logger.info("staff signed in", extra={"staff": staff.id})
     return json_response(200, {"signed_in": True, "expires_in": auth.SESSION_SECONDS, **_who(staff)},
                          cookies=[_cookie(token, auth.SESSION_SECONDS)])
@@ -158,6 +163,7 @@ def sign_in():
     if wait:
         raise lockout.too_many(wait)
     cognito = client("cognito-idp")
+    authenticated_ms = auth.now_ms()  # before Cognito reads the account: an account change after it wins
     try:
         result = cognito.initiate_auth(ClientId=settings.staff_user_pool_client, AuthFlow="USER_PASSWORD_AUTH",
                                        AuthParameters={"USERNAME": email, "PASSWORD": request.password})
@@ -181,15 +187,15 @@ def sign_in():
         logger.warning("unexpected sign-in challenge", extra={"challenge": result.get("ChallengeName")})
         raise ApiError(403, "sign_in_unavailable", "This account cannot sign in here. Ask the owner.")
     lockout.succeeded(settings.staff_sessions_table, email)
-    return _signed_in(result["AuthenticationResult"])
+    return _signed_in(result["AuthenticationResult"], authenticated_ms, started, email)
 
 
 @app.delete(ROUTE)
 def sign_out():
     require_same_site(app)
-    sid = auth.session_id(auth.request_cookie(app), secret_value(settings.session_key_secret))
-    if sid:
-        auth.end_session(settings.staff_sessions_table, sid)
+    ref = auth.session_ref(auth.request_cookie(app), secret_value(settings.session_key_secret))
+    if ref:
+        auth.end_session(settings.staff_sessions_table, *ref)
     return json_response(200, {"signed_in": False}, cookies=[_cookie("", 0)])
 
 
@@ -255,7 +261,7 @@ def _end_sessions_of(email: str) -> None:
     dynamodb = client("dynamodb")
     for session in directory.sessions(dynamodb, settings.staff_sessions_table):
         if session["email"] == email:
-            directory.end_session(dynamodb, settings.staff_sessions_table, session["session_id"])
+            directory.end_session(dynamodb, settings.staff_sessions_table, session["user_id"], session["session_id"])
 
 
 @app.not_found

@@ -86,17 +86,18 @@ def enable(account_id: str):
     from handlers.shared.team_models import account_id_problem
 
     account_id_problem(account_id)
-    account = directory().enable(account_id)
+    account = staff.enable(directory(), client("dynamodb"), settings.staff_sessions_table, account_id)
     logger.info("staff account enabled", extra={"account": account_id, "by": _me().id})
     return json_response(200, {"account": account.shown()})
 
 
-@app.delete("/api/staff/sessions/<session_id>", middlewares=[owner_only])
-def end_session(session_id: str):
-    from handlers.shared.team_models import session_id_problem
+@app.delete("/api/staff/<account_id>/sessions/<session_id>", middlewares=[owner_only])
+def end_session(account_id: str, session_id: str):
+    from handlers.shared.team_models import account_id_problem, session_id_problem
 
+    account_id_problem(account_id)
     session_id_problem(session_id)
-    staff.end_session(client("dynamodb"), settings.staff_sessions_table, session_id)  # ending an ended one is done too
+    staff.end_session(client("dynamodb"), settings.staff_sessions_table, account_id, session_id)  # ending an ended one is done too
     logger.info("staff session ended", extra={"by": _me().id})
     return json_response(200, {"ended": True})
 

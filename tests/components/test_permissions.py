@@ -67,7 +67,7 @@ def index_query(index: str, when: str = "") -> Row:
 
 
 # Every staff endpoint reads the session its cookie names (handlers.shared.auth.staff_only).
-STAFF_SESSION = allow("dynamodb:GetItem", "table:staff-sessions", when="LeadingKeys=SESSION#*")
+STAFF_SESSION = allow("dynamodb:GetItem", "table:staff-sessions", when="LeadingKeys=USER#*")
 STATUSES = "LeadingKeys=cancelled,completed,in_progress,pending_pickup,ready_for_pickup"
 RULES = allow("s3:ListBucketVersions", "bucket:loyalty-rules")
 HAIKU = ("arn:aws:bedrock:{region}:{account}:inference-profile/global.anthropic.claude-haiku-4-5-20251001-v1:0",
@@ -78,14 +78,14 @@ EXPECTED: dict[str, list[Row]] = {
     # platform
     "staff-session": [
         LOGS, secrets("origin-verify", "session-key"), MAIL, MAIL_SANDBOX,  # the lockout mail to owners
-        allow("dynamodb:DeleteItem dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem", "table:staff-sessions",
-              when="LeadingKeys=FAIL#*,SESSION#*"),  # sessions and refused-attempt counters
+        allow("dynamodb:ConditionCheckItem dynamodb:DeleteItem dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem",
+              "table:staff-sessions", when="LeadingKeys=FAIL#*,USER#*"),  # sessions, state rows, refusal counters
         allow("cognito-idp:ListUsersInGroup", "userpool:staff"),  # the owners (sign-in itself needs no IAM)
         index_query("staff-sessions/index/signed-in"),  # a password reset ends the person's sessions
     ],
     "staff-team": [
         LOGS, secrets("origin-verify", "session-key"), STAFF_SESSION,
-        allow("dynamodb:DeleteItem", "table:staff-sessions", when="LeadingKeys=SESSION#*"),
+        allow("dynamodb:DeleteItem dynamodb:PutItem dynamodb:Query", "table:staff-sessions", when="LeadingKeys=USER#*"),
         index_query("staff-sessions/index/signed-in"),  # only sessions carry `kind`
         allow("cognito-idp:ListUsers cognito-idp:ListUsersInGroup cognito-idp:AdminGetUser cognito-idp:AdminListGroupsForUser "
               "cognito-idp:AdminCreateUser cognito-idp:AdminDisableUser cognito-idp:AdminEnableUser "

@@ -44,7 +44,7 @@ def session_rows(aws):
 
     table = aws.named("aws:dynamodb/table:Table", "staff-sessions").inputs["name"]
     items = boto3.client("dynamodb", region_name="us-west-2").scan(TableName=table)["Items"]
-    return [i for i in items if i["pk"]["S"].startswith("SESSION#")]
+    return [i for i in items if i["sk"]["S"].startswith("SESSION#")]
 
 
 def test_the_right_password_sets_a_strict_http_only_secure_cookie_and_says_who(session, ana):
@@ -299,3 +299,31 @@ def test_the_packaged_404_page_is_the_sites_own():
 
     page = artifact_files("shared")["site/_shared/404.html"]
     assert page.read_bytes() == SITE_404.read_bytes()
+
+
+@pytest.mark.parametrize("change", ["disable", "roles"])
+def test_a_sign_in_overtaken_by_an_account_change_gets_no_session(session, ana, staff_account, aws, monkeypatch, change):
+    """Cognito said yes, then the owner disabled the account (or changed its roles) before the
+    session was written: the state row refuses it, so no session outlives the change."""
+    import boto3
+
+    from handlers.shared import directory
+
+    table = aws.named("aws:dynamodb/table:Table", "staff-sessions").inputs["name"]
+    real = session.module.auth.start_session
+
+    def overtaken(*args, **kwargs):
+        dynamodb = boto3.client("dynamodb", region_name="us-west-2")
+        if change == "disable":
+            directory.disable(staff_account.directory, dynamodb, table, ana)
+        else:
+            directory.set_roles(staff_account.directory, dynamodb, table, ana, ["dispatch"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(session.module.auth, "start_session", overtaken)
+    reply = sign_in(session)
+    assert reply.status == 401 and reply.json()["error"] == "sign_in_refused" and reply.cookies == []
+    assert session_rows(aws) == []
+    monkeypatch.setattr(session.module.auth, "start_session", real)
+    if change == "roles":  # signing in again gets the new roles
+        assert sign_in(session).json()["roles"] == ["dispatch"]

@@ -48,7 +48,7 @@ ROUTES: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("PUT", "/api/staff/<account_id>/roles"): (),
         ("POST", "/api/staff/<account_id>/disable"): (),
         ("POST", "/api/staff/<account_id>/enable"): (),
-        ("DELETE", "/api/staff/sessions/<session_id>"): (),
+        ("DELETE", "/api/staff/<account_id>/sessions/<session_id>"): (),
     },
 }
 # Routes of staff functions that are public on purpose.

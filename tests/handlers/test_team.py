@@ -223,7 +223,7 @@ def test_generated_ids_in_paths_are_refused_and_change_nothing(function, team, s
     @given(segment=segments, route=st.sampled_from(["roles", "disable", "enable", "session"]))
     def run(segment, route):
         if route == "session":
-            reply = team.request("DELETE", f"/api/staff/sessions/{segment}", headers={"cookie": staff_cookie})
+            reply = team.request("DELETE", f"/api/staff/{OTHER_ID}/sessions/{segment}", headers={"cookie": staff_cookie})
         elif route == "roles":
             reply = team.request("PUT", f"/api/staff/{segment}/roles", json_body={"roles": ["owner"]}, headers={"cookie": staff_cookie})
         else:
@@ -261,7 +261,7 @@ def test_one_session_can_be_ended_from_the_list_and_ending_it_again_is_done_too(
     # Sessions are listed newest first: the laptop's is the first.
     ended = theirs[0]["session_id"]
     for _ in range(2):
-        reply = team.request("DELETE", f"/api/staff/sessions/{ended}", headers={"cookie": staff_cookie})
+        reply = team.request("DELETE", f"/api/staff/{dee['id']}/sessions/{ended}", headers={"cookie": staff_cookie})
         assert reply.status == 200 and reply.json() == {"ended": True}
     left = [s["session_id"] for s in listing(team, staff_cookie)["sessions"] if s["user_id"] == dee["id"]]
     assert left == [theirs[1]["session_id"]]
@@ -278,7 +278,7 @@ def test_every_staff_route_is_for_owners_only(team, sign_in, staff_account, role
                                ("PUT", f"/api/staff/{victim}/roles", {"roles": ["owner"]}),
                                ("POST", f"/api/staff/{victim}/disable", None),
                                ("POST", f"/api/staff/{victim}/enable", None),
-                               ("DELETE", f"/api/staff/sessions/{sid}", None)]:
+                               ("DELETE", f"/api/staff/{victim}/sessions/{sid}", None)]:
         reply = team.request(method, path, json_body=body, headers={"cookie": cookie})
         assert reply.status == 403 and reply.json()["error"] == "forbidden", (method, path, reply.text)
         anonymous = team.request(method, path, json_body=body)
@@ -298,5 +298,7 @@ def test_malformed_or_unknown_account_ids_are_404(team, staff_cookie, bad):
 
 @pytest.mark.parametrize("bad", ["short", "A" * 31 + "!", "A" * 33, "x" * 300])
 def test_malformed_session_ids_are_404(team, staff_cookie, bad):
-    reply = team.request("DELETE", f"/api/staff/sessions/{bad}", headers={"cookie": staff_cookie})
+    reply = team.request("DELETE", f"/api/staff/{OTHER_ID}/sessions/{bad}", headers={"cookie": staff_cookie})
+    assert reply.status == 404 and reply.json()["error"] == "not_found", reply.text
+    reply = team.request("DELETE", f"/api/staff/{bad}/sessions/{'A' * 32}", headers={"cookie": staff_cookie})
     assert reply.status == 404 and reply.json()["error"] == "not_found", reply.text

@@ -76,5 +76,8 @@ def test_links_and_sessions_issued_before_this_module_still_read():
     for purpose in ("confirm", "unsubscribe"):
         member = URLSafeTimedSerializer(KEY, salt=f"mainstreet.loyalty.{purpose}").dumps({"p": "+6591234567", "e": "ana@example.com"})
         assert member_tokens.read(KEY, purpose, member) == ("+6591234567", "ana@example.com")
-    session = URLSafeTimedSerializer(KEY, salt="mainstreet.staff-session").dumps({"sid": "abc"})
-    assert auth.session_id(session, KEY) == "abc"
+    session = URLSafeTimedSerializer(KEY, salt="mainstreet.staff-session").dumps({"u": "someone", "sid": "abc"})
+    assert auth.session_ref(session, KEY) == ("someone", "abc")
+    # A passcode-era session named no account: it no longer signs anyone in.
+    passcode_era = URLSafeTimedSerializer(KEY, salt="mainstreet.staff-session").dumps({"sid": "abc"})
+    assert auth.session_ref(passcode_era, KEY) is None

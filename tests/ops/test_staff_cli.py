@@ -63,7 +63,8 @@ def signed_in(stack, username: str, email: str) -> str:
     from handlers.shared import aws
 
     aws.client.cache_clear()  # made inside this test's moto
-    auth.start_session(stack.table, "session key", auth.Staff(username, "Someone", email, ("dispatch",)), "203.0.113.9", "curl")
+    auth.start_session(stack.table, "session key", auth.Staff(username, "Someone", email, ("dispatch",)), auth.now_ms(),
+                       "203.0.113.9", "curl")
     return username
 
 

@@ -73,7 +73,7 @@ function sessionRow(session) {
   const end = session.current ? '<span class="staff-state staff-state-active">This browser</span>'
     : '<button type="button" data-end-session>End session</button>';
   return `
-    <li class="staff-session" data-session="${escapeHtml(session.session_id)}">
+    <li class="staff-session" data-account="${escapeHtml(session.user_id)}" data-session="${escapeHtml(session.session_id)}">
       <div><strong>${escapeHtml(session.name)}</strong> <span class="muted">${escapeHtml(session.email)}</span></div>
       <div class="muted">Since ${when(session.created_at)} · <span title="${escapeHtml(session.agent)}">${escapeHtml(browser(session.agent))}</span>${session.address ? ` · ${escapeHtml(session.address)}` : ''}</div>
       ${end}
@@ -198,7 +198,8 @@ function wireEndSession(button) {
   const row = button.closest('[data-session]');
   const who = row.querySelector('strong').textContent;
   button.addEventListener('click', () => act(button, row.querySelector('.error'),
-    () => api(`/api/staff/sessions/${encodeURIComponent(row.dataset.session)}`, { method: 'DELETE' }),
+    () => api(`/api/staff/${encodeURIComponent(row.dataset.account)}/sessions/${encodeURIComponent(row.dataset.session)}`,
+      { method: 'DELETE' }),
     () => `${who}'s session has ended; they must sign in again on that browser.`));
 }
 
