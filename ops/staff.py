@@ -109,7 +109,7 @@ def show(target: Target, args, say: Callable[[Any], None]) -> None:
 
     from handlers.shared import directory as staff
 
-    sessions = staff.sessions(target.dynamodb, target.sessions_table)
+    sessions = staff.signed_in_now(target.dynamodb, target.sessions_table)
     table = Table(title="Staff")
     for column in ("name", "e-mail", "roles", "state", "sessions"):
         table.add_column(column, justify="right" if column == "sessions" else "left")

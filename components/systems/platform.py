@@ -90,9 +90,9 @@ class Platform(pulumi.ComponentResource):
                 links=[
                     self.origin_secret.read, self.session_key.read, self.staff.sign_in, self.mailer.send,
                     self.business_name, setting("staff password length", str(cfg.staff_password_length)),
-                    # sessions (written with a check of the person's state row) and refusal counters
-                    self.staff.sessions.grant("get", "put", "update", "delete", "check", keys=["USER#*", "FAIL#*"]),
-                    self.staff.sessions.query_index("signed-in", keys=None),  # a reset signs the person out everywhere
+                    # sessions (written with a check of the person's state row; a reset ends them all)
+                    # and attempt counters
+                    self.staff.sessions.grant("get", "put", "update", "delete", "check", "query", keys=["USER#*", "FAIL#*"]),
                 ],
                 url=True,
                 bundle=("itsdangerous", "phonenumbers", "email_validator", "idna", "jinja2", "markupsafe"),

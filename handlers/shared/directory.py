@@ -131,6 +131,8 @@ def set_roles(directory: Directory, dynamodb: Any, table: str, account_id: str, 
     if account_id == by and "owner" not in roles:
         raise DirectoryError(409, "own_owner_role", "You cannot take away your own owner role: ask another owner.")
     current = set(directory.account(account_id).roles)
+    if "owner" in current and "owner" not in roles:
+        _not_the_last_owner(directory, account_id)
     for role in sorted(set(roles) - current):
         directory.cognito.admin_add_user_to_group(UserPoolId=directory.pool_id, Username=account_id, GroupName=role)
     for role in sorted(current - set(roles)):
@@ -147,6 +149,7 @@ def disable(directory: Directory, dynamodb: Any, table: str, account_id: str, *,
     if account_id == by:
         raise DirectoryError(409, "own_account", "You cannot disable your own account: ask another owner.")
     directory.account(account_id)  # 404 for an unknown id
+    _not_the_last_owner(directory, account_id)
     sessions_begin(dynamodb, table, account_id, NEVER)
     directory.cognito.admin_disable_user(UserPoolId=directory.pool_id, Username=account_id)
     directory.cognito.admin_user_global_sign_out(UserPoolId=directory.pool_id, Username=account_id)
@@ -169,24 +172,35 @@ def sessions_begin(dynamodb: Any, table: str, account_id: str, not_before_ms: in
     dynamodb.put_item(TableName=table, Item={**state_key(account_id), "not_before": {"N": str(not_before_ms)}})
 
 
-def sessions(dynamodb: Any, table: str, account_id: str | None = None) -> list[dict[str, Any]]:
-    """Signed-in sessions, newest first, run-out ones left out: one account's read consistently
-    from its partition (what ending them relies on), or everyone's from the `signed-in` index."""
-    import time
+def signed_in_now(dynamodb: Any, table: str) -> list[dict[str, Any]]:
+    """Everyone's sessions, from the `signed-in` index (for the owner's list: a session begun a
+    moment ago may be missing; ending sessions never relies on it)."""
+    return _shown(_pages(dynamodb, TableName=table, IndexName="signed-in", KeyConditionExpression="kind = :kind",
+                         ExpressionAttributeValues={":kind": {"S": SESSION_KIND}}))
 
-    if account_id:
-        query = {"KeyConditionExpression": "pk = :user AND begins_with(sk, :session)", "ConsistentRead": True,
-                 "ExpressionAttributeValues": {":user": {"S": USER_PREFIX + account_id}, ":session": {"S": SESSION_PREFIX}}}
-    else:
-        query = {"IndexName": "signed-in", "KeyConditionExpression": "kind = :kind",
-                 "ExpressionAttributeValues": {":kind": {"S": SESSION_KIND}}}
+
+def sessions(dynamodb: Any, table: str, account_id: str) -> list[dict[str, Any]]:
+    """One person's sessions, read consistently from their partition: none is missed."""
+    return _shown(_pages(dynamodb, TableName=table, ConsistentRead=True,
+                         KeyConditionExpression="pk = :user AND begins_with(sk, :session)",
+                         ExpressionAttributeValues={":user": {"S": USER_PREFIX + account_id},
+                                                    ":session": {"S": SESSION_PREFIX}}))
+
+
+def _pages(dynamodb: Any, **query: Any) -> list[dict]:
     rows, start = [], None
     while True:
-        page = dynamodb.query(TableName=table, **query, **({"ExclusiveStartKey": start} if start else {}))
+        page = dynamodb.query(**query, **({"ExclusiveStartKey": start} if start else {}))
         rows += page.get("Items", [])
         start = page.get("LastEvaluatedKey")
         if not start:
-            break
+            return rows
+
+
+def _shown(rows: list[dict]) -> list[dict[str, Any]]:
+    """Sessions as the page shows them, newest first; run-out ones left out."""
+    import time
+
     now = time.time()
     shown = [{"session_id": r["session_id"]["S"], "user_id": r["user_id"]["S"], "name": r["name"]["S"],
               "email": r["email"]["S"], "created_at": r["created_at"]["S"], "address": r.get("address", {}).get("S", ""),
@@ -204,6 +218,13 @@ def end_sessions(dynamodb: Any, table: str, account_id: str, *, keep: str = "") 
 
 def end_session(dynamodb: Any, table: str, account_id: str, session_id: str) -> None:
     dynamodb.delete_item(TableName=table, Key=session_key(account_id, session_id))
+
+
+def _not_the_last_owner(directory: Directory, account_id: str) -> None:
+    """Somebody must be left who can manage staff (the terminal, which acts as nobody, included)."""
+    owners = [u["Username"] for u in directory._pages("list_users_in_group", "Users", GroupName="owner") if u.get("Enabled", True)]
+    if owners == [account_id]:
+        raise DirectoryError(409, "last_owner", "This is the only owner left: make someone else an owner first.")
 
 
 def _checked_roles(roles: Iterable[str]) -> list[str]:

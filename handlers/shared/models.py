@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Annotated, Optional
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from handlers.shared.fields import Email
 
@@ -12,17 +12,21 @@ from handlers.shared.fields import Email
 Password = Field(min_length=1, max_length=256, title="the password")
 
 
+# Cognito takes usernames up to 128 characters.
+StaffEmail = Annotated[Email, StringConstraints(max_length=128)]
+
+
 class SignIn(BaseModel):
-    email: Email = Field(title="the e-mail address")
+    email: StaffEmail = Field(title="the e-mail address")
     password: str = Password
     new_password: Optional[str] = Field(default=None, min_length=1, max_length=256, title="the new password")
 
 
 class ResetStart(BaseModel):
-    email: Email = Field(title="the e-mail address")
+    email: StaffEmail = Field(title="the e-mail address")
 
 
 class ResetFinish(BaseModel):
-    email: Email = Field(title="the e-mail address")
+    email: StaffEmail = Field(title="the e-mail address")
     code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9:-]+$", title="the code from the mail")
     new_password: str = Field(min_length=1, max_length=256, title="the new password")

@@ -7,13 +7,14 @@ hold a Cognito token):
 - `DELETE /api/session` ends the session (its row is deleted: a copied cookie stops working).
 - `GET /api/session` says who is signed in.
 - `POST /api/session/reset {"email"}` has Cognito mail a reset code; `POST
-  /api/session/reset/confirm {"email", "code", "new_password"}` sets the new password and signs
-  that person out everywhere.
+  /api/session/reset/confirm {"email", "code", "new_password"}` sets the new password, lifts a
+  sign-in lockout of that account and signs the person out everywhere.
 
 Wrong address, wrong password and a disabled account answer alike, and every refused attempt is
-padded to the same duration. Five refused attempts on one address within 15 minutes lock it for 15
-minutes (429 with Retry-After) and mail the owners; one client address gets more tries, across
-addresses, before it is locked the same way (handlers/shared/lockout.py).
+padded to the same duration. Attempts are counted before Cognito is asked: five on one address
+within 15 minutes (parallel ones included) lock it for 15 minutes (429 with Retry-After) and mail
+the owners; one client gets more tries, across addresses, before it is locked the same way; resets
+count apart (handlers/shared/lockout.py).
 
 It is also every site's 404 page: the sites' bucket behaviours fail over to this function when S3
 has no such page (an origin group, components/blocks/site/cdn.py), so a GET or HEAD of any other
@@ -59,7 +60,11 @@ REFUSAL_SECONDS = 1.0
 REFUSED = "That e-mail address and password do not match an account that may sign in."
 # Cognito's answers that all mean "not this person, not now": one message for all of them.
 REFUSING = {"NotAuthorizedException", "UserNotFoundException", "UserNotConfirmedException",
-            "PasswordResetRequiredException", "CodeMismatchException", "ExpiredCodeException"}
+            "PasswordResetRequiredException", "CodeMismatchException", "ExpiredCodeException",
+            "TooManyFailedAttemptsException", "InvalidParameterException"}
+# Cognito's own rate limits: not the person's fault, nor a refusal to count.
+THROTTLED = {"TooManyRequestsException", "LimitExceededException"}
+BAD_CODE = "That code is not right or has run out. Ask for a new one."
 sleep = time.sleep  # tests replace it
 
 
@@ -86,37 +91,54 @@ def _error_code(exc: Exception) -> str:
     return getattr(exc, "response", {}).get("Error", {}).get("Code", "") if hasattr(exc, "response") else ""
 
 
-def _refuse(started: float, email: str, address: str, problem: str = REFUSED, error: str = "sign_in_refused",
-            status: int = 401) -> ApiError:
-    """Count the refusal (which may lock the address out and mail the owners), then answer no
-    sooner than REFUSAL_SECONDS after the request began."""
-    locked = lockout.failed(settings.staff_sessions_table, email, address)
-    if locked:
+def _cognito_problem(exc: Exception) -> str:
+    """REFUSING, THROTTLED, or raise: anything else is ours to fix (a 500, logged)."""
+    code = _error_code(exc)
+    if code in REFUSING:
+        return "refused"
+    if code in THROTTLED:
+        logger.warning("Cognito throttled a sign-in call", extra={"reason": code})
+        return "throttled"
+    raise exc
+
+
+def _busy() -> ApiError:
+    return ApiError(429, "busy", "Too many sign-ins at once just now. Wait a minute and try again.", headers={"Retry-After": "60"})
+
+
+def _refuse(started: float, attempt: lockout.Attempt, email: str, address: str, problem: str = REFUSED,
+            error: str = "sign_in_refused", status: int = 401) -> ApiError:
+    """The attempt failed (which may lock the account and mail the owners); answer no sooner
+    than REFUSAL_SECONDS after the request began."""
+    if attempt.failed():
         _tell_owners(email, address)
     sleep(max(0.0, REFUSAL_SECONDS - (time.monotonic() - started)))
     return ApiError(status, error, problem)
 
 
 def _tell_owners(email: str, address: str) -> None:
-    """A lockout is news for the owners: someone may be guessing a colleague's password."""
+    """A lockout is news for the owners: someone may be guessing a colleague's password. One mail
+    per lock window at most, whatever is guessed (made-up addresses lock too), and never at the
+    cost of the answer: the lockout itself stands without it."""
     from handlers.shared import mail
 
     try:
+        if not lockout.notice_due(settings.staff_sessions_table):
+            return
         owners = client("cognito-idp").list_users_in_group(UserPoolId=settings.staff_user_pool, GroupName=auth.OWNER)["Users"]
-    except Exception:  # the lockout itself stands; the mail is the lesser part
-        logger.exception("could not list the owners to tell them of a lockout")
-        return
-    minutes = lockout.LOCK_SECONDS // 60
-    for owner in owners:
-        to = next((a["Value"] for a in owner.get("Attributes", []) if a["Name"] == "email"), "")
-        if not owner.get("Enabled", True) or not to:
-            continue
-        context = {"business": settings.business_name, "email": email, "address": address, "minutes": minutes,
-                   "tries": lockout.ACCOUNT_LIMIT}
-        mail.send(sender=settings.mail_sender, configuration_set=settings.mail_configuration_set, to=to,
-                  subject=f"{settings.business_name}: staff sign-in locked for {minutes} minutes",
-                  html=mail.render("shared", "lockout.html.j2", **context),
-                  text=mail.render("shared", "lockout.txt.j2", **context))
+        minutes = lockout.LOCK_SECONDS // 60
+        for owner in owners:
+            to = next((a["Value"] for a in owner.get("Attributes", []) if a["Name"] == "email"), "")
+            if not owner.get("Enabled", True) or not to:
+                continue
+            context = {"business": settings.business_name, "email": email, "address": address, "minutes": minutes,
+                       "tries": lockout.ACCOUNT_LIMIT}
+            mail.send(sender=settings.mail_sender, configuration_set=settings.mail_configuration_set, to=to,
+                      subject=f"{settings.business_name}: staff sign-in locked for {minutes} minutes",
+                      html=mail.render("shared", "lockout.html.j2", **context),
+                      text=mail.render("shared", "lockout.txt.j2", **context))
+    except Exception:
+        logger.exception("could not tell the owners of a lockout")
 
 
 def _claims(id_token: str) -> dict:
@@ -126,7 +148,7 @@ def _claims(id_token: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
-def _signed_in(result: dict, authenticated_ms: int, started: float, email: str):
+def _signed_in(result: dict, authenticated_ms: int):
     claims = _claims(result["IdToken"])
     roles = tuple(r for r in claims.get("cognito:groups", []) if r in auth.ROLES)
     staff = auth.Staff(claims["sub"], claims.get("name") or claims.get("email", ""), claims.get("email", ""), roles)
@@ -135,8 +157,7 @@ def _signed_in(result: dict, authenticated_ms: int, started: float, email: str):
                                    authenticated_ms, _address(), header(app, "user-agent"))
     except auth.SessionRefused:  # disabled, or roles changed, while this sign-in was under way
         logger.info("staff sign-in overtaken by an account change", extra={"staff": staff.id})
-        sleep(max(0.0, REFUSAL_SECONDS - (time.monotonic() - started)))
-        raise ApiError(401, "sign_in_refused", REFUSED) from None
+        raise ApiError(409, "sign_in_again", "Your account changed while you were signing in. Please sign in again.") from None
     logger.info("staff signed in", extra={"staff": staff.id})
     return json_response(200, {"signed_in": True, "expires_in": auth.SESSION_SECONDS, **_who(staff)},
                          cookies=[_cookie(token, auth.SESSION_SECONDS)])
@@ -147,9 +168,15 @@ def _who(staff: auth.Staff) -> dict:
 
 
 def _password_problem() -> ApiError:
-    # The pool's policy is length only (components/blocks/identity.py), so that is the rule broken.
-    return ApiError(422, "weak_password", f"Choose a longer new password: at least {settings.password_length} characters "
-                    "(a few words in a row work well).", {"new_password": "too short"})
+    return ApiError(422, "weak_password", f"Choose a new password of at least {settings.password_length} characters "
+                    "(a few words in a row work well), without spaces at its ends.", {"new_password": "too short"})
+
+
+def _check_new_password(password: str | None) -> None:
+    """The pool's policy, checked before Cognito is asked (length only: components/blocks/identity.py;
+    Cognito refuses spaces at either end)."""
+    if password is not None and (len(password) < int(settings.password_length) or password != password.strip()):
+        raise _password_problem()
 
 
 @app.post(ROUTE)
@@ -158,23 +185,22 @@ def sign_in():
 
     require_same_site(app)  # no signing a visitor in (or out) from another site
     request = body(app, SignIn)
+    _check_new_password(request.new_password)
     started, email, address = time.monotonic(), request.email, _address()
-    wait = lockout.locked(settings.staff_sessions_table, email, address)
-    if wait:
-        raise lockout.too_many(wait)
+    attempt = lockout.begin(settings.staff_sessions_table, lockout.sign_in_counters(email, address))
     cognito = client("cognito-idp")
     authenticated_ms = auth.now_ms()  # before Cognito reads the account: an account change after it wins
     try:
         result = cognito.initiate_auth(ClientId=settings.staff_user_pool_client, AuthFlow="USER_PASSWORD_AUTH",
                                        AuthParameters={"USERNAME": email, "PASSWORD": request.password})
     except cognito.exceptions.ClientError as exc:
-        if _error_code(exc) not in REFUSING:
-            raise
+        if _cognito_problem(exc) == "throttled":
+            raise _busy() from None
         logger.info("staff sign-in refused", extra={"reason": _error_code(exc)})
-        raise _refuse(started, email, address) from None
+        raise _refuse(started, attempt, email, address) from None
+    attempt.succeeded()  # the password was right, temporary or not
     if result.get("ChallengeName") == "NEW_PASSWORD_REQUIRED":
         if not request.new_password:
-            lockout.succeeded(settings.staff_sessions_table, email)
             raise ApiError(409, "new_password_required", "Welcome! Choose your own password to finish signing in.",
                            {"new_password": "choose one"})
         try:
@@ -183,11 +209,14 @@ def sign_in():
                 ChallengeResponses={"USERNAME": result["ChallengeParameters"]["USERNAME"], "NEW_PASSWORD": request.new_password})
         except cognito.exceptions.InvalidPasswordException:
             raise _password_problem() from None
+        except cognito.exceptions.ClientError as exc:
+            if _cognito_problem(exc) == "throttled":
+                raise _busy() from None
+            raise ApiError(409, "sign_in_again", "That took too long. Please sign in again.") from None
     if "AuthenticationResult" not in result:  # a challenge the pool is not set up for (MFA is off)
         logger.warning("unexpected sign-in challenge", extra={"challenge": result.get("ChallengeName")})
         raise ApiError(403, "sign_in_unavailable", "This account cannot sign in here. Ask the owner.")
-    lockout.succeeded(settings.staff_sessions_table, email)
-    return _signed_in(result["AuthenticationResult"], authenticated_ms, started, email)
+    return _signed_in(result["AuthenticationResult"], authenticated_ms)
 
 
 @app.delete(ROUTE)
@@ -210,14 +239,12 @@ def status():
 @app.post(ROUTE + "/reset")
 def start_reset():
     """Cognito mails a code to the account's address. The answer is the same whether or not there
-    is such an account."""
+    is such an account; each request counts (a code is a mail), on counters apart from sign-in's."""
     from handlers.shared.models import ResetStart
 
     require_same_site(app)
     request = body(app, ResetStart)
-    wait = lockout.locked(settings.staff_sessions_table, request.email, _address())
-    if wait:
-        raise lockout.too_many(wait)
+    lockout.begin(settings.staff_sessions_table, lockout.reset_counters(request.email, _address()), reset_works=False)
     cognito = client("cognito-idp")
     try:
         cognito.forgot_password(ClientId=settings.staff_user_pool_client, Username=request.email)
@@ -233,35 +260,44 @@ def finish_reset():
 
     require_same_site(app)
     request = body(app, ResetFinish)
-    started, address = time.monotonic(), _address()
-    wait = lockout.locked(settings.staff_sessions_table, request.email, address)
-    if wait:
-        raise lockout.too_many(wait)
+    _check_new_password(request.new_password)
+    started, email, address = time.monotonic(), request.email, _address()
+    attempt = lockout.begin(settings.staff_sessions_table, lockout.reset_counters(email, address), reset_works=False)
     cognito = client("cognito-idp")
     try:
-        cognito.confirm_forgot_password(ClientId=settings.staff_user_pool_client, Username=request.email,
+        cognito.confirm_forgot_password(ClientId=settings.staff_user_pool_client, Username=email,
                                         ConfirmationCode=request.code, Password=request.new_password)
     except cognito.exceptions.InvalidPasswordException:
         raise _password_problem() from None
     except cognito.exceptions.ClientError as exc:
-        if _error_code(exc) not in REFUSING:
-            raise
-        raise _refuse(started, request.email, address, "That code is not right or has run out. Ask for a new one.",
-                      "reset_refused", 400) from None
-    lockout.succeeded(settings.staff_sessions_table, request.email)
-    _end_sessions_of(request.email)
+        if _cognito_problem(exc) == "throttled":
+            raise _busy() from None
+        attempt.failed()
+        sleep(max(0.0, REFUSAL_SECONDS - (time.monotonic() - started)))
+        raise ApiError(400, "reset_refused", BAD_CODE) from None
+    attempt.succeeded()
+    # Proof of the mailbox: whatever guesses locked the account's sign-in no longer hold it.
+    lockout.clear(settings.staff_sessions_table, lockout.sign_in_counters(email, address))
+    _sign_out_everywhere(email, request.new_password)
     return json_response(200, {"changed": True, "message": "Your password is changed. Sign in with it."})
 
 
-def _end_sessions_of(email: str) -> None:
-    """A reset password may mean someone else knew the old one: every browser signed in as this
-    person is signed out (sessions name the address they signed in with)."""
+def _sign_out_everywhere(email: str, password: str) -> None:
+    """A reset password may mean someone else knew the old one: every session of this person ends,
+    and a sign-in with the old password still under way gets none. Who the person is comes from
+    signing in once with the new password (its tokens are not kept)."""
     from handlers.shared import directory
 
+    try:
+        result = client("cognito-idp").initiate_auth(ClientId=settings.staff_user_pool_client, AuthFlow="USER_PASSWORD_AUTH",
+                                                     AuthParameters={"USERNAME": email, "PASSWORD": password})
+        account_id = _claims(result["AuthenticationResult"]["IdToken"])["sub"]
+    except Exception:  # the password is changed either way; the person can end sessions by signing in
+        logger.exception("could not find who reset their password, to sign them out elsewhere")
+        return
     dynamodb = client("dynamodb")
-    for session in directory.sessions(dynamodb, settings.staff_sessions_table):
-        if session["email"] == email:
-            directory.end_session(dynamodb, settings.staff_sessions_table, session["user_id"], session["session_id"])
+    directory.sessions_begin(dynamodb, settings.staff_sessions_table, account_id, auth.now_ms())
+    directory.end_sessions(dynamodb, settings.staff_sessions_table, account_id)
 
 
 @app.not_found

@@ -42,7 +42,7 @@ def _me() -> auth.Staff:
 @app.get("/api/staff", middlewares=[owner_only])
 def list_staff():
     me = _me()
-    sessions = staff.sessions(client("dynamodb"), settings.staff_sessions_table)
+    sessions = staff.signed_in_now(client("dynamodb"), settings.staff_sessions_table)
     for session in sessions:
         session["current"] = session["session_id"] == me.session_id
     return json_response(200, {"staff": [a.shown() for a in directory().accounts()], "sessions": sessions,

@@ -35,10 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # Where the handler's values are an open set (dates, addresses, ids), one example stands for them:
 # the grant must then admit any value (no LeadingKeys condition), which the example checks.
 INDEX_QUERIES: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
-    # team → directory.sessions: only session rows carry `kind`, and they all carry "session".
+    # team → directory.signed_in_now: only session rows carry `kind`, and they all carry "session".
     "staff-team": {("staff-sessions", "signed-in"): ("session",)},
-    # session.finish_reset → directory.sessions: likewise.
-    "staff-session": {("staff-sessions", "signed-in"): ("session",)},
     # board.list_jobs → storage.jobs_with_status: one query per column of the flow.
     "dispatch-board": {("jobs", "by-status"): tuple(status for status, _, _ in flow.STATUSES)},
     # redeem.reverse → storage.find_redemption: the redemption id the desk sends.

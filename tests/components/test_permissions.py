@@ -78,10 +78,9 @@ EXPECTED: dict[str, list[Row]] = {
     # platform
     "staff-session": [
         LOGS, secrets("origin-verify", "session-key"), MAIL, MAIL_SANDBOX,  # the lockout mail to owners
-        allow("dynamodb:ConditionCheckItem dynamodb:DeleteItem dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem",
-              "table:staff-sessions", when="LeadingKeys=FAIL#*,USER#*"),  # sessions, state rows, refusal counters
+        allow("dynamodb:ConditionCheckItem dynamodb:DeleteItem dynamodb:GetItem dynamodb:PutItem dynamodb:Query "
+              "dynamodb:UpdateItem", "table:staff-sessions", when="LeadingKeys=FAIL#*,USER#*"),  # sessions, state, counters
         allow("cognito-idp:ListUsersInGroup", "userpool:staff"),  # the owners (sign-in itself needs no IAM)
-        index_query("staff-sessions/index/signed-in"),  # a password reset ends the person's sessions
     ],
     "staff-team": [
         LOGS, secrets("origin-verify", "session-key"), STAFF_SESSION,

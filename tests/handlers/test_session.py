@@ -322,8 +322,110 @@ def test_a_sign_in_overtaken_by_an_account_change_gets_no_session(session, ana, 
 
     monkeypatch.setattr(session.module.auth, "start_session", overtaken)
     reply = sign_in(session)
-    assert reply.status == 401 and reply.json()["error"] == "sign_in_refused" and reply.cookies == []
+    assert reply.status == 409 and reply.json()["error"] == "sign_in_again" and reply.cookies == []
     assert session_rows(aws) == []
     monkeypatch.setattr(session.module.auth, "start_session", real)
     if change == "roles":  # signing in again gets the new roles
         assert sign_in(session).json()["roles"] == ["dispatch"]
+
+
+def test_guesses_sent_all_at_once_reach_cognito_no_more_than_the_limit(session, ana, monkeypatch):
+    """Attempts are counted before Cognito is asked: twelve guesses in parallel, only five asked."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from handlers.shared.aws import client
+
+    cognito = client("cognito-idp")
+    asked, real = [], cognito.initiate_auth
+    monkeypatch.setattr(cognito, "initiate_auth", lambda **kw: (asked.append(1), real(**kw))[1])
+    with ThreadPoolExecutor(6) as pool:
+        statuses = list(pool.map(lambda n: sign_in(session, password=f"guess {n}").status, range(12)))
+    assert len(asked) <= lockout.ACCOUNT_LIMIT
+    assert statuses.count(401) == len(asked) and statuses.count(429) == 12 - len(asked)
+    assert sign_in(session).status == 429  # the right password waits too
+
+
+def test_a_locked_account_can_still_reset_and_the_reset_lifts_the_lock(session, ana):
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    for _ in range(lockout.ACCOUNT_LIMIT):
+        sign_in(session, password="guess")
+    locked = sign_in(session)
+    assert locked.status == 429 and "reset your password" in locked.json()["message"]
+    assert session.post("/api/session/reset", {"email": ANA}).status == 202
+    backend = cognitoidp_backends[DEFAULT_ACCOUNT_ID]["us-west-2"]
+    code = next(u.confirmation_code for p in backend.user_pools.values() for u in p.users.values() if u.confirmation_code)
+    assert session.post("/api/session/reset/confirm", {"email": ANA, "code": code, "new_password": "the owner's new phrase"}).status == 200
+    assert sign_in(session, password="the owner's new phrase").status == 200
+
+
+def test_reset_requests_are_limited_and_say_so_without_pointing_at_a_reset(session, ana):
+    for _ in range(lockout.RESET_LIMIT):
+        assert session.post("/api/session/reset", {"email": ANA}).status == 202
+    refused = session.post("/api/session/reset", {"email": ANA})
+    assert refused.status == 429 and "reset" not in refused.json()["message"] and int(refused.headers["Retry-After"]) > 0
+    # Another address from another client is not held up.
+    other = session.post("/api/session/reset", {"email": "someone@staff.example"},
+                         headers={"cloudfront-viewer-address": "203.0.113.9:4000"})
+    assert other.status == 202
+
+
+def test_wrong_codes_lock_resets_not_sign_in(session, ana):
+    for _ in range(lockout.RESET_LIMIT):
+        reply = session.post("/api/session/reset/confirm", {"email": ANA, "code": "moto-confirmation-code:000000",
+                                                            "new_password": "another long passphrase"})
+        assert reply.status == 400
+    assert session.post("/api/session/reset/confirm", {"email": ANA, "code": "moto-confirmation-code:000001",
+                                                       "new_password": "another long passphrase"}).status == 429
+    assert sign_in(session).status == 200
+
+
+def test_the_owners_get_one_lockout_mail_per_window_however_many_accounts_lock(session, staff_cookie, sent_mail):
+    before = len(sent_mail())
+    for n in range(3):
+        for _ in range(lockout.ACCOUNT_LIMIT):
+            session.post("/api/session", {"email": f"made-up-{n}@staff.example", "password": "guess"},
+                         headers={"cloudfront-viewer-address": f"203.0.113.{n}:1"})
+    assert len(sent_mail()) - before == 1
+
+
+def test_a_lockout_mail_that_fails_does_not_fail_the_answer(session, ana, staff_cookie, monkeypatch):
+    from handlers.shared import mail
+
+    def broken(**_):
+        raise RuntimeError("SES is down")
+
+    monkeypatch.setattr(mail, "send", broken)
+    statuses = [sign_in(session, password="guess").status for _ in range(lockout.ACCOUNT_LIMIT)]
+    assert statuses == [401] * lockout.ACCOUNT_LIMIT
+
+
+def test_cognito_throttling_is_a_429_and_counts_for_nobody(session, ana, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    from handlers.shared.aws import client
+
+    def throttled(**_):
+        raise ClientError({"Error": {"Code": "TooManyRequestsException", "Message": "Rate exceeded"}}, "InitiateAuth")
+
+    monkeypatch.setattr(client("cognito-idp"), "initiate_auth", throttled)
+    reply = sign_in(session)
+    assert reply.status == 429 and reply.json()["error"] == "busy" and reply.headers["Retry-After"] == "60"
+    assert "Rate exceeded" not in reply.text
+
+
+@pytest.mark.parametrize("new_password", ["short", " padded passphrase ", "trailing spaces here   "])
+def test_a_new_password_the_pool_would_refuse_is_refused_before_cognito_is_asked(session, ana, new_password):
+    for path, body in (("/api/session", {"email": ANA, "password": STAFF_PASSWORD, "new_password": new_password}),
+                       ("/api/session/reset/confirm", {"email": ANA, "code": "123456", "new_password": new_password})):
+        reply = session.post(path, body)
+        assert reply.status == 422 and reply.json()["error"] == "weak_password", (path, reply.text)
+    assert session.waits == []
+
+
+def test_an_address_longer_than_cognito_takes_is_a_422(session):
+    long = "a" * 120 + "@staff.example"
+    for path, body in (("/api/session", {"email": long, "password": "x"}), ("/api/session/reset", {"email": long})):
+        reply = session.post(path, body)
+        assert reply.status == 422 and "email" in reply.json()["fields"]

@@ -302,3 +302,24 @@ def test_malformed_session_ids_are_404(team, staff_cookie, bad):
     assert reply.status == 404 and reply.json()["error"] == "not_found", reply.text
     reply = team.request("DELETE", f"/api/staff/{bad}/sessions/{'A' * 32}", headers={"cookie": staff_cookie})
     assert reply.status == 404 and reply.json()["error"] == "not_found", reply.text
+
+
+def test_the_last_owner_can_be_neither_disabled_nor_demoted_even_from_a_terminal(team, staff_cookie, staff_account, aws):
+    """The terminal (ops staff) acts as nobody, so "not yourself" does not stop it: this does."""
+    import boto3
+
+    from handlers.shared import directory
+
+    table = aws.named("aws:dynamodb/table:Table", "staff-sessions").inputs["name"]
+    dynamodb = boto3.client("dynamodb", region_name="us-west-2")
+    olive = staff_account.directory.find("owner@staff.example").id
+    for change in (lambda: directory.disable(staff_account.directory, dynamodb, table, olive),
+                   lambda: directory.set_roles(staff_account.directory, dynamodb, table, olive, ["dispatch"])):
+        with pytest.raises(directory.DirectoryError) as refused:
+            change()
+        assert refused.value.status == 409 and refused.value.error == "last_owner"
+    # With a second owner, either may go.
+    second = staff_account("second@staff.example", "Sam", ["owner"])
+    assert directory.disable(staff_account.directory, dynamodb, table, olive).enabled is False
+    with pytest.raises(directory.DirectoryError):
+        directory.disable(staff_account.directory, dynamodb, table, second)
