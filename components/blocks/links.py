@@ -59,7 +59,7 @@ ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
                  "cognito-idp:AdminListGroupsForUser"),
         "manage": ("cognito-idp:AdminCreateUser", "cognito-idp:AdminDisableUser", "cognito-idp:AdminEnableUser",
                    "cognito-idp:AdminAddUserToGroup", "cognito-idp:AdminRemoveUserFromGroup",
-                   "cognito-idp:AdminUserGlobalSignOut"),
+                   "cognito-idp:AdminUserGlobalSignOut", "cognito-idp:AdminSetUserPassword"),
     },
 }
 

@@ -104,12 +104,12 @@ class Platform(pulumi.ComponentResource):
             FunctionArgs(
                 handler="handlers.shared.team.handler",
                 links=[
-                    self.origin_secret.read, *self.staff_access, self.staff.manage,
+                    self.origin_secret.read, *self.staff_access, self.staff.manage, self.mailer.send, self.business_name,
                     self.staff.sessions.grant("put", "delete", "query", keys=["USER#*"]),  # state rows, sessions
                     self.staff.sessions.query_index("signed-in", keys=None),  # the index holds sessions only
                 ],
                 url=True,
-                bundle=("itsdangerous", "phonenumbers", "email_validator", "idna"),
+                bundle=("itsdangerous", "phonenumbers", "email_validator", "idna", "jinja2", "markupsafe"),
                 description="The owner's staff page: accounts, roles and who is signed in",
             ),
         )

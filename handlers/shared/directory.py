@@ -35,9 +35,13 @@ class Account:
     roles: list[str] = field(default_factory=list)
     created_at: str = ""
 
+    @property
+    def invited(self) -> bool:
+        return self.status == "FORCE_CHANGE_PASSWORD"
+
     def shown(self) -> dict[str, Any]:
         return {"id": self.id, "email": self.email, "name": self.name, "enabled": self.enabled,
-                "invited": self.status == "FORCE_CHANGE_PASSWORD", "roles": self.roles, "created_at": self.created_at}
+                "invited": self.invited, "roles": self.roles, "created_at": self.created_at}
 
 
 def temporary_password() -> str:
@@ -119,6 +123,19 @@ class Directory:
             self.cognito.admin_add_user_to_group(UserPoolId=self.pool_id, Username=account_id, GroupName=role)
         return self.account(account_id)
 
+
+
+def reinvite(directory: Directory, account_id: str) -> tuple[Account, str]:
+    """A new temporary password for someone who has not signed in yet (the first one works for a
+    few days only): the account and the password, for the caller to mail. Whoever has chosen their
+    own password uses "Forgot password?" instead."""
+    account = directory.account(account_id)
+    if not account.invited:
+        raise DirectoryError(409, "already_active", f"{account.name} has already chosen a password: "
+                             "they can use \"Forgot password?\" on the sign-in form.")
+    password = temporary_password()
+    directory.cognito.admin_set_user_password(UserPoolId=directory.pool_id, Username=account_id, Password=password, Permanent=False)
+    return account, password
 
 
 def set_roles(directory: Directory, dynamodb: Any, table: str, account_id: str, roles: Iterable[str], *, by: str = "",

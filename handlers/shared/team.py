@@ -12,12 +12,13 @@ from handlers.shared import auth, directory as staff
 from handlers.shared.aws import client
 from handlers.shared.directory import Directory, DirectoryError
 from handlers.shared.errors import ApiError
-from handlers.shared.http import body, json_response, logger, make_api
-from handlers.shared.settings import StaffSettings, user_pool
+from handlers.shared.http import body, json_response, logger, make_api, public_base_url
+from handlers.shared.settings import MailSettings, StaffSettings, setting, user_pool
 
 
-class TeamSettings(StaffSettings):
+class TeamSettings(StaffSettings, MailSettings):
     staff_user_pool = user_pool("staff")
+    business_name = setting("business name")
 
 
 settings = TeamSettings.load()
@@ -89,6 +90,24 @@ def enable(account_id: str):
     account = staff.enable(directory(), client("dynamodb"), settings.staff_sessions_table, account_id)
     logger.info("staff account enabled", extra={"account": account_id, "by": _me().id})
     return json_response(200, {"account": account.shown()})
+
+
+@app.post("/api/staff/<account_id>/invite", middlewares=[owner_only])
+def invite_again(account_id: str):
+    """A new temporary password, mailed by us (Cognito's own resend is not emulated faithfully
+    locally, and this mail names the business and where to sign in)."""
+    from handlers.shared import mail
+    from handlers.shared.team_models import account_id_problem
+
+    account_id_problem(account_id)
+    account, password = staff.reinvite(directory(), account_id)
+    context = {"business": settings.business_name, "name": account.name, "email": account.email, "password": password,
+               "sign_in": public_base_url(app) + "/"}
+    mail.send(sender=settings.mail_sender, configuration_set=settings.mail_configuration_set, to=account.email,
+              subject=f"Your staff account at {settings.business_name}",
+              html=mail.render("shared", "invitation.html.j2", **context), text=mail.render("shared", "invitation.txt.j2", **context))
+    logger.info("staff invitation sent again", extra={"account": account_id, "by": _me().id})
+    return json_response(200, {"account": account.shown(), "message": f"A new invitation is on its way to {account.email}."})
 
 
 @app.delete("/api/staff/<account_id>/sessions/<session_id>", middlewares=[owner_only])

@@ -83,12 +83,13 @@ EXPECTED: dict[str, list[Row]] = {
         allow("cognito-idp:ListUsersInGroup", "userpool:staff"),  # the owners (sign-in itself needs no IAM)
     ],
     "staff-team": [
-        LOGS, secrets("origin-verify", "session-key"), STAFF_SESSION,
+        LOGS, secrets("origin-verify", "session-key"), STAFF_SESSION, MAIL, MAIL_SANDBOX,  # invitations sent again
         allow("dynamodb:DeleteItem dynamodb:PutItem dynamodb:Query", "table:staff-sessions", when="LeadingKeys=USER#*"),
         index_query("staff-sessions/index/signed-in"),  # only sessions carry `kind`
         allow("cognito-idp:ListUsers cognito-idp:ListUsersInGroup cognito-idp:AdminGetUser cognito-idp:AdminListGroupsForUser "
               "cognito-idp:AdminCreateUser cognito-idp:AdminDisableUser cognito-idp:AdminEnableUser "
-              "cognito-idp:AdminAddUserToGroup cognito-idp:AdminRemoveUserFromGroup cognito-idp:AdminUserGlobalSignOut",
+              "cognito-idp:AdminAddUserToGroup cognito-idp:AdminRemoveUserFromGroup cognito-idp:AdminUserGlobalSignOut "
+              "cognito-idp:AdminSetUserPassword",
               "userpool:staff"),
     ],
     # referrals

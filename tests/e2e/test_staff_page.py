@@ -171,3 +171,19 @@ def test_the_home_page_links_owners_to_the_staff_page_and_others_are_told_no(loc
     expect(other.locator('main a[href="/staff/"]')).to_have_count(0)
     other.goto(local.url("ops", "/staff/"))
     expect(other.locator("[role=alert]")).to_contain_text("it needs the owner role")
+
+
+def test_someone_who_never_signed_in_gets_a_new_invitation_from_the_page(local, phone):
+    email = "nia.e2e@example.com"  # a sandbox recipient of the dev stack: mailed as addressed
+    made = local.request("ops", "POST", "/api/staff", headers={"Cookie": local.staff_cookie()},
+                         body={"email": email, "name": "Nia", "roles": ["dispatch"]})
+    assert made.status == 201, made.body
+    open_staff_page(local, phone)
+    card = person(phone, email)
+    card.locator("[data-invite]").click()
+    expect(phone.locator("[data-notice]")).to_have_text(f"A new invitation is on its way to {email}.")
+    mail = local.mails(lambda m: m["to"] == email and "staff account" in m["subject"])[-1]
+    temporary = re.search(r"temporary password: (\S+)", mail["text"]).group(1)
+    first = local.request("ops", "POST", "/api/session", body={"email": email, "password": temporary})
+    assert first.status == 409 and first.json()["error"] == "new_password_required"
+    expect(person(phone, local.index["credentials"]["staff_email"]).locator("[data-invite]")).to_have_count(0)

@@ -48,6 +48,7 @@ ROUTES: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("PUT", "/api/staff/<account_id>/roles"): (),
         ("POST", "/api/staff/<account_id>/disable"): (),
         ("POST", "/api/staff/<account_id>/enable"): (),
+        ("POST", "/api/staff/<account_id>/invite"): (),
         ("DELETE", "/api/staff/<account_id>/sessions/<session_id>"): (),
     },
 }

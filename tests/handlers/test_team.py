@@ -10,7 +10,7 @@ from hypothesis import given, strategies as st
 
 from handlers.shared import auth
 from tests.handlers.badinput import EXAMPLES, bad_requests, generated, path_segments, refused_cleanly
-from tests.handlers.conftest import STAFF_PASSWORD, boto3_client
+from tests.handlers.conftest import HOST, STAFF_PASSWORD, boto3_client
 
 OTHER_ID = "0f0f0f0f-1111-4222-8333-444455556666"  # well-formed, nobody's
 
@@ -323,3 +323,27 @@ def test_the_last_owner_can_be_neither_disabled_nor_demoted_even_from_a_terminal
     assert directory.disable(staff_account.directory, dynamodb, table, olive).enabled is False
     with pytest.raises(directory.DirectoryError):
         directory.disable(staff_account.directory, dynamodb, table, second)
+
+
+def test_someone_who_never_signed_in_gets_a_new_invitation_that_works(team, session, staff_cookie, staff_account, sent_mail):
+    import re
+
+    invited = staff_account("late@staff.example", "Lee Late", ["dispatch"], password=None)  # Cognito's invitation only
+    before = len(sent_mail())
+    reply = team.post(f"/api/staff/{invited}/invite", headers={"cookie": staff_cookie})
+    assert reply.status == 200 and reply.json()["message"] == "A new invitation is on its way to late@staff.example."
+    [mail] = sent_mail()[before:]
+    assert "late@staff.example" in mail.subject or "late@staff.example" in mail.body  # the sandbox redirect names them
+    password = re.search(r"temporary password: (?:<code>)?([A-Za-z0-9-]+)", mail.body).group(1)
+    assert f"https://{HOST}/" in mail.body
+    first = session.post("/api/session", {"email": "late@staff.example", "password": password})
+    assert first.status == 409 and first.json()["error"] == "new_password_required"
+
+
+def test_a_new_invitation_is_only_for_someone_who_has_not_signed_in(team, staff_cookie, staff_account, sent_mail):
+    active = staff_account("ana@staff.example", "Ana", ["dispatch"])
+    before = len(sent_mail())
+    reply = team.post(f"/api/staff/{active}/invite", headers={"cookie": staff_cookie})
+    assert reply.status == 409 and reply.json()["error"] == "already_active" and "Forgot password" in reply.json()["message"]
+    assert team.post(f"/api/staff/{OTHER_ID}/invite", headers={"cookie": staff_cookie}).status == 404
+    assert len(sent_mail()) == before

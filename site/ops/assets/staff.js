@@ -62,6 +62,7 @@ function personCard(account, data) {
       </fieldset>
       <div class="staff-actions">
         <button type="button" data-save-roles disabled>Save roles</button>
+        ${account.invited && account.enabled ? '<button type="button" data-invite>Send a new invitation</button>' : ''}
         ${toggle}
       </div>
       <div class="staff-confirm" data-confirm hidden></div>
@@ -171,6 +172,11 @@ function wirePerson(card, data) {
       ({ account: saved }) => (saved.id === data.me ? `Your roles are now: ${saved.roles.join(', ')}.`
         : `${saved.name}'s roles are now: ${saved.roles.join(', ')}. They were signed out; the new roles hold from their next sign-in.`));
   });
+  const invite = card.querySelector('[data-invite]');
+  if (invite) {
+    invite.addEventListener('click', () => act(invite, error,
+      () => api(`/api/staff/${encodeURIComponent(id)}/invite`, { method: 'POST' }), (sent) => sent.message));
+  }
   const ask = card.querySelector('[data-ask]');
   if (!ask) return;
   const confirm = card.querySelector('[data-confirm]');
