@@ -201,8 +201,8 @@ def sign_in():
     attempt.succeeded()  # the password was right, temporary or not
     if result.get("ChallengeName") == "NEW_PASSWORD_REQUIRED":
         if not request.new_password:
-            raise ApiError(409, "new_password_required", "Welcome! Choose your own password to finish signing in.",
-                           {"new_password": "choose one"})
+            raise ApiError(409, "new_password_required", "Welcome! Choose your own password to finish signing in: at "
+                           f"least {settings.password_length} characters.", {"new_password": "choose one"})
         try:
             result = cognito.respond_to_auth_challenge(
                 ClientId=settings.staff_user_pool_client, ChallengeName="NEW_PASSWORD_REQUIRED", Session=result["Session"],
@@ -251,7 +251,8 @@ def start_reset():
     except cognito.exceptions.ClientError as exc:
         # Unknown or disabled accounts, an address never verified, Cognito's own rate limit.
         logger.info("password reset not started", extra={"reason": _error_code(exc)})
-    return json_response(202, {"sent": True, "message": "If that address has a staff account, a code is on its way to it."})
+    return json_response(202, {"sent": True, "message": "If that address has a staff account, a code is on its way to it. "
+                                                        f"Your new password needs at least {settings.password_length} characters."})
 
 
 @app.post(ROUTE + "/reset/confirm")
