@@ -91,7 +91,7 @@ def _described(account: Account) -> str:
 def _state(account: Account) -> str:
     if not account.enabled:
         return "disabled"
-    return "invited" if account.status == "FORCE_CHANGE_PASSWORD" else "active"
+    return "invited" if account.invited else "active"
 
 
 # -- the actions --------------------------------------------------------------------------------
