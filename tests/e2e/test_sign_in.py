@@ -130,5 +130,5 @@ def test_too_many_wrong_passwords_show_the_apis_message(local, page):
         assert answer.status == 401, answer.body
     page.goto(local.url("ops", "/"))
     local.sign_in(page, email=email, password="yet another guess")
-    expect(page.locator(".sign-in .error")).to_contain_text("Too many wrong tries. Wait 15 minutes")
+    expect(page.locator(".sign-in .error")).to_contain_text("Too many tries. Wait 15 minutes")
     expect(page.locator(".sign-in button[type=submit]")).to_be_enabled()
