@@ -20,6 +20,31 @@ os.environ.update(
     POWERTOOLS_LOG_LEVEL="WARNING",
 )
 
+
+
+def _one_moto_signing_key() -> None:
+    """moto gives every user pool it makes the same bundled RSA key, importing it anew each time
+    (about 0.1 s of RSA checks): with a pool in every handler test's stack that was most of a
+    minute of `make test`. Import it once; each pool still gets that same key."""
+    import json
+    from functools import lru_cache
+
+    from moto.cognitoidp import models
+
+    imported = lru_cache(maxsize=4)(lambda text: original(json.loads(text)))
+    original = models.jwk.RSAKey.import_key
+
+    class Keys:
+        @staticmethod
+        def import_key(data, *args, **kwargs):
+            if args or kwargs or not isinstance(data, dict):
+                return original(data, *args, **kwargs)
+            return imported(json.dumps(data, sort_keys=True))
+
+    models.jwk = type("jwk", (), {"RSAKey": Keys})
+
+
+_one_moto_signing_key()
 _graphs: dict[str, harness.Graph] = {}
 
 

@@ -131,7 +131,8 @@ def test_one_client_address_guessing_many_accounts_is_locked_too(session, ana):
     assert elsewhere.status == 200
 
 
-def test_concurrent_refusals_all_count_and_lock_once(session, ana, staff_cookie, sent_mail):
+def test_concurrent_refusals_all_count_and_lock_once(on_dynamodb_local, session, ana, staff_cookie, sent_mail):
+    """On DynamoDB Local: moto's in-process tables do not make a conditional update atomic."""
     from concurrent.futures import ThreadPoolExecutor
 
     before = len(sent_mail())
@@ -329,8 +330,9 @@ def test_a_sign_in_overtaken_by_an_account_change_gets_no_session(session, ana, 
         assert sign_in(session).json()["roles"] == ["dispatch"]
 
 
-def test_guesses_sent_all_at_once_reach_cognito_no_more_than_the_limit(session, ana, monkeypatch):
-    """Attempts are counted before Cognito is asked: twelve guesses in parallel, only five asked."""
+def test_guesses_sent_all_at_once_reach_cognito_no_more_than_the_limit(on_dynamodb_local, session, ana, monkeypatch):
+    """Attempts are counted before Cognito is asked: twelve guesses in parallel, only five asked
+    (on DynamoDB Local: moto's in-process tables do not make a conditional update atomic)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from handlers.shared.aws import client
