@@ -15,14 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from handlers.shared.auth import ROLES, SESSION_KIND, SESSION_PREFIX, USER_PREFIX, now_ms, session_key, state_key
+from handlers.shared.errors import ApiError
 
 
-class DirectoryError(Exception):
-    """A request the directory refuses, in words for the person who made it."""
-
-    def __init__(self, status: int, error: str, message: str):
-        super().__init__(message)
-        self.status, self.error, self.message = status, error, message
+class DirectoryError(ApiError):
+    """A request the directory refuses, in words for the person who made it (the staff API
+    answers it as any ApiError; `ops staff` prints its message)."""
 
 
 @dataclass
@@ -72,9 +70,9 @@ class Directory:
         of a few people: a handful of calls, not one per person)."""
         members: dict[str, list[str]] = {}
         for role in ROLES:
-            for user in self._pages("list_users_in_group", "Users", GroupName=role):
+            for user in self.users_of("list_users_in_group", GroupName=role):
                 members.setdefault(user["Username"], []).append(role)
-        users = self._pages("list_users", "Users")
+        users = self.users_of("list_users")
         found = [self._account(user, sorted(members.get(user["Username"], []))) for user in users]
         return sorted(found, key=lambda a: (a.name.lower(), a.email))
 
@@ -89,11 +87,12 @@ class Directory:
         users = self.cognito.list_users(UserPoolId=self.pool_id, Filter=f'email = "{_quoted(email)}"', Limit=1)["Users"]
         return self._account(users[0], self.roles_of(users[0]["Username"])) if users else None
 
-    def _pages(self, operation: str, key: str, **params: Any) -> list[dict]:
+    def users_of(self, operation: str, **params: Any) -> list[dict]:
+        """Every user a listing operation (list_users, list_users_in_group) returns, page by page."""
         found, token = [], None
         while True:
             page = getattr(self.cognito, operation)(UserPoolId=self.pool_id, **params, **({"NextToken": token} if token else {}))
-            found += page.get(key, [])
+            found += page.get("Users", [])
             token = page.get("NextToken")
             if not token:
                 return found
@@ -192,19 +191,19 @@ def sessions_begin(dynamodb: Any, table: str, account_id: str, not_before_ms: in
 def signed_in_now(dynamodb: Any, table: str) -> list[dict[str, Any]]:
     """Everyone's sessions, from the `signed-in` index (for the owner's list: a session begun a
     moment ago may be missing; ending sessions never relies on it)."""
-    return _shown(_pages(dynamodb, TableName=table, IndexName="signed-in", KeyConditionExpression="kind = :kind",
+    return _shown(_query_pages(dynamodb, TableName=table, IndexName="signed-in", KeyConditionExpression="kind = :kind",
                          ExpressionAttributeValues={":kind": {"S": SESSION_KIND}}))
 
 
 def sessions(dynamodb: Any, table: str, account_id: str) -> list[dict[str, Any]]:
     """One person's sessions, read consistently from their partition: none is missed."""
-    return _shown(_pages(dynamodb, TableName=table, ConsistentRead=True,
+    return _shown(_query_pages(dynamodb, TableName=table, ConsistentRead=True,
                          KeyConditionExpression="pk = :user AND begins_with(sk, :session)",
                          ExpressionAttributeValues={":user": {"S": USER_PREFIX + account_id},
                                                     ":session": {"S": SESSION_PREFIX}}))
 
 
-def _pages(dynamodb: Any, **query: Any) -> list[dict]:
+def _query_pages(dynamodb: Any, **query: Any) -> list[dict]:
     rows, start = [], None
     while True:
         page = dynamodb.query(**query, **({"ExclusiveStartKey": start} if start else {}))
@@ -239,7 +238,7 @@ def end_session(dynamodb: Any, table: str, account_id: str, session_id: str) -> 
 
 def _not_the_last_owner(directory: Directory, account_id: str) -> None:
     """Somebody must be left who can manage staff (the terminal, which acts as nobody, included)."""
-    owners = [u["Username"] for u in directory._pages("list_users_in_group", "Users", GroupName="owner") if u.get("Enabled", True)]
+    owners = [u["Username"] for u in directory.users_of("list_users_in_group", GroupName="owner") if u.get("Enabled", True)]
     if owners == [account_id]:
         raise DirectoryError(409, "last_owner", "This is the only owner left: make someone else an owner first.")
 

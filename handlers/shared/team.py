@@ -10,8 +10,7 @@ from functools import lru_cache
 
 from handlers.shared import auth, directory as staff
 from handlers.shared.aws import client
-from handlers.shared.directory import Directory, DirectoryError
-from handlers.shared.errors import ApiError
+from handlers.shared.directory import Directory
 from handlers.shared.http import body, json_response, logger, make_api, public_base_url
 from handlers.shared.settings import MailSettings, StaffSettings, setting, user_pool
 
@@ -29,11 +28,6 @@ owner_only = auth.staff_only(settings, auth.OWNER)
 @lru_cache(maxsize=1)
 def directory() -> Directory:
     return Directory(client("cognito-idp"), settings.staff_user_pool)
-
-
-@app.exception_handler(DirectoryError)
-def _refused(exc: DirectoryError):
-    return json_response(exc.status, ApiError(exc.status, exc.error, exc.message).body())
 
 
 def _me() -> auth.Staff:
