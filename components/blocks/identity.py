@@ -25,10 +25,11 @@ import pulumi_aws as aws
 from components.blocks.links import Link, env_name, grant
 from components.blocks.table import Index, Table, TableArgs
 from components.stack.context import Context
+from handlers.shared.auth import ROLES
 
-# Who may do what is decided per route in the handlers (handlers/shared/auth.py holds the same
-# list); `owner` may do everything.
-ROLES = {
+# The roles are handlers.shared.auth.ROLES (who may call what is decided per route there); each
+# becomes a group, described for whoever looks at the pool in the console.
+ROLE_DESCRIPTIONS = {
     "owner": "Everything: manages staff and rules, sees revenue",
     "dispatch": "Works the dispatch board",
     "charters": "Manages charters and crew links",
@@ -118,7 +119,7 @@ class StaffDirectory(pulumi.ComponentResource):
         self.groups = {
             role: aws.cognito.UserGroup(
                 f"{name}-{role}", name=role, user_pool_id=self.pool.id, description=what, opts=child)
-            for role, what in ROLES.items()
+            for role, what in ((role, ROLE_DESCRIPTIONS[role]) for role in ROLES)
         }
         # A person's partition `USER#<id>` holds their sessions (`SESSION#<id>`, with a TTL) and a
         # state row (`STATE`: since when a session may begin), so ending all of one person's

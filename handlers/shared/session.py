@@ -112,8 +112,13 @@ def _refuse(started: float, attempt: lockout.Attempt, email: str, address: str, 
     than REFUSAL_SECONDS after the request began."""
     if attempt.failed():
         _tell_owners(email, address)
-    sleep(max(0.0, REFUSAL_SECONDS - (time.monotonic() - started)))
+    _pad(started)
     return ApiError(status, error, problem)
+
+
+def _pad(started: float) -> None:
+    """Answer a refusal no sooner than REFUSAL_SECONDS after the request began."""
+    sleep(max(0.0, REFUSAL_SECONDS - (time.monotonic() - started)))
 
 
 def _tell_owners(email: str, address: str) -> None:
@@ -274,7 +279,7 @@ def finish_reset():
         if _cognito_problem(exc) == "throttled":
             raise _busy() from None
         attempt.failed()
-        sleep(max(0.0, REFUSAL_SECONDS - (time.monotonic() - started)))
+        _pad(started)
         raise ApiError(400, "reset_refused", BAD_CODE) from None
     attempt.succeeded()
     # Proof of the mailbox: whatever guesses locked the account's sign-in no longer hold it.

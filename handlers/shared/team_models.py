@@ -7,11 +7,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from handlers.shared.auth import ROLES
 from handlers.shared.errors import ApiError
 from handlers.shared.fields import Email, Line
 
 StaffName = Line(80)
-Role = Literal["owner", "dispatch", "charters", "referrals", "loyalty-desk"]
+Role = Literal[ROLES]  # handlers.shared.auth.ROLES, the one list
 # Cognito usernames of this pool are UUIDs (the `sub`); session ids are token_urlsafe(24).
 ACCOUNT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")
