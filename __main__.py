@@ -58,7 +58,7 @@ if cfg.enabled("loyalty"):
             pos_hmac_secret=loaded.secrets["posHmacSecret"],
             business_name=cfg.business_name,
             time_zone=cfg.time_zone,
-            quiet_hours=cfg.loyalty_quiet_hours,
+            quiet_hours=cfg.quiet_hours,
             lapsing_weeks=cfg.loyalty_lapsing_weeks,
             max_nudges=cfg.loyalty_max_nudges,
             regular_threshold=cfg.loyalty_regular_threshold,

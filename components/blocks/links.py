@@ -30,6 +30,7 @@ ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "update": ("dynamodb:UpdateItem",),
         "delete": ("dynamodb:DeleteItem",),
         "check": ("dynamodb:ConditionCheckItem",),
+        "batch_get": ("dynamodb:BatchGetItem",),
     },
     "stream": {
         "read": ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"),
@@ -48,6 +49,7 @@ ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "distribution": {"invalidate": ("cloudfront:CreateInvalidation",)},
     "bus": {"put": ("events:PutEvents",)},
     "mailer": {"send": ("ses:SendEmail",)},
+    "sms": {"send": ("sns:Publish",), "opt_outs": ("sns:ListPhoneNumbersOptedOut",)},
     "schedules": {"create": ("scheduler:CreateSchedule",)},
     "role": {"pass": ("iam:PassRole",)},
     "model": {"invoke": ("bedrock:InvokeModel",)},
@@ -66,8 +68,9 @@ ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
 
 # Actions with no resource-level permissions (AWS's Service Authorization Reference lists no
 # resource type for them): IAM matches them only against "*", so a statement naming an ARN for
-# one never grants it. grant() refuses them anywhere else.
-UNSCOPED = frozenset({"dynamodb:ListStreams"})
+# one never grants it. grant() refuses them anywhere else. sns:Publish is here because the
+# program publishes only texts: a phone number has no ARN (a topic would need a kind of its own).
+UNSCOPED = frozenset({"dynamodb:ListStreams", "sns:ListPhoneNumbersOptedOut", "sns:Publish"})
 
 
 def actions(kind: str, *grants: str) -> tuple[str, ...]:

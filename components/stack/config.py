@@ -130,11 +130,18 @@ class StackConfig(BaseModel):
     what_to_bring: list[str]
     booking_horizon_days: int = Field(ge=1, le=730)
     crew_link_days_after: int = Field(ge=0, le=30)
-    loyalty_quiet_hours: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+    quiet_hours: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
     loyalty_lapsing_weeks: int = Field(ge=1, le=52)
     loyalty_max_nudges: int = Field(ge=0, le=10)
     loyalty_regular_threshold: int = Field(ge=1, le=100)
     owner_email: str
+    # The name each system speaks with (page headers, mail From and signature, text prefix); empty: businessName.
+    charters_name: str = Field(max_length=60)
+    dispatch_name: str = Field(max_length=60)
+    loyalty_name: str = Field(max_length=60)
+    referrals_name: str = Field(max_length=60)
+    sms_origination: str = Field(pattern=r"^(|\+[1-9]\d{6,14}|[A-Za-z0-9-]{1,11})$")
+    sms_monthly_limit_usd: int = Field(ge=0, le=100000)
     staff_password_length: int = Field(ge=8, le=64)
     staff_threat_protection: Literal["OFF", "AUDIT", "ENFORCED"]
     bedrock_enabled: bool
@@ -256,6 +263,9 @@ class StackConfig(BaseModel):
             problems.append("hostedZoneId: custom domains need the Route 53 zone that holds them")
         problems += self._domain_ownership()
         problems += self._mail_problems()
+        if self.sms_origination and not self.sms_monthly_limit_usd:
+            problems.append("smsMonthlyLimitUsd: texts are on (smsOrigination), so give the most they may cost a month in US "
+                            "dollars; AWS stops sending texts there (its default cap for a new account is 1)")
         codes = [vendor.code for vendor in self.vendors]
         if len(set(codes)) != len(codes):
             problems.append("vendors: two vendors share a code")
@@ -302,9 +312,16 @@ class StackConfig(BaseModel):
     def enabled(self, system: str) -> bool:
         return system in self.systems
 
+    def names(self) -> dict[str, str]:
+        """The name each system speaks with; the business's own mail to its staff uses the business's."""
+        return {**{system: getattr(self, f"{system}_name") or self.business_name
+                   for system in ("charters", "dispatch", "loyalty", "referrals")}, "staff": self.business_name}
+
 
 # Keys earlier versions used, and what replaced them: a stack still setting one is told how to move.
 RETIRED = {
+    "loyaltyQuietHours": "renamed quietHours: quiet hours now hold back every system's marketing, mail and texts. "
+                         "Set mainstreet:quietHours to the same value and remove mainstreet:loyaltyQuietHours",
     "staffPasscodeHash": "the shared staff passcode is gone: every staff member has an account now. Remove it "
                          "(`pulumi config rm mainstreet:staffPasscodeHash`), run `pulumi up`, then create the owner's "
                          "account with `python -m ops staff add --role owner` (README: Staff accounts)",

@@ -104,7 +104,7 @@ class Dispatch(pulumi.ComponentResource):
                 links=[
                     self.jobs.update(keys=["MAIL#*"]),  # mail claims (handlers/shared/claims.py)
                     self.jobs.stream_read,
-                    platform.mailer.send,
+                    *platform.notifier.send("dispatch"),
                     site.address,
                     setting("business name", args.business_name),
                 ],

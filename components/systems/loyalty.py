@@ -116,7 +116,7 @@ class Loyalty(pulumi.ComponentResource):
         ], url=True, bundle=("phonenumbers", "email_validator", "idna"), description="POS sales, HMAC-signed, handed to earn")
         self.signup = fn("loyalty-signup", "signup", [
             platform.origin_secret.read, members.grant("put", "update"), self.member_tokens.read,
-            platform.mailer.send, business,
+            *platform.notifier.send("loyalty"), business,
         ], url=True, bundle=("itsdangerous", "jinja2", "markupsafe", "phonenumbers", "email_validator", "idna"), description="Sign-up, double opt-in, unsubscribe")
         self.redeem = fn("loyalty-redeem", "redeem", [
             platform.origin_secret.read, *platform.staff_access,
@@ -131,7 +131,7 @@ class Loyalty(pulumi.ComponentResource):
             members.grant("get", "update"), ledger.update(),  # mail rows are claims
             members.query_index("by-email", keys=None),  # any address SES reports; it reads any member anyway
             *self.rules_read("rules.txt", "voice.txt"),
-            self.member_tokens.read, platform.mailer.send, knobs, site.address, business, *deferred.create,
+            self.member_tokens.read, *platform.notifier.send("loyalty", marketing=True), knobs, site.address, business, *deferred.create,
         ], bundle=("itsdangerous", "jinja2", "markupsafe"), timeout_s=30, description="Mail in the shop's voice, quiet hours, bounces")
         deferred.invokes(self.dispatch)
 
@@ -147,7 +147,7 @@ class Loyalty(pulumi.ComponentResource):
             # Keyed by month or date: a pattern would single nothing out; it reads every day of the month.
             members.query_index("by-joined", keys=None), ledger.query_index("by-day", keys=None),
             self.audit.query_index("by-day", keys=None),
-            platform.mailer.send, setting("owner email", args.owner_email),
+            *platform.notifier.send("loyalty"), setting("owner email", args.owner_email),
             setting("bedrock model", HAIKU_PROFILE if args.bedrock else "off"), business, zone,
         ]
         if args.bedrock:
@@ -169,7 +169,6 @@ class Loyalty(pulumi.ComponentResource):
 
         EventSubscription("loyalty-mail", events_source, ["reward_earned", "nightly_email", "winback_nudge"],
                           self.dispatch, ctx, moved_from=self, opts=child)
-        TopicSubscription("loyalty-bounces", platform.mailer.events, self.dispatch, moved_from=self, opts=child)
 
         for schedule, expression, target, payload in (
             ("loyalty-nightly-balance", "cron(0 19 * * ? *)", self.nightly, {}),
@@ -189,7 +188,6 @@ class Loyalty(pulumi.ComponentResource):
         site.route("/api/pos/sales", self.webhook, forward=POS_FORWARD)
         site.route("/api/members", self.signup, forward=PUBLIC_FORWARD)
         site.route("/api/confirm", self.signup, forward=PUBLIC_FORWARD)
-        site.route("/api/unsubscribe", self.signup, forward=PUBLIC_FORWARD)
         site.route("/api/members/*", self.redeem, forward=STAFF_FORWARD)
         site.route("/api/redeem", self.redeem, forward=STAFF_FORWARD)
         site.route("/api/redemptions/*", self.redeem, forward=STAFF_FORWARD)

@@ -1,9 +1,10 @@
 """The shared pieces every system stands on: the stack context, the sites, the staff accounts and
-sign-in, the platform secrets, the mailer and the guardrails."""
+sign-in, the platform secrets, the notifier (mail and texts) and the guardrails."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import pulumi
@@ -16,8 +17,10 @@ from components.blocks.function import ARCHITECTURE, RUNTIME, Function, Function
 from components.blocks.guardrails import Guardrails
 from components.blocks.identity import PasswordPolicy, StaffDirectory
 from components.blocks.libraries import Libraries
-from components.blocks.links import setting
-from components.blocks.mailer import Mailer
+from components.blocks.links import grant, setting
+from components.blocks.notifier import SYSTEMS, Notifier, NotifierArgs
+from components.blocks.schedule import Schedule, ScheduleArgs
+from components.blocks.subscriptions import TopicSubscription
 from components.stack.naming import Naming
 from components.blocks.secret import Secret
 from components.blocks.site import Forward, Site, SiteArgs
@@ -81,15 +84,18 @@ class Platform(pulumi.ComponentResource):
         self.staff = StaffDirectory("staff", ctx, PasswordPolicy(minimum_length=cfg.staff_password_length),
                                     cfg.business_name, cfg.staff_threat_protection, child)
         self.business_name = setting("business name", cfg.business_name)
-        self.mailer = Mailer("mailer", cfg.mail_from, cfg.hosted_zone_id, ctx, child, sandbox=cfg.mail_sandbox())
+        self.notifier = Notifier("notifier", NotifierArgs(
+            sender=cfg.mail_from, zone_id=cfg.hosted_zone_id, names=cfg.names(), quiet_hours=cfg.quiet_hours,
+            time_zone=cfg.time_zone, sandbox=cfg.mail_sandbox(), sms_origination=cfg.sms_origination,
+            sms_monthly_limit_usd=cfg.sms_monthly_limit_usd), ctx, child)
         self.guardrails = Guardrails("guardrails", cfg.monthly_budget_usd, cfg.alarm_email, ctx, child)
         session = self.function(
             "staff-session",
             FunctionArgs(
                 handler="handlers.shared.session.handler",
                 links=[
-                    self.origin_secret.read, self.session_key.read, self.staff.sign_in, self.mailer.send,
-                    self.business_name, setting("staff password length", str(cfg.staff_password_length)),
+                    self.origin_secret.read, self.session_key.read, self.staff.sign_in, *self.notifier.send("staff"),
+                    setting("staff password length", str(cfg.staff_password_length)),
                     # sessions (written with a check of the person's state row; a reset ends them all)
                     # and attempt counters
                     self.staff.sessions.grant("get", "put", "update", "delete", "check", "query", keys=["USER#*", "FAIL#*"]),
@@ -104,7 +110,7 @@ class Platform(pulumi.ComponentResource):
             FunctionArgs(
                 handler="handlers.shared.team.handler",
                 links=[
-                    self.origin_secret.read, *self.staff_access, self.staff.manage, self.mailer.send, self.business_name,
+                    self.origin_secret.read, *self.staff_access, self.staff.manage, *self.notifier.send("staff"),
                     self.staff.sessions.grant("put", "delete", "query", keys=["USER#*"]),  # state rows, sessions
                     self.staff.sessions.query_index("signed-in", keys=None),  # the index holds sessions only
                 ],
@@ -128,6 +134,42 @@ class Platform(pulumi.ComponentResource):
             site.route("/api/session/*", session, forward=SIGN_IN_FORWARD)
         self.sites["ops"].route("/api/staff", team, forward=STAFF_FORWARD)
         self.sites["ops"].route("/api/staff/*", team, forward=STAFF_FORWARD)
+        self._notifier_functions(cfg)
+
+    def _notifier_functions(self, cfg: StackConfig) -> None:
+        """The notifier's own functions: what comes back from the channels (SES's events, replies
+        to texts, the carriers' opt-out list), deferred marketing, and one-click unsubscribe."""
+        notifier = self.notifier
+        notifier.ops_site_address = self.sites["ops"].address
+        links = [
+            *notifier.send(*SYSTEMS, marketing=True),  # deferred marketing of any system
+            notifier.table.grant("update", keys=["TO#*"]),  # suppression
+        ]
+        if notifier.sms_on:
+            links.append(grant("sms", "opt-out list", ["opt_outs"], ["*"], resource=notifier))
+        events = self.function("notify-events", FunctionArgs(
+            handler="handlers.shared.notify_events.handler", links=links, timeout_s=30,
+            bundle=("jinja2", "markupsafe"), description="Bounces, complaints, STOP replies, opt-outs; deferred marketing",
+        ), parent=notifier)
+        notifier.events_function = events
+        notifier.deferred.invokes(events)
+        TopicSubscription("notify-mail-events", notifier.events, events, opts=pulumi.ResourceOptions(parent=notifier))
+        if notifier.replies is not None:
+            TopicSubscription("notify-text-replies", notifier.replies, events, opts=pulumi.ResourceOptions(parent=notifier))
+            Schedule("notify-opt-outs", ScheduleArgs(expression="cron(15 4 * * ? *)", time_zone=cfg.time_zone, target=events,
+                                                     input={"task": "opt-outs"}, description="The carriers' SMS opt-out list"),
+                     self.ctx, pulumi.ResourceOptions(parent=notifier))
+        unsubscribe = self.function("notify-unsubscribe", FunctionArgs(
+            handler="handlers.shared.unsubscribe.handler",
+            links=[self.origin_secret.read, notifier.token_key.read,
+                   notifier.table.grant("get", keys=["MSG#*"]), notifier.table.grant("update", keys=["TO#*"]),
+                   setting("sender names", json.dumps(cfg.names(), sort_keys=True))],
+            url=True, bundle=("itsdangerous", "phonenumbers", "email_validator", "idna"),
+            description="One-click unsubscribe from any system's marketing",
+        ), parent=notifier)
+        for site in self.sites.values():
+            site.route("/api/unsubscribe", unsubscribe, forward=Forward(headers=("Content-Type",)))
+        notifier.finish()
 
     @property
     def staff_access(self) -> list:

@@ -90,7 +90,7 @@ class Referrals(pulumi.ComponentResource):
                     *platform.staff_access,
                     self.stats.query(),
                     self.outreach.grant("get", "query", "put", "update"),
-                    platform.mailer.send,
+                    *platform.notifier.send("referrals", marketing=True),  # vendor outreach
                     setting("business name", args.business_name),
                     time_zone,
                 ],
@@ -108,7 +108,7 @@ class Referrals(pulumi.ComponentResource):
                 handler="handlers.referrals.digest.handler",
                 links=[
                     self.stats.query(),
-                    platform.mailer.send,
+                    *platform.notifier.send("referrals"),
                     setting("ops email", args.ops_email),
                     ops.address,
                     setting("business name", args.business_name),

@@ -4,7 +4,7 @@ published from it), and rendering the Jinja2 templates of a handler package."""
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple, Sequence
 
 from handlers.shared.aws import client
 
@@ -58,8 +58,13 @@ def send(
     html: str,
     text: str,
     headers: dict[str, str] | None = None,
+    from_name: str = "",
+    tags: dict[str, str] | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> str:
     """Send one message; returns SES's message id. Header values are folded to one line first.
+    `from_name` is the display name beside the sender's address; `tags` go to SES's events (the
+    notifier finds its message row by them); attachments make it a raw MIME message.
 
     In sandbox mode (the mailer's link sets a redirect), a recipient outside the allow-list gets
     nothing: the redirect address gets the mail, its subject and a header naming who it was for."""
@@ -77,18 +82,53 @@ def send(
         to = redirect
     subject = one_line(subject, 200)
     headers = {name: one_line(value, 2000) for name, value in headers.items()}
-    content: dict[str, Any] = {
-        "Simple": {
+    if from_name:
+        from email.utils import formataddr
+
+        sender = formataddr((one_line(from_name, 100), sender), charset="utf-8")
+    if attachments:
+        content: dict[str, Any] = {"Raw": {"Data": _raw(sender, to, subject, html, text, headers, attachments)}}
+    else:
+        content = {"Simple": {
             "Subject": {"Data": subject, "Charset": "UTF-8"},
             "Body": {"Html": {"Data": html, "Charset": "UTF-8"}, "Text": {"Data": text, "Charset": "UTF-8"}},
-        }
-    }
-    if headers:
-        content["Simple"]["Headers"] = [{"Name": k, "Value": v} for k, v in headers.items()]
+        }}
+        if headers:
+            content["Simple"]["Headers"] = [{"Name": k, "Value": v} for k, v in headers.items()]
+    extra: dict[str, Any] = {}
+    if tags:  # SES allows letters, digits, _ and - in tag values
+        extra["EmailTags"] = [{"Name": k, "Value": v} for k, v in tags.items()]
     response = client("sesv2").send_email(
         FromEmailAddress=sender,
         Destination={"ToAddresses": [to]},
         Content=content,
         ConfigurationSetName=configuration_set,
+        **extra,
     )
     return response["MessageId"]
+
+
+class Attachment(NamedTuple):
+    filename: str
+    content_type: str  # "text/calendar; method=REQUEST"
+    data: bytes
+
+
+def _raw(sender: str, to: str, subject: str, html: str, text: str, headers: dict[str, str],
+         attachments: Sequence[Attachment]) -> bytes:
+    """The whole message as MIME: text and HTML alternatives, then each attachment."""
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, to, subject
+    for name, value in headers.items():
+        message[name] = value
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    for attachment in attachments:
+        maintype, _, rest = attachment.content_type.partition("/")
+        subtype, _, params = rest.partition(";")
+        extra = dict(p.strip().split("=", 1) for p in params.split(";") if "=" in p)
+        message.add_attachment(attachment.data, maintype=maintype, subtype=subtype.strip(),
+                               filename=attachment.filename, params=extra)
+    return message.as_bytes()

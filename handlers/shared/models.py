@@ -30,3 +30,8 @@ class ResetFinish(BaseModel):
     email: StaffEmail = Field(title="the e-mail address")
     code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9:-]+$", title="the code from the mail")
     new_password: str = Field(min_length=1, max_length=256, title="the new password")
+
+
+class Token(BaseModel):
+    # What itsdangerous' URL-safe tokens are made of: anything else is not one of our links.
+    token: str = Field(min_length=10, max_length=500, pattern=r"^[A-Za-z0-9_.-]+$", title="the link")

@@ -35,13 +35,13 @@ from handlers.shared.aws import client
 from handlers.shared.errors import ApiError
 from handlers.shared.http import body, header, html_response, json_response, logger, make_api, public_scheme, require_same_site
 from handlers.shared.secrets import secret_value
-from handlers.shared.settings import MailSettings, StaffSettings, setting, user_pool, user_pool_client
+from handlers.shared.notify import NotifySettings
+from handlers.shared.settings import StaffSettings, setting, user_pool, user_pool_client
 
 
-class SessionSettings(StaffSettings, MailSettings):
+class SessionSettings(StaffSettings, NotifySettings):
     staff_user_pool = user_pool("staff")
     staff_user_pool_client = user_pool_client("staff")
-    business_name = setting("business name")
     password_length = setting("staff password length")
 
 
@@ -125,23 +125,21 @@ def _tell_owners(email: str, address: str) -> None:
     """A lockout is news for the owners: someone may be guessing a colleague's password. One mail
     per lock window at most, whatever is guessed (made-up addresses lock too), and never at the
     cost of the answer: the lockout itself stands without it."""
-    from handlers.shared import mail
+    from handlers.shared import notify
 
     try:
         if not lockout.notice_due(settings.staff_sessions_table):
             return
+        window = int(time.time()) // lockout.LOCK_SECONDS
         owners = client("cognito-idp").list_users_in_group(UserPoolId=settings.staff_user_pool, GroupName=auth.OWNER)["Users"]
         minutes = lockout.LOCK_SECONDS // 60
         for owner in owners:
             to = next((a["Value"] for a in owner.get("Attributes", []) if a["Name"] == "email"), "")
             if not owner.get("Enabled", True) or not to:
                 continue
-            context = {"business": settings.business_name, "email": email, "address": address, "minutes": minutes,
-                       "tries": lockout.ACCOUNT_LIMIT}
-            mail.send(sender=settings.mail_sender, configuration_set=settings.mail_configuration_set, to=to,
-                      subject=f"{settings.business_name}: staff sign-in locked for {minutes} minutes",
-                      html=mail.render("shared", "lockout.html.j2", **context),
-                      text=mail.render("shared", "lockout.txt.j2", **context))
+            notify.notify(key=f"{window}-{owner['Username']}", to=notify.Recipient(email=to), kind=notify.TRANSACTIONAL,
+                          system="staff", package="shared", template="lockout",
+                          data={"email": email, "address": address, "minutes": minutes, "tries": lockout.ACCOUNT_LIMIT})
     except Exception:
         logger.exception("could not tell the owners of a lockout")
 

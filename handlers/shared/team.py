@@ -12,12 +12,12 @@ from handlers.shared import auth, directory as staff
 from handlers.shared.aws import client
 from handlers.shared.directory import Directory
 from handlers.shared.http import body, json_response, logger, make_api, public_base_url
-from handlers.shared.settings import MailSettings, StaffSettings, setting, user_pool
+from handlers.shared.notify import NotifySettings
+from handlers.shared.settings import StaffSettings, setting, user_pool
 
 
-class TeamSettings(StaffSettings, MailSettings):
+class TeamSettings(StaffSettings, NotifySettings):
     staff_user_pool = user_pool("staff")
-    business_name = setting("business name")
 
 
 settings = TeamSettings.load()
@@ -90,16 +90,18 @@ def enable(account_id: str):
 def invite_again(account_id: str):
     """A new temporary password, mailed by us (Cognito's own resend is not emulated faithfully
     locally, and this mail names the business and where to sign in)."""
-    from handlers.shared import mail
+    import hashlib
+
+    from handlers.shared import notify
     from handlers.shared.team_models import account_id_problem
 
     account_id_problem(account_id)
     account, password = staff.reinvite(directory(), account_id)
-    context = {"business": settings.business_name, "name": account.name, "email": account.email, "password": password,
-               "sign_in": public_base_url(app) + "/"}
-    mail.send(sender=settings.mail_sender, configuration_set=settings.mail_configuration_set, to=account.email,
-              subject=f"Your staff account at {settings.business_name}",
-              html=mail.render("shared", "invitation.html.j2", **context), text=mail.render("shared", "invitation.txt.j2", **context))
+    # Each new password is a new invitation; the same one is never mailed twice.
+    key = f"{account_id}-{hashlib.sha256(password.encode()).hexdigest()[:16]}"
+    notify.notify(key=key, to=notify.Recipient(email=account.email), kind=notify.TRANSACTIONAL, system="staff",
+                  package="shared", template="invitation",
+                  data={"name": account.name, "email": account.email, "password": password, "sign_in": public_base_url(app) + "/"})
     logger.info("staff invitation sent again", extra={"account": account_id, "by": _me().id})
     return json_response(200, {"account": account.shown(), "message": f"A new invitation is on its way to {account.email}."})
 

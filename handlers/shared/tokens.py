@@ -22,6 +22,8 @@ PURPOSES = {
     "crew-link": Purpose("mainstreet.crew-link", None, stamped=False),
     "member-confirm": Purpose("mainstreet.loyalty.confirm", 7 * 86400),
     "member-unsubscribe": Purpose("mainstreet.loyalty.unsubscribe", None),  # one-click unsubscribe never expires
+    # Names a message row (handlers.shared.notify), never a contact: it may sit in a mail for years.
+    "unsubscribe": Purpose("mainstreet.notify.unsubscribe", None, stamped=False),
 }
 EXPIRES = "x"  # a payload's own expiry, unix seconds, checked on read
 

@@ -32,6 +32,22 @@ class Allowed(NamedTuple):
 
 ALLOWED = (
     Allowed(
+        "RESOURCE_STAR",
+        "sns:Publish",
+        re.compile(r"^\*$"),
+        "a text is an SNS Publish to a phone number, and a phone number has no ARN: AWS documents "
+        "Resource '*' for it. The program publishes to no topic (links.UNSCOPED).",
+    ),
+    Allowed(
+        "PERMISSIONS_MANAGEMENT_ACTIONS",
+        "iam:PassRole",
+        re.compile(r"^arn:aws:iam::\d{12}:role/mainstreet-[a-z0-9]+-notify-deferred$"),
+        "functions that send marketing create the one-off schedules that bring a message held by "
+        "quiet hours back (handlers.shared.notify), so they must pass those schedules' role "
+        "(notify-deferred: only Scheduler may assume it, and it may only invoke notify-events); "
+        "that one role and no other.",
+    ),
+    Allowed(
         "RESOURCE_MISMATCH",
         "bedrock:InvokeModel",
         # The global inference profile and the foundation model it routes to, in this region and

@@ -60,6 +60,22 @@ MAIL_SANDBOX = allow("ses:SendEmail", "mail-identity:mailer-to-developer@dev.mai
                      "mail-identity:mailer-to-ops@dev.mainstreet.example",
                      *(f"arn:aws:ses:{{region}}:{{account}}:identity/{domain}" for domain in SANDBOX_DOMAINS), stacks=("dev",))
 
+# Every sender (handlers.shared.notify): its message rows and the day's suppressed counts, the
+# suppression list in one read, and texts where the stack has them on (dev).
+SEND = [
+    MAIL, MAIL_SANDBOX,
+    allow("dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem", "table:notifications", when="LeadingKeys=COUNT#*,MSG#*"),
+    allow("dynamodb:BatchGetItem", "table:notifications", when="LeadingKeys=TO#*"),
+    allow("sns:Publish", "*", stacks=("dev",)),  # a phone number has no ARN
+]
+# Marketing senders also read the quiet hours, sign unsubscribe links (to the ops site) and hold
+# messages for the end of quiet hours on one-off schedules.
+MARKETING = [
+    allow("ssm:GetParametersByPath", "parameter:/notify"), secrets("notify-token-key"),
+    allow("ssm:GetParameter", "parameter:/sites/ops/url"),
+    allow("scheduler:CreateSchedule", "schedule:notify-defer-*"), allow("iam:PassRole", "role:notify-deferred"),
+]
+
 
 def index_query(index: str, when: str = "") -> Row:
     """Query on one index (`table:jobs/index/by-status`); `when` is on the index's partition key."""
@@ -77,13 +93,13 @@ HAIKU = ("arn:aws:bedrock:{region}:{account}:inference-profile/global.anthropic.
 EXPECTED: dict[str, list[Row]] = {
     # platform
     "staff-session": [
-        LOGS, secrets("origin-verify", "session-key"), MAIL, MAIL_SANDBOX,  # the lockout mail to owners
+        LOGS, secrets("origin-verify", "session-key"), *SEND,  # the lockout mail to owners
         allow("dynamodb:ConditionCheckItem dynamodb:DeleteItem dynamodb:GetItem dynamodb:PutItem dynamodb:Query "
               "dynamodb:UpdateItem", "table:staff-sessions", when="LeadingKeys=FAIL#*,USER#*"),  # sessions, state, counters
         allow("cognito-idp:ListUsersInGroup", "userpool:staff"),  # the owners (sign-in itself needs no IAM)
     ],
     "staff-team": [
-        LOGS, secrets("origin-verify", "session-key"), STAFF_SESSION, MAIL, MAIL_SANDBOX,  # invitations sent again
+        LOGS, secrets("origin-verify", "session-key"), STAFF_SESSION, *SEND,  # invitations sent again
         allow("dynamodb:DeleteItem dynamodb:PutItem dynamodb:Query", "table:staff-sessions", when="LeadingKeys=USER#*"),
         index_query("staff-sessions/index/signed-in"),  # only sessions carry `kind`
         allow("cognito-idp:ListUsers cognito-idp:ListUsersInGroup cognito-idp:AdminGetUser cognito-idp:AdminListGroupsForUser "
@@ -92,6 +108,16 @@ EXPECTED: dict[str, list[Row]] = {
               "cognito-idp:AdminSetUserPassword",
               "userpool:staff"),
     ],
+    "notify-events": [
+        LOGS, *SEND, *MARKETING,
+        allow("dynamodb:UpdateItem", "table:notifications", when="LeadingKeys=TO#*"),  # suppression
+        allow("sns:ListPhoneNumbersOptedOut", "*", stacks=("dev",)),  # no resource-level permissions
+    ],
+    "notify-unsubscribe": [
+        LOGS, secrets("origin-verify", "notify-token-key"),
+        allow("dynamodb:GetItem", "table:notifications", when="LeadingKeys=MSG#*"),  # the message a link names
+        allow("dynamodb:UpdateItem", "table:notifications", when="LeadingKeys=TO#*"),
+    ],
     # referrals
     "referral-click": [
         LOGS, secrets("origin-verify", "visitor-salt"),
@@ -99,25 +125,25 @@ EXPECTED: dict[str, list[Row]] = {
         allow("dynamodb:PutItem", "table:referral-clicks"),
     ],
     "referral-api": [
-        LOGS, secrets("origin-verify", "session-key"), STAFF_SESSION, MAIL, MAIL_SANDBOX,
+        LOGS, secrets("origin-verify", "session-key"), STAFF_SESSION, *SEND, *MARKETING,  # vendor outreach
         allow("dynamodb:Query", "table:referral-stats"),
         allow("dynamodb:GetItem dynamodb:PutItem dynamodb:Query dynamodb:UpdateItem", "table:outreach"),
     ],
     "referral-digest": [
-        LOGS, MAIL, MAIL_SANDBOX,
+        LOGS, *SEND,
         allow("dynamodb:Query", "table:referral-stats"),
         allow("ssm:GetParameter", "parameter:/sites/ops/url"),
     ],
     # charters
     "charter-intake": [
-        LOGS, secrets("origin-verify", "service-key", "crew-link-key"), MAIL, MAIL_SANDBOX,
+        LOGS, secrets("origin-verify", "service-key", "crew-link-key"), *SEND,
         allow("dynamodb:GetItem dynamodb:PutItem dynamodb:Query dynamodb:UpdateItem", "table:charters"),
         allow("s3:PutObject", "bucket:brand-site/g/*"),
         allow("cloudfront:CreateInvalidation", "distribution:brand"),
         allow("ssm:GetParameter", "parameter:/sites/brand/url"),
     ],
     "charter-staff": [
-        LOGS, secrets("origin-verify", "session-key", "crew-link-key"), STAFF_SESSION, MAIL, MAIL_SANDBOX,
+        LOGS, secrets("origin-verify", "session-key", "crew-link-key"), STAFF_SESSION, *SEND,
         allow("dynamodb:Query dynamodb:UpdateItem", "table:charters", when="LeadingKeys=CAL#*,EVENT#*"),
     ],
     "charter-crew": [
@@ -139,7 +165,7 @@ EXPECTED: dict[str, list[Row]] = {
         index_query("jobs/index/by-status", when=STATUSES),  # the board's columns: job_status, not pk
     ],
     "dispatch-notify": [
-        LOGS, MAIL, MAIL_SANDBOX,
+        LOGS, *SEND,
         allow("dynamodb:UpdateItem", "table:jobs", when="LeadingKeys=MAIL#*"),  # mail claims only
         allow("dynamodb:DescribeStream dynamodb:GetRecords dynamodb:GetShardIterator", "table:jobs/stream/*"),
         allow("dynamodb:ListStreams", "*"),  # no resource-level permissions: on an ARN it is never granted
@@ -158,7 +184,7 @@ EXPECTED: dict[str, list[Row]] = {
         allow("events:PutEvents", "bus:default"),
     ],
     "loyalty-signup": [
-        LOGS, secrets("origin-verify", "member-token-key"), MAIL, MAIL_SANDBOX,
+        LOGS, secrets("origin-verify", "member-token-key"), *SEND,
         allow("dynamodb:PutItem dynamodb:UpdateItem", "table:loyalty-members"),
     ],
     "loyalty-redeem": [
@@ -170,7 +196,7 @@ EXPECTED: dict[str, list[Row]] = {
         allow("s3:GetObject s3:GetObjectVersion", "bucket:loyalty-rules/rules.txt"),
     ],
     "loyalty-email-dispatch": [
-        LOGS, secrets("member-token-key"), MAIL, MAIL_SANDBOX, RULES,
+        LOGS, secrets("member-token-key"), *SEND, *MARKETING, RULES,
         allow("dynamodb:GetItem dynamodb:UpdateItem", "table:loyalty-members"),
         index_query("loyalty-members/index/by-email"),  # bounces: any address
         allow("dynamodb:UpdateItem", "table:loyalty-ledger"),  # mail rows are claims (handlers/shared/claims.py)
@@ -194,7 +220,7 @@ EXPECTED: dict[str, list[Row]] = {
         allow("ssm:GetParametersByPath", "parameter:/loyalty"),
     ],
     "loyalty-summary": [
-        LOGS, MAIL, MAIL_SANDBOX,
+        LOGS, *SEND,
         index_query("loyalty-members/index/by-joined"),
         index_query("loyalty-ledger/index/by-day"),
         index_query("loyalty-audit/index/by-day"),

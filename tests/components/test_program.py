@@ -322,7 +322,7 @@ def test_prod_alarms_reach_the_owner_and_dev_alarms_stay_quiet(dev_graph, prod_g
 
 def test_mail_bounces_and_complaints_are_published(graph):
     destination = graph.of_type("aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination")[0]
-    assert set(destination.inputs["eventDestination"]["matchingEventTypes"]) == {"BOUNCE", "COMPLAINT"}
+    assert set(destination.inputs["eventDestination"]["matchingEventTypes"]) == {"SEND", "BOUNCE", "COMPLAINT"}
 
 
 def test_the_dev_stack_carries_the_seven_vendors_of_the_referral_launch(dev_graph):

@@ -18,6 +18,7 @@ EXPECTED = {
     *(TABLE.format("Referrals", t) for t in ("outreach", "referral-clicks", "referral-stats")),
     "mainstreet:platform:Platform$mainstreet:identity:StaffDirectory$aws:cognito/userPool:UserPool::staff",
     "mainstreet:platform:Platform$mainstreet:identity:StaffDirectory$mainstreet:data:Table$aws:dynamodb/table:Table::staff-sessions",
+    "mainstreet:platform:Platform$mainstreet:notify:Notifier$mainstreet:data:Table$aws:dynamodb/table:Table::notifications",
 }
 
 

@@ -1,4 +1,4 @@
-"""Quiet hours in the shop's time zone: marketing mail inside the window waits for its end."""
+"""Quiet hours in the business's time zone: marketing inside the window waits for its end (handlers.shared.notify)."""
 
 from __future__ import annotations
 
