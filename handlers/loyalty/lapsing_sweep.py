@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-from handlers.loyalty import knobs, storage
+from handlers.loyalty import storage
+from handlers.shared import knobs
 from handlers.shared.aws import client
 from handlers.shared.log import logger
 from handlers.shared.settings import Settings, bus, parameters, setting, table

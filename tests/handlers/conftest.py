@@ -121,7 +121,7 @@ def _fresh_values():
 
     secrets.secret_value.cache_clear()
     params.parameter.cache_clear()
-    knobs = sys.modules.get("handlers.loyalty.knobs")
+    knobs = sys.modules.get("handlers.shared.knobs")
     if knobs is not None:
         knobs._cache.clear()
 
