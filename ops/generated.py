@@ -10,11 +10,14 @@ JSON = "application/json; charset=utf-8"
 
 
 def site_json(site: str, outputs: dict[str, Any]) -> bytes:
-    """/site.json on every site: the business's name and where the other sites are."""
+    """/site.json on every site: the business's name, the name each system speaks with, and where
+    the other sites are."""
+    business = outputs.get("business_name")
     document = {
         "site": site,
         "stage": outputs.get("stage"),
-        "business_name": outputs.get("business_name"),
+        "business_name": business,
+        "names": outputs.get("names") or {s: business for s in ("charters", "dispatch", "loyalty", "referrals", "staff")},
         "sites": {name: info["url"] for name, info in outputs.get("sites", {}).items()},
         "vendors": (outputs.get("referrals") or {}).get("vendors", {}),
     }

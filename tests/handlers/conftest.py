@@ -49,8 +49,8 @@ class FunctionClient:
         fn = graph.named("aws:lambda/function:Function", name)
         ids = replaced_ids or {}
         self.env = {key: ids.get(value, value) for key, value in fn.inputs["environment"]["variables"].items()}
-        for key, value in self.env.items():
-            monkeypatch.setenv(key, value)
+        self.monkeypatch = monkeypatch
+        self._own_environment()
         self.name = name
         self.replay = replay
         self.module_name = fn.inputs["handler"].rsplit(".", 1)[0]
@@ -78,17 +78,24 @@ class FunctionClient:
         with self.running():
             return self.module.handler(event, events.LambdaContext(function_name=self.name))
 
+    def _own_environment(self) -> None:
+        """This function's variables win over another's of the same name (code that reads the
+        environment at call time, not at import, sees its own function's)."""
+        for key, value in self.env.items():
+            self.monkeypatch.setenv(key, value)
+
     @contextmanager
     def running(self):
         """AWS calls made inside are this function's, checked against its role's policies."""
+        if _last_function[0] != self.name:
+            # Each function has its own execution environments on Lambda: values another function
+            # cached in this process (secrets, parameters, settings) must not serve this one.
+            self._own_environment()
+            _fresh_values()
+            _last_function[0] = self.name
         if self.replay is None:
             yield
             return
-        if _last_function[0] != self.name:
-            # Each function has its own execution environments on Lambda: values another function
-            # cached in this process (secrets, parameters) must not spare this one its own calls.
-            _fresh_values()
-            _last_function[0] = self.name
         with self.replay.acting_as(self.name):
             yield
 
@@ -124,6 +131,9 @@ def _fresh_values():
     knobs = sys.modules.get("handlers.shared.knobs")
     if knobs is not None:
         knobs._cache.clear()
+    notify = sys.modules.get("handlers.shared.notify")
+    if notify is not None:
+        notify.settings.cache_clear()
 
 
 def pytest_configure(config):
@@ -136,6 +146,7 @@ def aws(dev_graph):
     from handlers.shared import secrets
 
     secrets.secret_value.cache_clear()
+    _last_function[0] = None  # a new account: nothing a function cached before is good any more
     with mock_aws():
         # Handlers never read the sites' own pages (the front door serves them; local mode tests it).
         dev_graph.replaced_ids = replay(dev_graph, site_pages=False).replaced_ids

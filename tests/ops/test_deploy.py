@@ -99,6 +99,8 @@ def test_deploy_uploads_generated_pages_with_their_type_and_invalidates_what_cha
     assert head["ContentType"] == "application/json; charset=utf-8"
     site_json = json.loads(s3.get_object(Bucket=bucket, Key="site.json")["Body"].read())
     assert site_json["business_name"] == "Queen of San Diego Charters" and site_json["vendors"]["solare"] == "Solare"
+    assert site_json["names"] == {"charters": "Queen of San Diego Charters", "dispatch": "QuickDumpNow", "loyalty": "Harbor Bean Café",
+                                  "referrals": "JADA Partners", "staff": "Queen of San Diego Charters"}
     assert set(site_json["sites"]) == set(outputs["sites"])
     [first] = invalidations(world)["ops"]
     assert all(covered(path, first) for path in ("/", "/site.json", "/referrals/outreach/", "/crew/index.html"))
