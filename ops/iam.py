@@ -497,6 +497,8 @@ def requests_for(stack: Stack, service: str, operation: str, params: Mapping[str
     if service == "sns" and operation == "Publish":
         target = params.get("TopicArn") or params.get("TargetArn")
         return [Request("sns:Publish", target or "*")]  # SMS to a phone number has no resource
+    if service == "sns" and operation in ("ListPhoneNumbersOptedOut", "CheckIfPhoneNumberIsOptedOut"):
+        return [Request(f"sns:{operation}", "*")]  # no resource-level permissions
     if service == "cognito-idp":
         if operation in COGNITO_PUBLIC:
             return []  # the app client's sign-in calls: IAM does not authorize them

@@ -7,8 +7,8 @@
   phone, the customer agreed to texts (`texts`) and the stack has SMS on.
 - **One template pair** per message: `handlers/<package>/templates/<template>.txt.j2` holds the
   blocks `subject`, `text` and (for a message that may go as a text) `sms`; `<template>.html.j2`
-  is the mail's HTML. Both get `data` plus `sender` (the system's display name) and, in marketing,
-  `unsubscribe_url`.
+  is the mail's HTML. Both get `data` plus `sender` (the system's display name) and
+  `unsubscribe_url` (the unsubscribe page, in marketing mail; "" otherwise).
 - **Once.** Each (message, channel) has a row keyed by a hash of system, template, `key` and
   channel. The row is claimed before the send and marked sent after (handlers.shared.claims). A
   send the provider refused releases the claim, so a retry sends it. A worker that died after
@@ -63,7 +63,7 @@ class NotifySettings(MailSettings):
 class MarketingSettings(NotifySettings):
     """`notifier.send(system, marketing=True)`: quiet hours, deferral and unsubscribe links."""
 
-    notify_knobs = parameters("notify")
+    notify_knobs = parameters("notify knobs")
     notify_token_key_secret = secret("notify-token-key")
     deferred_schedules = schedules("deferred-notifications")
     deferred_role = role("deferred-notifications")
@@ -169,7 +169,7 @@ def notify(
     if not channels:
         return outcome
     suppressed = suppression(channels.values())
-    context = {**data, "sender": name}
+    context = {**data, "sender": name, "unsubscribe_url": ""}
     pending = []
     for channel, contact in channels.items():
         row = message_key(system, template, key, channel)
