@@ -206,6 +206,12 @@ class Platform(pulumi.ComponentResource):
             for name, site in self.sites.items()
         }
 
+    def notify_exports(self) -> dict[str, Any]:
+        """Where the notifier keeps its rows, and the topic a number's two-way SMS publishes replies to."""
+        replies = self.notifier.replies
+        return {"table": self.notifier.table.name, "mail_events_topic": self.notifier.events.arn,
+                "text_replies_topic": replies.arn if replies is not None else None}
+
     def staff_exports(self) -> dict[str, Any]:
         """What `python -m ops staff` needs to manage accounts and end sessions."""
         return {"user_pool_id": self.staff.pool.id, "sessions_table": self.staff.sessions.name}
