@@ -378,7 +378,10 @@ def deliver_deferred(row: str, target_arn: str, now: Optional[datetime] = None) 
     if until is not None:  # fired early, or the window moved: wait again
         defer(row, message, system, template, until, target_arn)
         return DEFERRED
-    return deliver(row, message, system, template, MARKETING)
+    outcome = deliver(row, message, system, template, MARKETING)
+    if outcome == SENT:  # the words were kept only to be sent: the row keeps what and to whom, not them
+        client("dynamodb").update_item(TableName=table_name, Key={"pk": {"S": row}}, UpdateExpression="REMOVE message")
+    return outcome
 
 
 # -- sending once ------------------------------------------------------------------------------

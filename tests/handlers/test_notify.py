@@ -302,6 +302,8 @@ def test_marketing_in_quiet_hours_waits_for_their_end_and_transactional_does_not
     assert "mark" not in json.dumps(payload)  # the schedule names the row, not the person
     assert len(mails_to(sent_mail, "mark@example.com")) == 1
     assert events.invoke(payload) == {"outcome": notify.SENT}  # the schedule fires at 08:00
+    [held] = [r for r in rows("MSG#") if "due" in r]
+    assert held["state"]["S"] == notify.SENT and "message" not in held  # its words are not kept once sent
     assert events.invoke(payload) == {"outcome": notify.SENT_BEFORE}  # fired twice: one mail
     assert len(mails_to(sent_mail, "mark@example.com")) == 2
 
