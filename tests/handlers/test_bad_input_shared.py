@@ -29,3 +29,12 @@ def test_password_reset_refuses_garbage_with_a_4xx_and_writes_nothing(session, r
     reply = session.request("POST", path, **request)
     refused_cleanly(reply, allowed=(202,) if path.endswith("reset") else ())
     assert snapshot_tables() == before
+
+
+@bad_requests(fields=("token",), examples=40)
+def test_unsubscribe_refuses_garbage_with_a_4xx_and_writes_nothing(function, request):
+    unsubscribe = function("notify-unsubscribe")
+    before = snapshot_tables()
+    reply = unsubscribe.request("POST", "/api/unsubscribe", **request)
+    refused_cleanly(reply)
+    assert snapshot_tables() == before
