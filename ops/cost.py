@@ -76,6 +76,7 @@ FREE_TYPES = {
     "aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination",
     "aws:sesv2/emailIdentity:EmailIdentity", "aws:sns/topic:Topic", "aws:sns/topicPolicy:TopicPolicy",
     "aws:sns/topicSubscription:TopicSubscription",
+    "aws:sns/smsPreferences:SmsPreferences",  # account settings; each text is paid per message (not estimated)
     "aws:cognito/userPoolClient:UserPoolClient", "aws:cognito/userGroup:UserGroup",
     "random:index/randomPassword:RandomPassword", "random:index/randomBytes:RandomBytes",
 }
