@@ -49,11 +49,14 @@ def text_reply(*, from_phone: str, to_number: str, body: str, previous_message_i
             "messageBody": body, "inboundMessageId": str(uuid.uuid4()), "previousPublishedMessageId": previous_message_id}
 
 
-def sns_event(topic_arn: str, message: dict) -> dict:
-    """The event a Lambda function subscribed to `topic_arn` receives for one published message."""
+def sns_event(topic_arn: str, message: dict | str, *, message_id: str = "", subject: str | None = None,
+              attributes: dict | None = None) -> dict:
+    """The event a Lambda function subscribed to `topic_arn` receives for one published message
+    (a dict is published as its JSON; `message_id` is the one Publish answered)."""
     return {"Records": [{
         "EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": f"{topic_arn}:{uuid.uuid4()}",
-        "Sns": {"Type": "Notification", "MessageId": str(uuid.uuid4()), "TopicArn": topic_arn, "Subject": None,
-                "Message": json.dumps(message), "Timestamp": _now(), "SignatureVersion": "1", "Signature": "",
-                "SigningCertUrl": "", "UnsubscribeUrl": "", "MessageAttributes": {}},
+        "Sns": {"Type": "Notification", "MessageId": message_id or str(uuid.uuid4()), "TopicArn": topic_arn,
+                "Subject": subject, "Message": message if isinstance(message, str) else json.dumps(message),
+                "Timestamp": _now(), "SignatureVersion": "1", "Signature": "", "SigningCertUrl": "",
+                "UnsubscribeUrl": "", "MessageAttributes": attributes or {}},
     }]}

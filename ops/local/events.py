@@ -7,6 +7,7 @@ handler sees locally exactly the shape it sees on AWS.
 from __future__ import annotations
 
 import base64
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -81,7 +82,10 @@ class LambdaContext:
 
     @property
     def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:local:123456789012:function:{self.function_name}"
+        # The region the function runs in: a handler that names itself (a deferred message's schedule
+        # targets its own function) must name the ARN the program gave it.
+        region = os.environ.get("AWS_REGION", "us-east-1")
+        return f"arn:aws:lambda:{region}:123456789012:function:{self.function_name}"
 
     @property
     def log_group_name(self) -> str:

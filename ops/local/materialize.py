@@ -1,7 +1,7 @@
 """Create, for real, the resources the program declares that handlers touch at run time:
 tables (on DynamoDB Local or moto), buckets and their objects, secrets, parameters, SES
-identities and configuration sets, topics. Local mode calls it as each resource is declared;
-tests replay a recorded graph through it.
+identities and configuration sets, topics and the functions subscribed to them, SMS preferences.
+Local mode calls it as each resource is declared; tests replay a recorded graph through it.
 
 Everything is created with the physical names the program chose, so the environment Pulumi
 gave each function works unchanged.
@@ -21,6 +21,12 @@ from typing import Any, Callable
 import boto3
 
 ClientFactory = Callable[[str], Any]
+# aws:sns/smsPreferences:SmsPreferences's inputs → SNS's SMS attribute names.
+SMS_ATTRIBUTES = {
+    "monthlySpendLimit": "MonthlySpendLimit", "defaultSmsType": "DefaultSMSType", "defaultSenderId": "DefaultSenderID",
+    "deliveryStatusIamRoleArn": "DeliveryStatusIAMRole", "deliveryStatusSuccessSamplingRate": "DeliveryStatusSuccessSamplingRate",
+    "usageReportS3Bucket": "UsageReportS3Bucket",
+}
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -233,6 +239,29 @@ class Materializer:
 
     def _Topic(self, name: str, inputs: dict, outputs: dict) -> dict:
         return {"arn": self.client("sns").create_topic(Name=inputs["name"])["TopicArn"]}
+
+    def _TopicSubscription(self, name: str, inputs: dict, outputs: dict) -> dict | None:
+        """A function subscribed to a topic. moto cannot invoke a function it does not run, so
+        local mode subscribes its own endpoint, which runs the function in its worker
+        (ops/local/topics.py): whoever publishes, the subscribers get it, as on AWS."""
+        if inputs.get("protocol") != "lambda" or self.local_port is None:
+            return None
+        from ops.local.topics import subscriber_endpoint
+
+        function = inputs["endpoint"].rsplit(":", 1)[-1]
+        made = self.client("sns").subscribe(TopicArn=inputs["topic"], Protocol="http",
+                                            Endpoint=subscriber_endpoint(self.local_port, function))
+        return {"arn": made["SubscriptionArn"]}
+
+    def _SmsPreferences(self, name: str, inputs: dict, outputs: dict) -> None:
+        """The account's SMS settings (spend limit, default type), as SNS keeps them."""
+        attributes = {}
+        for field, attribute in SMS_ATTRIBUTES.items():
+            value = inputs.get(field)
+            if value is not None and value != "":
+                attributes[attribute] = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+        if attributes:
+            self.client("sns").set_sms_attributes(attributes=attributes)
 
 
 def _site_page(resource) -> bool:

@@ -1,6 +1,9 @@
-"""Every mail SES (or Cognito, for staff accounts: ops/local/cognito_mail.py) would have sent in
-local mode, kept for reading: an HTML page with the mails rendered (links go to the local sites)
-and the same list as JSON."""
+"""Every mail SES (or Cognito, for staff accounts: ops/local/cognito_mail.py) and every text SNS
+would have sent in local mode, kept for reading: an HTML page with the mails rendered (links go
+to the local sites) and texts as bubbles, and the same list as JSON. Each entry has an `id`, by
+which the page's buttons (bounce, complain, reply STOP) name it, and `replies`: what was played
+back for it.
+"""
 
 from __future__ import annotations
 
@@ -42,18 +45,34 @@ class Outbox:
             return
         with self.lock:
             for mail in mails:
-                mail = dict(mail)
+                mail = {"channel": "email", "attachments": [], **mail, "id": str(len(self.mails) + 1), "replies": []}
                 mail["to"] = ", ".join(mail["to"]) if isinstance(mail["to"], list) else mail["to"]
                 self.mails.append(mail)
-            if self.path:  # written whole, then renamed: a crash mid-write leaves the previous file
-                partial = self.path.with_name(self.path.name + ".partial")
-                partial.write_text(json.dumps(self.mails, indent=1))
-                os.replace(partial, self.path)
+            self._save()
+
+    def _save(self) -> None:
+        if self.path:  # written whole, then renamed: a crash mid-write leaves the previous file
+            partial = self.path.with_name(self.path.name + ".partial")
+            partial.write_text(json.dumps(self.mails, indent=1))
+            os.replace(partial, self.path)
+
+    def find(self, entry_id: str) -> Optional[dict]:
+        with self.lock:
+            return next((dict(m) for m in self.mails if m.get("id") == entry_id), None)
+
+    def note(self, entry_id: str, reply: dict) -> None:
+        """Record what was played back for an entry (a bounce, a STOP) and what came of it."""
+        with self.lock:
+            for mail in self.mails:
+                if mail.get("id") == entry_id:
+                    mail["replies"] = [*mail.get("replies", []), reply]
+            self._save()
 
     def as_json(self) -> list[dict]:
         with self.lock:
-            return list(self.mails)
+            return [dict(m) for m in self.mails]
 
-    def page(self) -> str:
+    def page(self, actions: Optional[dict[str, list[tuple[str, str]]]] = None) -> str:
+        """`actions`: entry id → its buttons, (path segment, label)."""
         mails = list(reversed(self.as_json()))
-        return TEMPLATES.get_template("outbox.html.j2").render(mails=mails, linkify=linkify)
+        return TEMPLATES.get_template("outbox.html.j2").render(mails=mails, linkify=linkify, actions=actions or {})

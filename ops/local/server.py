@@ -3,9 +3,10 @@
 The program runs under the harness, and each resource it declares is created for real on this
 machine as it is declared: tables on DynamoDB Local, the rest on a moto server. The front door
 plays CloudFront for every site, handlers run in worker processes with their declared
-environment, schedules fire, bus events reach their rules' targets, and every mail (Cognito's own
-too) lands in the outbox. Staff sign in with an owner account made at start. `GET /_local/`
-describes it all.
+environment, schedules fire, bus events reach their rules' targets, topics reach their subscribed
+functions, and every mail (Cognito's own too) and text lands in the outbox, where SES's bounces
+and complaints and replies to texts can be played back. Staff sign in with an owner account made
+at start. `GET /_local/` describes it all.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from ops.local import faults as faults_module
 from ops.local import objects
 from ops.local import scheduler as scheduler_module
 from ops.local import streams as streams_module
+from ops.local import topics as topics_module
 from ops.local.dynamodb_local import DynamoDBLocal, free_port
 from ops.local.frontdoor import FrontDoor, Request, load_sites, site_of
 from ops.local.materialize import Materializer, load_generated, save_generated
@@ -58,6 +60,10 @@ def new_staff_password(min_length: int) -> str:
 # workers reach /_local/functions/ (MAINSTREET_LOCAL_CONTROL).
 CONTROL_HOSTS = ("localhost", "127.0.0.1")
 
+
+# What the outbox page's buttons play back: action → (button, what the channel sends back, done).
+OUTBOX_ACTIONS = {"bounce": ("Bounce", "Bounce", "Bounced"), "complain": ("Complain", "Complaint", "Complained"),
+                  "stop": ("Reply STOP", "STOP", "Replied STOP"), "start": ("Reply START", "START", "Replied START")}
 
 # A Function URL takes at most 6 MB of request payload; the front door reads no more than that.
 MAX_BODY_BYTES = 6 * 2**20
@@ -157,6 +163,7 @@ class LocalSystem:
         if self.persist:
             self._restore_objects()
         self.outbox = Outbox(self.state / "outbox.json" if self.persist else None)
+        self.topics = topics_module.Topics(self.graph, cached("sns"), self.invoke, self.log)
         self.pool = Pool(self._function_specs(), self.runtime_env, self._relay, self._worker_options)
         self.sites = load_sites(self.graph)
         self.frontdoor = FrontDoor(self.sites, self.s3, self.invoke, self.log)
@@ -244,6 +251,8 @@ class LocalSystem:
     def invoke(self, function: str, event: dict):
         reply = self.pool.invoke(function, event)
         self.outbox.add(reply.mail)
+        # SES's Send events, delivered before the caller sees the answer (a retry must find its mail accepted).
+        self.topics.sent(reply.mail)
         if reply.bus_events:
             threading.Thread(target=self.bus.put, args=(reply.bus_events,), daemon=True).start()
         if reply.error:
@@ -283,10 +292,15 @@ class LocalSystem:
         if method == "GET" and path in ("/_local", "/_local/"):
             return 200, "application/json", json.dumps(self.index(), indent=2).encode()
         if method == "GET" and path == "/_local/outbox":
-            return 200, "text/html; charset=utf-8", self.outbox.page().encode()
+            return 200, "text/html; charset=utf-8", self.outbox.page(self._outbox_actions()).encode()
         if method == "GET" and path == "/_local/outbox.json":
             return 200, "application/json", json.dumps(self.outbox.as_json(), indent=1).encode()
         parts = path.strip("/").split("/")
+        if method == "POST" and len(parts) == 3 and parts[1] == "sns":  # moto delivering a topic's message
+            status, answer = self.topics.receive(parts[2], body)
+            return status, "application/json", json.dumps(answer, default=str).encode()
+        if method == "POST" and len(parts) == 4 and parts[1] == "outbox" and parts[3] in OUTBOX_ACTIONS:
+            return self.outbox_action(parts[2], parts[3])
         if method == "POST" and len(parts) == 4 and parts[1] == "functions" and parts[3] == "invoke":
             logical = next((f.name for f in self.graph.of_type("aws:lambda/function:Function") if f.inputs["name"] == parts[2]), None)
             if logical is None:
@@ -306,6 +320,40 @@ class LocalSystem:
             body = {"schedule": parts[2], "result": reply.result, "error": reply.error}
             return (200 if not reply.error else 500), "application/json", json.dumps(body, default=str).encode()
         return 404, "application/json", b'{"error": "not_found", "message": "no such local endpoint"}'
+
+    def _outbox_actions(self) -> dict[str, list[tuple[str, str]]]:
+        """Each outbox entry's buttons: what its channel can send back here."""
+        actions = {}
+        for entry in self.outbox.as_json():
+            if entry.get("channel") == "sms":
+                shown = ["stop", "start"] if self.topics.replies_topic else []
+            else:
+                shown = [a for a in ("bounce", "complain")
+                         if self.topics.ses_topics(entry.get("configuration_set", ""), OUTBOX_ACTIONS[a][1])]
+            actions[entry.get("id", "")] = [(a, OUTBOX_ACTIONS[a][0]) for a in shown]
+        return actions
+
+    def outbox_action(self, entry_id: str, action: str) -> tuple:
+        """Play back what the recipient of an outbox entry did (bounced, complained, replied STOP or
+        START) through the topic AWS would publish it to; then back to the outbox page."""
+        entry = self.outbox.find(entry_id)
+        if entry is None:
+            return 404, "application/json", json.dumps({"error": "not_found", "message": f"no outbox entry {entry_id}"}).encode()
+        label, what, done = OUTBOX_ACTIONS[action]
+        channel = "sms" if action in ("stop", "start") else "email"
+        if entry.get("channel", "email") != channel:
+            return 409, "application/json", json.dumps({"error": "wrong_channel",
+                                                         "message": f"{label} is for a {'text' if channel == 'sms' else 'mail'}"}).encode()
+        answers = self.topics.text_reply(entry, what) if channel == "sms" else self.topics.ses_event(entry, what)
+        if answers is None:
+            why = ("this stack has no text-replies topic (SMS is off)" if channel == "sms"
+                   else "no configuration set publishes its events (Cognito's own mail)")
+            return 409, "application/json", json.dumps({"error": "no_topic", "message": f"Cannot {label.lower()}: {why}."}).encode()
+        outcome = "; ".join(answers) or "published; no function is subscribed"
+        self.outbox.note(entry_id, {"what": done, "outcome": outcome, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+        self.log(f"outbox {entry_id}: {done} → {outcome}")
+        return (303, "application/json", json.dumps({"id": entry_id, "action": action, "outcome": outcome}).encode(),
+                [("Location", f"/_local/outbox#m-{entry_id}")])
 
     def home_page(self) -> bytes:
         links = "".join(f'<li><a href="{url}">{name}</a> {url}</li>' for name, url in self.index()["sites"].items())
@@ -342,8 +390,9 @@ class LocalSystem:
                     if self.command not in ("GET", "HEAD") and not from_this_machine(self.headers):
                         return self._refuse(403, "Local control answers requests from this machine's tools, not from web pages.")
                     if path.startswith("/_local"):
-                        status, kind, data = system.control(self.command, path, body)
+                        status, kind, data, *headers = system.control(self.command, path, body)
                         extra = [("X-Function-Error", "Unhandled")] if kind.endswith("+error") else []
+                        extra += headers[0] if headers else []
                         self._send(status, [("Content-Type", kind.removesuffix("+error")), *extra], data)
                     else:
                         self._send(200, [("Content-Type", "text/html; charset=utf-8")], system.home_page())

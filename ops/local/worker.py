@@ -2,10 +2,10 @@
 environment it was started with, and answers events one at a time, as Lambda does.
 
 Protocol: a JSON line per event on stdin ({"event", "request_id", "timeout_s"}); on the original
-stdout, a line for each mail and each batch of bus events as soon as SES (or Cognito, for its own
-mail: ops/local/cognito_mail.py) or EventBridge accepted it ({"mail"}, {"bus_events"}: so what a
-worker sent before it died still counts), then a line per reply ({"result"} or {"error"}). The
-handler's own output, Powertools' JSON logs included, goes to stderr.
+stdout, a line for each mail, text and batch of bus events as soon as SES (or Cognito, for its own
+mail: ops/local/cognito_mail.py), SNS or EventBridge accepted it ({"mail"}, with its `channel`;
+{"bus_events"}: so what a worker sent before it died still counts), then a line per reply
+({"result"} or {"error"}). The handler's own output, Powertools' JSON logs included, goes to stderr.
 
 Options after the handler: `--objects <dir>` (--persist: the objects the handler writes are kept
 there as it writes them, see ops/local/objects.py), `--faults <dir> --function <name>` (tests
@@ -23,17 +23,32 @@ import traceback
 from email import message_from_bytes, policy
 
 
-def _mail_from_params(params: dict) -> dict:
-    """What SES v2 SendEmail was asked to send, as the outbox shows it."""
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _attachment(part) -> dict:
+    return {"filename": part.get_filename() or "", "content_type": part.get_content_type(),
+            "size": len(part.get_payload(decode=True) or b"")}
+
+
+def _mail_from_params(params: dict, parsed: dict | None = None) -> dict:
+    """What SES v2 SendEmail was asked to send (and SES's answer), as the outbox shows it; the
+    configuration set and tags are what SES's events for this mail carry."""
     content = params.get("Content", {})
     record = {
+        "channel": "email",
         "to": params.get("Destination", {}).get("ToAddresses", []),
         "from": params.get("FromEmailAddress", ""),
         "subject": "",
         "text": "",
         "html": "",
         "headers": {},
-        "sent_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "attachments": [],
+        "sent_at": _now(),
+        "message_id": (parsed or {}).get("MessageId", ""),
+        "configuration_set": params.get("ConfigurationSetName", ""),
+        "tags": {tag["Name"]: tag["Value"] for tag in params.get("EmailTags", [])},
     }
     if "Simple" in content:
         simple = content["Simple"]
@@ -42,15 +57,35 @@ def _mail_from_params(params: dict) -> dict:
         record["html"] = simple.get("Body", {}).get("Html", {}).get("Data", "")
         record["headers"] = {h["Name"]: h["Value"] for h in simple.get("Headers", [])}
     elif "Raw" in content:
-        message = message_from_bytes(content["Raw"]["Data"], policy=policy.default)
+        data = content["Raw"]["Data"]
+        message = message_from_bytes(data if isinstance(data, bytes) else data.encode(), policy=policy.default)
         record["subject"] = str(message.get("Subject", ""))
         record["headers"] = {k: str(v) for k, v in message.items()}
         for part in message.walk():
-            if part.get_content_type() == "text/plain" and not record["text"]:
+            if part.is_multipart():
+                continue
+            if part.is_attachment():
+                record["attachments"].append(_attachment(part))
+            elif part.get_content_type() == "text/plain" and not record["text"]:
                 record["text"] = part.get_content()
             elif part.get_content_type() == "text/html" and not record["html"]:
                 record["html"] = part.get_content()
     return record
+
+
+ORIGINATION = ("AWS.MM.SMS.OriginationNumber", "AWS.SNS.SMS.SenderID")
+
+
+def _text_from_params(params: dict, parsed: dict | None = None) -> dict | None:
+    """What SNS Publish to a phone number was asked to send, as the outbox shows it (None for a
+    publish to a topic: its subscribers get that)."""
+    if not params.get("PhoneNumber"):
+        return None
+    attributes = params.get("MessageAttributes") or {}
+    origination = next((attributes[name].get("StringValue", "") for name in ORIGINATION if name in attributes), "")
+    return {"channel": "sms", "to": [params["PhoneNumber"]], "from": origination, "subject": "",
+            "text": params.get("Message", ""), "html": "", "headers": {}, "attachments": [], "sent_at": _now(),
+            "message_id": (parsed or {}).get("MessageId", "")}
 
 
 def main() -> int:
@@ -70,18 +105,21 @@ def main() -> int:
 
     def remember(what):
         def hook(params, context, **_):
-            context["mainstreet_local_sent"] = what(params)
+            context["mainstreet_local_sent"] = (what, dict(params))
         return hook
 
-    def sent(http_response, context, **_):  # reported once accepted, not when asked for
-        line = context.pop("mainstreet_local_sent", None)
-        if line is not None and http_response.status_code < 300:
+    def sent(http_response, parsed, context, **_):  # reported once accepted, not when asked for
+        what, params = context.pop("mainstreet_local_sent", (None, None))
+        if what is not None and http_response.status_code < 300 and (line := what(params, parsed)) is not None:
             reply(line)
 
-    hooks.register("before-parameter-build.sesv2.SendEmail", remember(lambda params: {"mail": _mail_from_params(params)}))
-    hooks.register("before-parameter-build.eventbridge.PutEvents", remember(lambda params: {"bus_events": params.get("Entries", [])}))
-    hooks.register("after-call.sesv2.SendEmail", sent)
-    hooks.register("after-call.eventbridge.PutEvents", sent)
+    for operation, what in (
+        ("sesv2.SendEmail", lambda params, parsed: {"mail": _mail_from_params(params, parsed)}),
+        ("sns.Publish", lambda params, parsed: {"mail": t} if (t := _text_from_params(params, parsed)) else None),
+        ("eventbridge.PutEvents", lambda params, parsed: {"bus_events": params.get("Entries", [])}),
+    ):
+        hooks.register(f"before-parameter-build.{operation}", remember(what))
+        hooks.register(f"after-call.{operation}", sent)
 
     from ops.local import cognito_mail
 
