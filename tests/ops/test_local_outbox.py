@@ -205,3 +205,32 @@ def test_the_buttons_endpoints_refuse_a_site(played, host, headers):
     for path in ("/_local/sns/mainstreet-dev-notify-events",):
         assert post(system, host, path, {k: v.format(port=system.port) for k, v in headers.items()})[0] in (403, 404)
     assert invoked == []
+
+
+def test_the_notifiers_schedules_fire_locally(moto_server, dev_graph):
+    """The daily opt-out sync is the program's; a deferred message's one-off schedule, made at run
+    time under the notifier's prefix and naming notify-events as its context names itself, is
+    picked up, fires once and deletes itself."""
+    from ops.local import scheduler as scheduler_module
+    from ops.local.events import LambdaContext
+
+    functions = {f.outputs["arn"]: f.name for f in dev_graph.of_type("aws:lambda/function:Function")}
+    assert {s.logical: (s.target, s.input["task"]) for s in scheduler_module.from_graph(dev_graph)
+            if s.logical == "notify-opt-outs"} == {"notify-opt-outs": ("notify-events", "opt-outs")}
+    events = dev_graph.named("aws:lambda/function:Function", "notify-events")
+    env = events.inputs["environment"]["variables"]
+    client = boto3.client("scheduler", endpoint_url=moto_server.endpoint, region_name="us-west-2",
+                          aws_access_key_id="x", aws_secret_access_key="x")
+    name = f"{env['DEFERRED_NOTIFICATIONS_SCHEDULES']}0123abcd"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_REGION", "us-west-2")
+        target = LambdaContext(function_name=events.inputs["name"]).invoked_function_arn
+    client.create_schedule(Name=name, ScheduleExpression="at(2099-01-01T08:00:00)", ScheduleExpressionTimezone="America/Los_Angeles",
+                           FlexibleTimeWindow={"Mode": "OFF"}, ActionAfterCompletion="DELETE",
+                           Target={"Arn": target, "RoleArn": env["DEFERRED_NOTIFICATIONS_ROLE"], "Input": '{"deliver": "MSG#0123abcd"}'})
+    calls = []
+    runner = scheduler_module.Scheduler(lambda fn, event: calls.append((fn, event)), lambda line: None, client, functions)
+    runner._sync_runtime_schedules()
+    runner.run(name)
+    assert calls == [("notify-events", {"deliver": "MSG#0123abcd"})]
+    assert name not in runner.schedules and name not in [s["Name"] for s in client.list_schedules()["Schedules"]]

@@ -1,0 +1,58 @@
+"""The outbox in local mode: a booking's mail and text land in it, and its buttons try suppression
+by hand through the path AWS would take (SES's bounce and a reply STOP, published to the
+notifier's topics, reach notify-events, which suppresses the contact for every system)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from handlers.dispatch.models import Booking
+from tests.e2e.conftest import DAY
+
+pytestmark = pytest.mark.skipif(
+    "texts" not in Booking.model_fields,
+    reason="dispatch's booking has no `texts` consent yet (dispatch on notify(), issue 13): nothing texts a customer")
+
+
+def book(local, email: str, phone: str) -> None:
+    answer = local.request("dispatch", "POST", "/api/bookings", body={
+        "name": "Rosa Delgado", "phone": phone, "email": email, "address": "4140 Soderblom Ave, San Diego",
+        "items": "A fridge and a washer", "preferred_date": DAY, "window": "morning", "texts": True})
+    assert answer.status == 201, answer.body
+
+
+def entries(local, channel: str, to: str) -> list[dict]:
+    return [m for m in local.outbox() if m["channel"] == channel and m["to"] == to]
+
+
+def press(local, page, channel: str, to: str, button: str, done: str) -> None:
+    page.goto(f"http://localhost:{local.port}/_local/outbox")
+    entry = page.locator(f"article[data-channel={channel}]", has=page.locator(".to", has_text=to)).first
+    entry.get_by_role("button", name=button).click()
+    # Back on the outbox, the entry says what was played back and what the notifier made of it.
+    reply = page.locator(f"article[data-channel={channel}]", has=page.locator(".to", has_text=to)).first.locator(".reply")
+    expect(reply).to_contain_text(done)
+
+
+def test_a_bounced_address_gets_no_more_mail_and_a_stopped_phone_no_more_texts(local, page):
+    email, phone, other_phone = "rosa.bounces@example.com", "+16195550171", "+16195550172"
+    book(local, email, phone)
+    mail = local.mails(lambda m: m["channel"] == "email" and m["to"] == email)[0]
+    text = local.mails(lambda m: m["channel"] == "sms" and m["to"] == phone)[0]
+    assert text["from"] == "+18885550100" and text["text"].startswith("QuickDumpNow: ")
+    assert (text["subject"], text["html"], text["attachments"]) == ("", "", [])
+    assert mail["from"].startswith("QuickDumpNow") and mail["attachments"] == []
+
+    press(local, page, "email", email, "Bounce", "Bounced")
+    expect(page.locator("article[data-channel=email]", has=page.locator(".to", has_text=email)).first.locator(".reply")).to_contain_text("bounce")
+    # Booked again with the bounced address (and another phone): the text goes, the mail does not.
+    book(local, email, other_phone)
+    local.mails(lambda m: m["channel"] == "sms" and m["to"] == other_phone)  # the booking's messages were decided
+    assert len(entries(local, "email", email)) == 1
+
+    press(local, page, "sms", phone, "Reply STOP", "Replied STOP")
+    # Booked again with the stopped phone (and a new address): the mail goes, the text does not.
+    book(local, "rosa.new@example.com", phone)
+    local.mails(lambda m: m["channel"] == "email" and m["to"] == "rosa.new@example.com")
+    assert len(entries(local, "sms", phone)) == 1
