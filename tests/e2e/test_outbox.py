@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from handlers.dispatch.models import Booking
 from tests.e2e.conftest import DAY
 
-pytestmark = pytest.mark.skipif(
+texts_asked = pytest.mark.skipif(
     "texts" not in Booking.model_fields,
     reason="dispatch's booking has no `texts` consent yet (dispatch on notify(), issue 13): nothing texts a customer")
 
@@ -35,6 +35,43 @@ def press(local, page, channel: str, to: str, button: str, done: str) -> None:
     expect(reply).to_contain_text(done)
 
 
+def message_rows(local, contact: str | None = None) -> list[dict]:
+    """The notifier's message rows (to `contact`), from its table on DynamoDB Local."""
+    import boto3
+
+    dynamodb = boto3.client("dynamodb", endpoint_url=local.index["aws_endpoints"]["dynamodb"], region_name=local.index["region"],
+                            aws_access_key_id="local", aws_secret_access_key="local")
+    table = next(t for t in local.index["tables"] if t.endswith("-notifications"))
+    items = dynamodb.scan(TableName=table, ConsistentRead=True)["Items"]
+    return [i for i in items if i["pk"]["S"].startswith("MSG#") and contact in (None, i.get("contact", {}).get("S"))]
+
+
+def test_a_mail_is_accepted_before_its_sender_answers_and_a_bounce_stops_the_next(local, page):
+    """Staff invitations go through the notifier: SES's Send event has marked the mail's row
+    accepted by the time the request answers; once bounced, the next invitation is not mailed."""
+    email = "pat.bounces@example.com"
+    cookie = local.staff_cookie()
+    made = local.request("ops", "POST", "/api/staff", headers={"Cookie": cookie}, body={"email": email, "name": "Pat", "roles": ["dispatch"]})
+    assert made.status == 201, made.body
+    account = made.json()["account"]["id"]
+    again = local.request("ops", "POST", f"/api/staff/{account}/invite", headers={"Cookie": cookie})
+    assert again.status == 200, again.body
+    [row] = message_rows(local, email)
+    assert row["state"]["S"] == "sent" and "accepted_at" in row
+    ours = [m for m in local.outbox() if m["to"] == email and m.get("configuration_set")]  # not Cognito's own invitation
+    assert len(ours) == 1 and ours[0]["tags"] == {"message": row["pk"]["S"].removeprefix("MSG#")}
+
+    press(local, page, "email", email, "Bounce", "Bounced")
+    again = local.request("ops", "POST", f"/api/staff/{account}/invite", headers={"Cookie": cookie})
+    assert again.status == 200, again.body
+    assert [m["id"] for m in local.outbox() if m["to"] == email and m.get("configuration_set")] == [ours[0]["id"]]
+    # The notifier recorded it suppressed (its row names no contact: found by why and what).
+    suppressed = [r for r in message_rows(local) if r["state"]["S"] == "suppressed" and r["why"]["S"] == "bounce"
+                  and (r["system"]["S"], r["template"]["S"]) == ("staff", "invitation")]
+    assert len(suppressed) == 1
+
+
+@texts_asked
 def test_a_bounced_address_gets_no_more_mail_and_a_stopped_phone_no_more_texts(local, page):
     email, phone, other_phone = "rosa.bounces@example.com", "+16195550171", "+16195550172"
     book(local, email, phone)
