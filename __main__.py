@@ -24,7 +24,6 @@ if cfg.enabled("referrals"):
             destination=cfg.referral_destination,
             campaign=cfg.referral_campaign,
             vendors=cfg.vendors,
-            business_name=cfg.business_name,
             time_zone=cfg.time_zone,
             ops_email=cfg.ops_email,
         ),
@@ -56,9 +55,7 @@ if cfg.enabled("loyalty"):
         "loyalty",
         LoyaltyArgs(
             pos_hmac_secret=loaded.secrets["posHmacSecret"],
-            business_name=cfg.business_name,
             time_zone=cfg.time_zone,
-            quiet_hours=cfg.quiet_hours,
             lapsing_weeks=cfg.loyalty_lapsing_weeks,
             max_nudges=cfg.loyalty_max_nudges,
             regular_threshold=cfg.loyalty_regular_threshold,

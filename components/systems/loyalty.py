@@ -8,8 +8,9 @@ Where this differs from the build sheet, it is on purpose:
   - lapsing-sweep queries the members' by-status index instead of scanning;
   - earn may read earlier versions of rules.txt (its fallback to the last good rules);
   - redeem reads the rules (rewards and costs) and the member's recent ledger (the desk's list);
-  - email-dispatch also turns mail off on bounces and complaints (the build sheet's "small
-    handler"), and reads the knobs for quiet hours.
+  - email-dispatch sends through the platform's notifier, which keeps the suppression list
+    (bounces, complaints, unsubscribes), quiet hours and their deferred schedules for every
+    system: the build sheet's bounce handler and loyalty's own quiet hours are the notifier's.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from components.blocks.bucket import Bucket, BucketArgs, Lifecycle
 from components.blocks.function import FunctionArgs
 from components.blocks.links import Link, default_bus, grant, setting
 from components.blocks.parameters import Parameters
-from components.blocks.schedule import OneOffSchedules, Schedule, ScheduleArgs
+from components.blocks.schedule import Schedule, ScheduleArgs
 from components.blocks.secret import Secret
 from components.blocks.seed import SeedObjects
 from components.blocks.site import Forward
-from components.blocks.subscriptions import EventSubscription, TopicSubscription, stack_source
+from components.blocks.subscriptions import EventSubscription, stack_source
 from components.blocks.table import Index, Table, TableArgs
 from components.systems.platform import STAFF_FORWARD, Platform
 
@@ -37,15 +38,12 @@ HAIKU_PROFILE = f"global.{HAIKU}"
 DEFAULTS = "handlers/loyalty/defaults"
 POS_FORWARD = Forward(headers=("X-Timestamp", "X-Signature", "Content-Type"))
 PUBLIC_FORWARD = Forward(headers=("Content-Type",))
-DEFERRED_PREFIX = "defer"
 
 
 @dataclass
 class LoyaltyArgs:
     pos_hmac_secret: pulumi.Input[str]
-    business_name: str
     time_zone: str
-    quiet_hours: str
     lapsing_weeks: int
     max_nudges: int
     regular_threshold: int
@@ -85,12 +83,12 @@ class Loyalty(pulumi.ComponentResource):
         SeedObjects("loyalty", self.rules, {key: f"{DEFAULTS}/{key}" for key in ("rules.txt", "voice.txt")},
                     "text/plain; charset=utf-8", moved_from=self, opts=child)
         knobs = Parameters("loyalty", {
-            "time-zone": args.time_zone, "quiet-hours": args.quiet_hours, "lapsing-weeks": str(args.lapsing_weeks),
+            "time-zone": args.time_zone, "lapsing-weeks": str(args.lapsing_weeks),
             "max-nudges": str(args.max_nudges), "regular-threshold": str(args.regular_threshold),
         }, ctx, "Loyalty knob", moved_from=self, opts=child).read
 
         self.pos_hmac = Secret("pos-hmac", args.pos_hmac_secret, ctx, "HMAC secret shared with the POS", child)
-        self.member_tokens = Secret("member-token-key", None, ctx, "Signs confirm and unsubscribe links", child)
+        self.member_tokens = Secret("member-token-key", None, ctx, "Signs the sign-up's confirmation links", child)
         drive = Secret("drive-sa", args.drive_service_account, ctx, "Google service account for Drive sync", child) \
             if args.drive_service_account is not None else None
 
@@ -100,7 +98,6 @@ class Loyalty(pulumi.ComponentResource):
         bus = default_bus(ctx.region, ctx.account_id)
         bus = replace(bus, env={**bus.env, **setting("events source", events_source).env})
         zone = setting("time zone", args.time_zone)
-        business = setting("business name", args.business_name)
         members, ledger = self.members, self.ledger
         site = platform.sites["loyalty"]
         fn = lambda name, handler, links, **kw: platform.function(  # noqa: E731
@@ -116,8 +113,8 @@ class Loyalty(pulumi.ComponentResource):
         ], url=True, bundle=("phonenumbers", "email_validator", "idna"), description="POS sales, HMAC-signed, handed to earn")
         self.signup = fn("loyalty-signup", "signup", [
             platform.origin_secret.read, members.grant("put", "update"), self.member_tokens.read,
-            *platform.notifier.send("loyalty"), business,
-        ], url=True, bundle=("itsdangerous", "jinja2", "markupsafe", "phonenumbers", "email_validator", "idna"), description="Sign-up, double opt-in, unsubscribe")
+            *platform.notifier.send("loyalty"),
+        ], url=True, bundle=("itsdangerous", "jinja2", "markupsafe", "phonenumbers", "email_validator", "idna"), description="Sign-up and double opt-in")
         self.redeem = fn("loyalty-redeem", "redeem", [
             platform.origin_secret.read, *platform.staff_access,
             members.grant("get", "update"), ledger.grant("append", "query"), self.audit.append(),
@@ -126,14 +123,11 @@ class Loyalty(pulumi.ComponentResource):
             *self.rules_read("rules.txt"), zone,
         ], url=True, bundle=("itsdangerous", "phonenumbers", "email_validator", "idna"), description="Redeem desk: look up, redeem, reverse")
 
-        deferred = OneOffSchedules("loyalty-deferred-mail", "deferred-mail", DEFERRED_PREFIX, ctx, moved_from=self, opts=child)
         self.dispatch = fn("loyalty-email-dispatch", "email_dispatch", [
-            members.grant("get", "update"), ledger.update(),  # mail rows are claims
-            members.query_index("by-email", keys=None),  # any address SES reports; it reads any member anyway
+            members.grant("get"), ledger.update(),  # a zero-point row per message sent
             *self.rules_read("rules.txt", "voice.txt"),
-            self.member_tokens.read, *platform.notifier.send("loyalty", marketing=True), knobs, site.address, business, *deferred.create,
-        ], bundle=("itsdangerous", "jinja2", "markupsafe"), timeout_s=30, description="Mail in the shop's voice, quiet hours, bounces")
-        deferred.invokes(self.dispatch)
+            *platform.notifier.send("loyalty", marketing=True), zone,
+        ], bundle=("itsdangerous", "jinja2", "markupsafe"), timeout_s=30, description="Mail and reward texts in the shop's voice")
 
         self.nightly = fn("loyalty-nightly-balance", "nightly_balance", [
             ledger.query_index("by-day", keys=None),  # keyed by date: a pattern would single nothing out
@@ -148,7 +142,7 @@ class Loyalty(pulumi.ComponentResource):
             members.query_index("by-joined", keys=None), ledger.query_index("by-day", keys=None),
             self.audit.query_index("by-day", keys=None),
             *platform.notifier.send("loyalty"), setting("owner email", args.owner_email),
-            setting("bedrock model", HAIKU_PROFILE if args.bedrock else "off"), business, zone,
+            setting("bedrock model", HAIKU_PROFILE if args.bedrock else "off"), zone,
         ]
         if args.bedrock:
             summary_links.append(grant("model", "claude-haiku", ["invoke"], [

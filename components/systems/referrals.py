@@ -3,7 +3,7 @@
   referral-click  GET /ref/*            writes referral-stats (conditional counters) and
                                         referral-clicks (90-day events); reads nothing
   referral-api    /api/referrals/*      staff: reads referral-stats, reads and writes outreach,
-                                        sends mail
+                                        sends outreach (marketing: quiet hours, unsubscribe)
   referral-digest Monday 08:00 (local)  reads referral-stats, mails the operations manager
 """
 
@@ -33,7 +33,6 @@ class ReferralsArgs:
     destination: str
     campaign: str
     vendors: Sequence[Vendor]
-    business_name: str
     time_zone: str
     ops_email: str
 
@@ -91,7 +90,6 @@ class Referrals(pulumi.ComponentResource):
                     self.stats.query(),
                     self.outreach.grant("get", "query", "put", "update"),
                     *platform.notifier.send("referrals", marketing=True),  # vendor outreach
-                    setting("business name", args.business_name),
                     time_zone,
                 ],
                 url=True,
@@ -111,7 +109,6 @@ class Referrals(pulumi.ComponentResource):
                     *platform.notifier.send("referrals"),
                     setting("ops email", args.ops_email),
                     ops.address,
-                    setting("business name", args.business_name),
                     time_zone,
                 ],
                 bundle=("jinja2", "markupsafe"),

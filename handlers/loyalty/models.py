@@ -49,6 +49,8 @@ class Signup(BaseModel):
     phone: Phone = Field(title="your mobile number")
     name: Line(80) = Field(title="your first name")
     email: OptionalEmail = Field(None, title="your e-mail address")
+    # "Text me when I earn a reward": a JSON true or false (strict mode), never "yes" or 1.
+    texts: bool = Field(False, title="your choice of texts")
 
 
 class Lookup(BaseModel):

@@ -6,14 +6,15 @@ Sale and redemption ids are unique across members: the same transaction takes th
 row, so a till reusing a sale_id for another phone, or a desk reusing a request id for another
 member, changes nothing.
 
-members  phone                     balance, tier, visits, opt-in, confirmed_email, status
+members  phone                     balance, tier, visits, opt-in, confirmed_email, texts, status
 ledger   phone, entry              sale#<id> | redeem#<id> | reverse#<id> | mail#<kind>#<event id>
          SALE#<source>#<id>, owner  a sale id taken once for the shop, naming the member credited
          REDEMPTION#<id>, owner     a redemption id taken once for the shop, naming its member
 audit    phone, ts                 reverses and other staff or lifecycle actions
 review   phone, sale_id            sales held for a person to look at
 lapsing  phone                     the current lapsing list
-Indexes: members by-status (status, last_seen), by-email (email), by-joined (joined_month);
+Indexes: members by-status (status, last_seen), by-email (email; no function queries it now that
+bounces are the notifier's), by-joined (joined_month);
 ledger by-day (day, ts), by-ref (ref); audit by-day (day, ts).
 Rows a staff member wrote (redeem#, reverse#, their audit rows) name them: by_staff (the
 account's id) and by_name (their name then).
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from handlers.shared.aws import client
 from handlers.shared.dynamo import n as _n
@@ -31,9 +32,6 @@ from handlers.shared.dynamo import plain as _plain
 from handlers.shared.dynamo import s as _s
 from handlers.shared.dynamo import Busy, transact
 from handlers.shared.dynamo import typed as _typed
-
-if TYPE_CHECKING:
-    from handlers.shared.claims import Spot
 
 DEFAULT_SOURCE = "pos"  # the shop's till; other sources name themselves in the sale
 OWNER = "owner"  # the entry of a sale's or redemption's owner row
@@ -224,74 +222,61 @@ def joined_in(members: str, month: str) -> int:
     return int(page.get("Count", 0))
 
 
-def mail_claim(ledger: str, phone: str, kind: str, key: str) -> Spot:
-    """Where a mail to a member is claimed (handlers.shared.claims): its ledger row, keyed by what
-    asked for it (the bus event), so a redelivered event mails once."""
-    from handlers.shared.claims import Spot  # loaded by the claimers only, not on request paths
-
-    return Spot(ledger, {"phone": phone, "entry": f"mail#{kind}#{key}"})
-
-
-def mail_row(kind: str, now: str) -> dict:
-    """A mail's ledger row, written with its claim: zero points (the balance stays the ledger's
-    sum). Its `day`, written once the mail went, puts it on the by-day index."""
-    return {"points_change": 0, "reason": f"mail:{kind}", "ts": now}
+def record_mail(ledger: str, phone: str, kind: str, key: str, now: str, day: str) -> None:
+    """A message the notifier took, on the member's ledger: zero points (the balance stays the
+    ledger's sum), keyed by what asked for it (the bus event), so a redelivered event records it
+    once. Its `day` puts it on the by-day index (the monthly summary counts win-back notes)."""
+    client("dynamodb").update_item(
+        TableName=ledger, Key={"phone": _s(phone), "entry": _s(f"mail#{kind}#{key}")},
+        UpdateExpression="SET points_change = :zero, reason = :reason, ts = if_not_exists(ts, :now), #day = if_not_exists(#day, :day)",
+        ExpressionAttributeNames={"#day": "day"},
+        ExpressionAttributeValues={":zero": _n(0), ":reason": _s(f"mail:{kind}"), ":now": _s(now), ":day": _s(day)},
+    )
 
 
-# -- members: sign-up, opt-in, bounces -------------------------------------------------------------
+# -- members: sign-up, opt-in -------------------------------------------------------------
 
-def sign_up(members: str, phone: str, name: str, email: Optional[str], now: str, month: str) -> bool:
-    """A new member (True), or the same phone again: name and e-mail updated, points untouched."""
+def sign_up(members: str, phone: str, name: str, email: Optional[str], texts: bool, now: str, month: str) -> bool:
+    """A new member (True), or the same phone again: name, e-mail and the choice of reward texts
+    as the form says now, points untouched."""
     dynamodb = client("dynamodb")
-    record = {"phone": phone, "name": name, "email": email, "opted_in": False, "balance": 0, "visit_count": 0,
+    record = {"phone": phone, "name": name, "email": email, "texts": texts, "opted_in": False, "balance": 0, "visit_count": 0,
               "tier": "none", "joined": now, "joined_month": month, "last_seen": now, "status": "active", "nudge_count": 0}
     try:
         dynamodb.put_item(TableName=members, Item=_typed(record), ConditionExpression="attribute_not_exists(phone)")
         return True
     except dynamodb.exceptions.ConditionalCheckFailedException:
         pass
-    names, values = {"#name": "name"}, {":name": _s(name)}
+    names, values = {"#name": "name"}, {":name": _s(name), ":texts": {"BOOL": texts}}
     if email:
         # A changed address must be confirmed again before marketing mail goes to it.
         try:
             dynamodb.update_item(TableName=members, Key={"phone": _s(phone)},
-                                 UpdateExpression="SET #name = :name, email = :email, opted_in = :false",
+                                 UpdateExpression="SET #name = :name, texts = :texts, email = :email, opted_in = :false",
                                  ConditionExpression="attribute_not_exists(email) OR email <> :email",
                                  ExpressionAttributeNames=names,
                                  ExpressionAttributeValues={**values, ":email": _s(email), ":false": {"BOOL": False}})
             return False
         except dynamodb.exceptions.ConditionalCheckFailedException:
             pass  # the address it has: its consent stands
-    dynamodb.update_item(TableName=members, Key={"phone": _s(phone)}, UpdateExpression="SET #name = :name",
+    dynamodb.update_item(TableName=members, Key={"phone": _s(phone)}, UpdateExpression="SET #name = :name, texts = :texts",
                          ExpressionAttributeNames=names, ExpressionAttributeValues=values)
     return False
 
 
-def set_opt_in(members: str, phone: str, email: str, opted_in: bool) -> bool:
-    """Opt in or out, if the member still has this address. False when they do not. Opting in is
-    the confirmation link: the address is then known to be theirs (`confirmed_email`)."""
+def confirm_address(members: str, phone: str, email: str) -> bool:
+    """The confirmation link: the address is known to be the member's (`confirmed_email`) and
+    marketing mail may go to it (`opted_in`), if the member still has it. False when they do not.
+    (Opting out is the notifier's one-click unsubscribe.)"""
     dynamodb = client("dynamodb")
-    update = "SET opted_in = :v, confirmed_email = :email" if opted_in else "SET opted_in = :v"
     try:
-        dynamodb.update_item(TableName=members, Key={"phone": _s(phone)}, UpdateExpression=update,
+        dynamodb.update_item(TableName=members, Key={"phone": _s(phone)},
+                             UpdateExpression="SET opted_in = :v, confirmed_email = :email",
                              ConditionExpression="email = :email",
-                             ExpressionAttributeValues={":v": {"BOOL": opted_in}, ":email": _s(email)})
+                             ExpressionAttributeValues={":v": {"BOOL": True}, ":email": _s(email)})
     except dynamodb.exceptions.ConditionalCheckFailedException:
         return False
     return True
-
-
-def mail_off_for(members: str, email: str, why: str) -> list[str]:
-    """A bounce or complaint: no more mail of any kind to this address."""
-    dynamodb = client("dynamodb")
-    page = dynamodb.query(TableName=members, IndexName="by-email", KeyConditionExpression="email = :e",
-                          ExpressionAttributeValues={":e": _s(email.lower())})
-    phones = [i["phone"]["S"] for i in page.get("Items", [])]
-    for phone in phones:
-        dynamodb.update_item(TableName=members, Key={"phone": _s(phone)},
-                             UpdateExpression="SET opted_in = :false, mail_off = :why",
-                             ExpressionAttributeValues={":false": {"BOOL": False}, ":why": _s(why)})
-    return phones
 
 
 # -- lapsing ----------------------------------------------------------------------------------

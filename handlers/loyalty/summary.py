@@ -8,20 +8,19 @@ from collections import Counter
 from datetime import date, timedelta
 
 from handlers.loyalty import storage
-from handlers.shared import mail
+from handlers.shared import claims, mail, notify
 from handlers.shared.aws import client
 from handlers.shared.clock import business_date
 from handlers.shared.log import logger
-from handlers.shared.settings import MailSettings, setting, table
+from handlers.shared.settings import setting, table
 
 
-class SummarySettings(MailSettings):
+class SummarySettings(notify.NotifySettings):
     members_table = table("loyalty-members")
     ledger_table = table("loyalty-ledger")
     audit_table = table("loyalty-audit")
     owner_email = setting("owner email")
     bedrock_model = setting("bedrock model")
-    business_name = setting("business name")
     time_zone = setting("time zone")
 
 
@@ -66,7 +65,7 @@ def figures(start: date, end: date) -> dict:
 
 def narrative(numbers: dict) -> tuple[str, str]:
     """(paragraph, author): Bedrock when configured, else the template."""
-    template = mail.render("loyalty", "summary.txt.j2", business=settings.business_name, **numbers)
+    template = mail.render("loyalty", "summary.txt.j2", business=notify.sender_name("loyalty"), **numbers)
     if settings.bedrock_model in ("", "off"):
         return template, "template"
     prompt = ("Write one short, warm, plain-English paragraph for a small shop's owner about last month's loyalty "
@@ -89,7 +88,9 @@ def handler(event, context):
     start, end = last_month(today)
     numbers = figures(start, end)
     paragraph, author = narrative(numbers)
-    mail.send(sender=settings.mail_sender, configuration_set=settings.mail_configuration_set, to=settings.owner_email,
-              subject=f"Your rewards program in {numbers['month']}", text=paragraph + "\n",
-              html=mail.render("loyalty", "voice.html.j2", text=paragraph))
-    return {"month": numbers["month"], "author": author, **numbers}
+    # One summary a month: a second run for the same month (a retry) mails nothing more.
+    outcome = notify.notify(key=start.isoformat(), to=notify.Recipient(email=settings.owner_email), kind=notify.TRANSACTIONAL,
+                            system="loyalty", template="monthly", data={"month": numbers["month"], "paragraph": paragraph})
+    if outcome.busy:
+        raise claims.InProgress("this month's summary is being sent by another try")
+    return {"month": numbers["month"], "author": author, "mail": outcome.get(notify.EMAIL), **numbers}

@@ -1,5 +1,6 @@
-"""Signed member tokens for the confirm and unsubscribe links: bound to a phone and an e-mail
-address, so a link stops working for an address the member has since changed."""
+"""Signed member tokens for the confirmation link: bound to a phone and an e-mail address, so a
+link stops working for an address the member has since changed. (Unsubscribe links are the
+notifier's: handlers.shared.notify.)"""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ TOKEN = re.compile(r"[A-Za-z0-9_.-]{10,500}")
 
 
 def sign(key: str, purpose: str, phone: str, email: str) -> str:
-    """`purpose`: "confirm" (a week) or "unsubscribe" (never expires)."""
+    """`purpose`: "confirm" (a week)."""
     return tokens.sign(f"member-{purpose}", key, {"p": phone, "e": email})
 
 

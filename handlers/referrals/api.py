@@ -9,29 +9,35 @@ GET  /api/referrals/outreach/{id}/preview      the same as a page to read
 POST /api/referrals/outreach/{id}/approve      send it, each mail once; again: what is not sent yet
 
 A batch names who made it (by_staff, by_name) and who approved it (approved_by); times are UTC,
-`time_zone` says the business's, which the pages show them in.
+`time_zone` says the business's, which the pages show them in. Outreach is marketing, sent
+through the notifier: a mail approved in quiet hours is held until they end, and one to an
+address that bounced, complained or unsubscribed is not sent; each mail's `state` says so.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from handlers.referrals import storage
 from handlers.referrals.stats import vendor_stats
-from handlers.shared import auth, mail
+from handlers.shared import auth, mail, notify
 from handlers.shared.clock import utc_stamp
 from handlers.shared.errors import ApiError, not_found
 from handlers.shared.http import body, html_response, json_response, logger, make_api, public_base_url
-from handlers.shared.settings import MailSettings, StaffSettings, setting, table
+from handlers.shared.settings import StaffSettings, setting, table
 
 BATCH_ID = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}")
+# Why the notifier kept a mail from an address (handlers.shared.notify), as the page says it.
+NOT_SENT = {"bounce": "the address bounced before", "complaint": "the address reported our mail as spam before",
+            "unsubscribed": "they unsubscribed from our mail"}
 
 
-class ReferralApiSettings(StaffSettings, MailSettings):
+class ReferralApiSettings(StaffSettings, notify.MarketingSettings):
     stats_table = table("referral-stats")
     outreach_table = table("outreach")
-    business_name = setting("business name")
     time_zone = setting("time zone")
 
 
@@ -44,6 +50,10 @@ staff_only = auth.staff_only(settings, "referrals")
 
 DAYS = re.compile(r"[0-9]{1,4}")  # ASCII digits only: int() also reads " 7", "1_0" and "٣"
 MAX_DAYS = 90
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def _days(raw: str | None) -> int:
@@ -91,36 +101,69 @@ def create_batch():
     if not vendors:
         problem = "There are no vendors to write to yet: add them to the stack's vendors first."
         raise ApiError(422, "validation_failed", problem, {"vendor_codes": problem})
-    mails = outreach.render_mails(request, vendors, settings.business_name, public_base_url(app))
+    mails = outreach.render_mails(request, vendors, public_base_url(app))
     now = datetime.now(timezone.utc)
     batch = {"id": outreach.new_batch_id(now), "status": "pending_review", "created_at": utc_stamp(now),
              "subject": request.subject, "mail_count": len(mails), **auth.current_staff(app).by()}
     storage.put_batch(settings.outreach_table, batch, [m.model_dump() for m in mails])
     logger.info("outreach batch created", extra={"batch": batch["id"], "mails": len(mails)})
-    return json_response(201, {"batch": _batch_or_404(batch["id"]), "mails": storage.batch_mails(settings.outreach_table, batch["id"]),
+    return json_response(201, {"batch": _batch_or_404(batch["id"]), "mails": _shown(storage.batch_mails(settings.outreach_table, batch["id"])),
                                "time_zone": settings.time_zone})
+
+
+def state(item: dict) -> str:
+    """What became of one mail, in words ("held until 08:00 (quiet hours)", in the business's zone)."""
+    status = item["status"]
+    if status == "held" and item.get("held_until"):
+        until = datetime.fromisoformat(item["held_until"]).astimezone(ZoneInfo(settings.time_zone))
+        return f"held until {until:%H:%M} (quiet hours)"
+    if status == "suppressed":
+        return f"not sent: {NOT_SENT.get(item.get('why') or '', 'the address is on the do-not-mail list')}"
+    if status == "failed":
+        return "failed: approve again to retry"
+    return status
+
+
+def _shown(mails: list[dict]) -> list[dict]:
+    """The mails as the pages get them: with their state in words, without the template data."""
+    return [{**{k: v for k, v in m.items() if k != "data"}, "state": state(m)} for m in mails]
+
+
+def _settled(batch_id: str) -> list[dict]:
+    """The batch's mails, those held for quiet hours brought up to date from the notifier's rows
+    (it sends them at the end of the window, or drops them if the address was suppressed meanwhile)."""
+    table = settings.outreach_table
+    mails = storage.batch_mails(table, batch_id)
+    changed = False
+    for item in (m for m in mails if m["status"] == "held"):
+        row = notify_row(batch_id, item["code"])
+        if row.get("state") != notify.DEFERRED:
+            record(batch_id, item["code"], row)
+            changed = True
+    if changed:
+        mails = storage.batch_mails(table, batch_id)
+        storage.finish_batch(table, batch_id, mails)
+    return mails
 
 
 @app.get("/api/referrals/outreach/<batch_id>", middlewares=[staff_only])
 def show_batch(batch_id: str):
-    batch = _batch_or_404(batch_id)
-    return json_response(200, {"batch": batch, "mails": storage.batch_mails(settings.outreach_table, batch_id),
-                               "time_zone": settings.time_zone})
+    _batch_or_404(batch_id)
+    mails = _shown(_settled(batch_id))
+    return json_response(200, {"batch": _batch_or_404(batch_id), "mails": mails, "time_zone": settings.time_zone})
 
 
 @app.get("/api/referrals/outreach/<batch_id>/preview", middlewares=[staff_only])
 def preview(batch_id: str):
-    batch = _batch_or_404(batch_id)
-    mails = storage.batch_mails(settings.outreach_table, batch_id)
-    return html_response(200, mail.render("referrals", "preview.html.j2", batch=batch, mails=mails))
+    _batch_or_404(batch_id)
+    mails = _shown(_settled(batch_id))
+    return html_response(200, mail.render("referrals", "preview.html.j2", batch=_batch_or_404(batch_id), mails=mails))
 
 
 @app.post("/api/referrals/outreach/<batch_id>/approve", middlewares=[staff_only])
 def approve(batch_id: str):
     """Send an approved batch, each mail once. Approving again a batch that is not all sent (a try
     died mid-way, or a mail failed) sends what is missing; a mail that went is never sent again."""
-    from handlers.shared import claims
-
     table = settings.outreach_table
     batch = _batch_or_404(batch_id)
     if not storage.approve(table, batch_id, utc_stamp(), auth.current_staff(app).by()) and batch["status"] == "sent":
@@ -129,16 +172,51 @@ def approve(batch_id: str):
         if item["status"] == "sent":
             continue
         try:
-            claims.once(storage.mail_claim(table, batch_id, item["code"]),
-                        lambda: mail.send(sender=settings.mail_sender, configuration_set=settings.mail_configuration_set,
-                                          to=item["to"], subject=item["subject"], html=item["html"], text=item["text"]),
-                        claimed={"status": "sending"}, succeeded=lambda message_id: {"status": "sent", "message_id": message_id},
-                        failed={"status": "failed"})
+            outcome = notify.notify(key=outreach_key(batch_id, item["code"]), to=notify.Recipient(email=item["to"]),
+                                    kind=notify.MARKETING, system="referrals", template="outreach", data=json.loads(item["data"]),
+                                    now=now_utc())
         except Exception:
             logger.exception("outreach mail not sent", extra={"batch": batch_id, "vendor": item["code"]})
+            storage.set_mail_state(table, batch_id, item["code"], "failed")
+            continue
+        if outcome.busy:
+            storage.set_mail_state(table, batch_id, item["code"], "sending")
+        elif outcome:
+            record(batch_id, item["code"], notify_row(batch_id, item["code"]))
     mails = storage.batch_mails(table, batch_id)
     storage.finish_batch(table, batch_id, mails)
-    return json_response(200, {"batch": _batch_or_404(batch_id), "mails": mails, "time_zone": settings.time_zone})
+    return json_response(200, {"batch": _batch_or_404(batch_id), "mails": _shown(mails), "time_zone": settings.time_zone})
+
+
+def outreach_key(batch_id: str, code: str) -> str:
+    from handlers.referrals import outreach
+
+    return outreach.message_key(batch_id, code)
+
+
+def notify_row(batch_id: str, code: str) -> dict:
+    """The notifier's row of one outreach mail: its state, SES's message id, when a held mail is
+    due, why a suppressed one did not go."""
+    from handlers.shared.aws import client
+
+    key = notify.message_key("referrals", "outreach", outreach_key(batch_id, code), notify.EMAIL)
+    item = client("dynamodb").get_item(TableName=settings.notifications_table, Key={"pk": {"S": key}}, ConsistentRead=True,
+                                       ProjectionExpression="#s, provider_id, due, why",
+                                       ExpressionAttributeNames={"#s": "state"}).get("Item", {})
+    return {k: v["S"] for k, v in item.items() if "S" in v}
+
+
+def record(batch_id: str, code: str, row: dict) -> None:
+    """The mail's status from the notifier's row of it."""
+    table, current = settings.outreach_table, row.get("state", "")
+    if current == notify.SENT:
+        storage.set_mail_state(table, batch_id, code, "sent", message_id=row.get("provider_id"))
+    elif current == notify.DEFERRED:
+        storage.set_mail_state(table, batch_id, code, "held", held_until=row.get("due"))
+    elif current == notify.SUPPRESSED:
+        storage.set_mail_state(table, batch_id, code, "suppressed", why=row.get("why"))
+    elif current == "sending":  # another try holds it (or died holding it: approving again finishes it)
+        storage.set_mail_state(table, batch_id, code, "sending")
 
 
 @logger.inject_lambda_context

@@ -45,5 +45,6 @@ class RenderedMail(BaseModel):
     to: str
     vendor_name: str
     subject: str
-    html: str
+    html: str  # as reviewed (the unsubscribe link is each sent mail's own)
     text: str
+    data: str  # JSON: what the template is given again when the approved mail is sent

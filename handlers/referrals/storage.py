@@ -8,20 +8,19 @@ referral-clicks (vendor, at): one item per click, expiring after 90 days by TTL.
 outreach (pk, sk):
   BATCH         / <batch id> status, counts, times; who made it (by_staff, by_name) and who
                              approved it (approved_by: {by_staff, by_name})
-  BATCH#<id>    / <code>     one rendered mail, its status (queued, sending, sent, failed) and
-                             the claim on sending it (handlers.shared.claims), so it goes once
+  BATCH#<id>    / <code>     one rendered mail, the data it is sent with, and how its sending went:
+                             queued, sending, sent, failed, held (quiet hours: `held_until`) or
+                             suppressed (`why`: the address bounced, complained or unsubscribed).
+                             The notifier's message row (keyed by batch and vendor) makes it go once.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
+from typing import Any, Iterable, NamedTuple, Optional
 
 from handlers.shared.aws import client
 from handlers.shared.dynamo import n as _n
 from handlers.shared.dynamo import s as _s
-
-if TYPE_CHECKING:
-    from handlers.shared.claims import Spot
 
 ORPHAN = "_orphan"  # the counters of clicks on codes no vendor has
 CLICK_TTL_DAYS = 90
@@ -154,7 +153,8 @@ def _batch_item(batch: dict) -> dict:
     return {
         "pk": _s("BATCH"), "sk": _s(batch["id"]), "status": _s(batch["status"]),
         "created_at": _s(batch["created_at"]), "subject": _s(batch["subject"]),
-        "mail_count": _n(batch["mail_count"]), "sent_count": _n(0), "failed_count": _n(0),
+        "mail_count": _n(batch["mail_count"]), "sent_count": _n(0), "failed_count": _n(0), "held_count": _n(0),
+        "suppressed_count": _n(0),
         "by_staff": _s(batch["by_staff"]), "by_name": _s(batch["by_name"]),
     }
 
@@ -169,7 +169,7 @@ def _mail_item(batch_id: str, mail: dict) -> dict:
     return {
         "pk": _s(f"BATCH#{batch_id}"), "sk": _s(mail["code"]), "to": _s(mail["to"]),
         "vendor_name": _s(mail["vendor_name"]), "subject": _s(mail["subject"]),
-        "html": _s(mail["html"]), "text": _s(mail["text"]), "status": _s("queued"),
+        "html": _s(mail["html"]), "text": _s(mail["text"]), "data": _s(mail["data"]), "status": _s("queued"),
     }
 
 
@@ -178,7 +178,8 @@ def _batch(item: dict) -> dict:
         "id": _str(item, "sk"), "status": _str(item, "status"), "created_at": _str(item, "created_at"),
         "subject": _str(item, "subject"), "approved_at": _str(item, "approved_at"),
         "mail_count": _num(item, "mail_count"), "sent_count": _num(item, "sent_count"),
-        "failed_count": _num(item, "failed_count"), "by_staff": _str(item, "by_staff"), "by_name": _str(item, "by_name"),
+        "failed_count": _num(item, "failed_count"), "held_count": _num(item, "held_count"),
+        "suppressed_count": _num(item, "suppressed_count"), "by_staff": _str(item, "by_staff"), "by_name": _str(item, "by_name"),
         "approved_by": _by(item, "approved_by"),
     }
 
@@ -196,7 +197,8 @@ def batch_mails(table: str, batch_id: str) -> list[dict]:
     return [
         {"code": _str(i, "sk"), "to": _str(i, "to"), "vendor_name": _str(i, "vendor_name"),
          "subject": _str(i, "subject"), "html": _str(i, "html"), "text": _str(i, "text"),
-         "status": _str(i, "status"), "message_id": _str(i, "message_id")}
+         "data": _str(i, "data"), "status": _str(i, "status"), "message_id": _str(i, "message_id"),
+         "held_until": _str(i, "held_until"), "why": _str(i, "why")}
         for i in _query(table, f"BATCH#{batch_id}", ConsistentRead=True)
     ]
 
@@ -220,21 +222,39 @@ def approve(table: str, batch_id: str, at: str, by: dict[str, str]) -> bool:
     return True
 
 
-def mail_claim(table: str, batch_id: str, code: str) -> Spot:
-    """Where sending one mail of a batch is claimed: on the mail's item."""
-    from handlers.shared.claims import Spot  # loaded by the claimers only, not on request paths
+MAIL_STATE = ("message_id", "held_until", "why")  # what one sending outcome or another leaves on a mail
 
-    return Spot(table, {"pk": f"BATCH#{batch_id}", "sk": code}, name="send")
+
+def set_mail_state(table: str, batch_id: str, code: str, status: str, **state: Optional[str]) -> None:
+    """A mail's status as the notifier answered, with what goes with it (`message_id` when sent,
+    `held_until` when held, `why` when suppressed); what went with an earlier status goes."""
+    given = {k: v for k, v in state.items() if v}
+    values: dict[str, Any] = {":status": _s(status), **{f":{k}": _s(v) for k, v in given.items()}}
+    update = "SET #status = :status" + "".join(f", {k} = :{k}" for k in given)
+    gone = [k for k in MAIL_STATE if k not in given]
+    if gone:
+        update += " REMOVE " + ", ".join(gone)
+    client("dynamodb").update_item(TableName=table, Key={"pk": _s(f"BATCH#{batch_id}"), "sk": _s(code)}, UpdateExpression=update,
+                                   ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues=values)
 
 
 def finish_batch(table: str, batch_id: str, mails: list[dict]) -> None:
-    """The batch's status and counts, from its mails as they stand (a resumed batch counts once)."""
+    """The batch's status and counts, from its mails as they stand (a resumed batch counts once):
+    sent (all of them), sending (one is under way), held (the rest wait for the end of quiet
+    hours), else partly_sent (one failed, or was not sent to a suppressed address)."""
     statuses = [m["status"] for m in mails]
-    sent, failed = statuses.count("sent"), statuses.count("failed")
-    status = "sent" if sent == len(mails) else "sending" if "sending" in statuses else "partly_sent"
+    counts = {name: statuses.count(name) for name in ("sent", "failed", "held", "suppressed")}
+    if counts["sent"] == len(mails):
+        status = "sent"
+    elif "sending" in statuses:
+        status = "sending"
+    elif counts["held"] and counts["sent"] + counts["held"] == len(mails):
+        status = "held"
+    else:
+        status = "partly_sent"
     client("dynamodb").update_item(
         TableName=table, Key={"pk": _s("BATCH"), "sk": _s(batch_id)},
-        UpdateExpression="SET #status = :status, sent_count = :sent, failed_count = :failed",
+        UpdateExpression="SET #status = :status, sent_count = :sent, failed_count = :failed, held_count = :held, suppressed_count = :suppressed",
         ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues={":status": _s(status), ":sent": _n(sent), ":failed": _n(failed)},
+        ExpressionAttributeValues={":status": _s(status), **{f":{name}": _n(n) for name, n in counts.items()}},
     )

@@ -1,5 +1,5 @@
 """Signed tokens, made and read in one place (itsdangerous): staff sessions, crew magic links,
-member confirm and unsubscribe links. What differs between them is data, in PURPOSES: the salt
+member confirm links, unsubscribe links. What differs between them is data, in PURPOSES: the salt
 (so a token of one purpose never passes as another, even under the same key) and how long a
 token lives. Callers keep what their tokens mean (CrewLink, a member's phone and e-mail).
 """
@@ -21,7 +21,6 @@ PURPOSES = {
     # Unstamped: a crew link carries its own expiry (the end of the day after the charter) in EXPIRES.
     "crew-link": Purpose("mainstreet.crew-link", None, stamped=False),
     "member-confirm": Purpose("mainstreet.loyalty.confirm", 7 * 86400),
-    "member-unsubscribe": Purpose("mainstreet.loyalty.unsubscribe", None),  # one-click unsubscribe never expires
     # Names a message row (handlers.shared.notify), never a contact: it may sit in a mail for years.
     "unsubscribe": Purpose("mainstreet.notify.unsubscribe", None, stamped=False),
 }

@@ -58,14 +58,6 @@ ALLOWED = (
         "provisioned model, ...), of which a request touches one, so only Resource '*' could pass. "
         "The ARNs themselves are AWS's documented ones for a global inference profile.",
     ),
-    Allowed(
-        "PERMISSIONS_MANAGEMENT_ACTIONS",
-        "iam:PassRole",
-        re.compile(r"^arn:aws:iam::\d{12}:role/mainstreet-[a-z0-9]+-loyalty-deferred-mail$"),
-        "loyalty-email-dispatch creates the one-off deferred-mail schedules, so it must pass their "
-        "role (loyalty-deferred-mail: only Scheduler may assume it, and it may only invoke "
-        "loyalty-email-dispatch); that one role and no other.",
-    ),
 )
 
 

@@ -41,8 +41,6 @@ INDEX_QUERIES: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
     "dispatch-board": {("jobs", "by-status"): tuple(status for status, _, _ in flow.STATUSES)},
     # redeem.reverse → storage.find_redemption: the redemption id the desk sends.
     "loyalty-redeem": {("loyalty-ledger", "by-ref"): ("R0123456789abcdef",)},
-    # A bounce or complaint → storage.mail_off_for: the address SES reports.
-    "loyalty-email-dispatch": {("loyalty-members", "by-email"): ("someone@example.com",)},
     # storage.ledger_for_day: yesterday's business date.
     "loyalty-nightly-balance": {("loyalty-ledger", "by-day"): ("2026-01-31",)},
     # storage.lapsing_candidates: only members still "active".

@@ -23,6 +23,8 @@ def test_five_tables_with_the_indexes_the_request_paths_and_sweeps_use(graph):
     tables = {t.name: t.inputs for t in graph.of_type("aws:dynamodb/table:Table") if t.name.startswith("loyalty-")}
     assert set(tables) == {"loyalty-members", "loyalty-ledger", "loyalty-audit", "loyalty-review", "loyalty-lapsing"}
     indexes = {name: sorted(i["name"] for i in t.get("globalSecondaryIndexes") or []) for name, t in tables.items()}
+    # by-email: no function queries it since bounces went to the notifier; dropping a GSI is a table
+    # update, kept apart from this change.
     assert indexes["loyalty-members"] == ["by-email", "by-joined", "by-status"]
     assert indexes["loyalty-ledger"] == ["by-day", "by-ref"]
     assert "ttl" not in tables["loyalty-ledger"] or not tables["loyalty-ledger"]["ttl"]  # the ledger is kept for good
@@ -84,11 +86,17 @@ def comparable(value):
 
 
 def test_changing_a_knob_changes_only_its_parameter(dev_graph):
-    changed = harness.run("dev", overrides={"loyaltyQuietHours": "22:00-07:00"})
+    changed = harness.run("dev", overrides={"loyaltyMaxNudges": 3})
     before = {(r.type, r.name): comparable(r.inputs) for r in dev_graph.resources if r.custom}
     after = {(r.type, r.name): comparable(r.inputs) for r in changed.resources if r.custom}
     differing = [key for key in before if before[key] != after.get(key)]
-    assert differing == [("aws:ssm/parameter:Parameter", "loyalty-quiet-hours")]
+    assert differing == [("aws:ssm/parameter:Parameter", "loyalty-max-nudges")]
+
+
+def test_quiet_hours_are_the_notifiers_not_a_loyalty_knob(dev_graph):
+    knobs = {p.inputs["name"].rsplit("/", 2)[-2:][0] + "/" + p.inputs["name"].rsplit("/", 1)[-1]
+             for p in dev_graph.of_type("aws:ssm/parameter:Parameter")}
+    assert "notify/quiet-hours" in knobs and "loyalty/quiet-hours" not in knobs
 
 
 def test_the_pos_behaviour_forwards_the_signature_headers(graph):
@@ -109,10 +117,15 @@ def test_budget_and_the_build_sheets_alarms(graph):
     assert "rules invalid" in filters["loyalty-rules-invalid"] and "condition_failed" in filters["loyalty-redeem-refused"]
 
 
-def test_mail_events_and_bounces_reach_email_dispatch(graph):
+def test_mail_events_reach_email_dispatch_and_ses_events_reach_the_notifier(graph):
     [rule] = [r.inputs for r in graph.of_type("aws:cloudwatch/eventRule:EventRule")]
     assert set(json.loads(rule["eventPattern"])["detail-type"]) == {"reward_earned", "nightly_email", "winback_nudge"}
     dispatch_arn = graph.named(LAMBDA, "loyalty-email-dispatch").outputs["arn"]
     assert [t.inputs["arn"] for t in graph.of_type("aws:cloudwatch/eventTarget:EventTarget")] == [dispatch_arn]
-    lambda_subscriptions = [s.inputs for s in graph.of_type("aws:sns/topicSubscription:TopicSubscription") if s.inputs["protocol"] == "lambda"]
-    assert [s["endpoint"] for s in lambda_subscriptions] == [dispatch_arn]
+    # Bounces and complaints (the mailer's topic) go to notify-events, the one suppression list.
+    mail_topic = graph.named("aws:sns/topic:Topic", "mailer-events").outputs["arn"]
+    to_lambdas = {s.inputs["topic"]: s.inputs["endpoint"] for s in graph.of_type("aws:sns/topicSubscription:TopicSubscription")
+                  if s.inputs["protocol"] == "lambda"}
+    assert to_lambdas[mail_topic] == graph.named(LAMBDA, "notify-events").outputs["arn"]
+    assert dispatch_arn not in to_lambdas.values()
+    assert not [s for s in graph.of_type("aws:scheduler/schedule:Schedule") if "defer" in s.name]  # made at run time, by the notifier

@@ -196,15 +196,10 @@ EXPECTED: dict[str, list[Row]] = {
         allow("s3:GetObject s3:GetObjectVersion", "bucket:loyalty-rules/rules.txt"),
     ],
     "loyalty-email-dispatch": [
-        LOGS, secrets("member-token-key"), *SEND, *MARKETING, RULES,
-        allow("dynamodb:GetItem dynamodb:UpdateItem", "table:loyalty-members"),
-        index_query("loyalty-members/index/by-email"),  # bounces: any address
-        allow("dynamodb:UpdateItem", "table:loyalty-ledger"),  # mail rows are claims (handlers/shared/claims.py)
+        LOGS, *SEND, *MARKETING, RULES,  # suppression, quiet hours and their schedules are the notifier's
+        allow("dynamodb:GetItem", "table:loyalty-members"),
+        allow("dynamodb:UpdateItem", "table:loyalty-ledger"),  # a zero-point row per message sent
         allow("s3:GetObject s3:GetObjectVersion", "bucket:loyalty-rules/rules.txt", "bucket:loyalty-rules/voice.txt"),
-        allow("ssm:GetParametersByPath", "parameter:/loyalty"),
-        allow("ssm:GetParameter", "parameter:/sites/loyalty/url"),
-        allow("scheduler:CreateSchedule", "schedule:defer-*"),
-        allow("iam:PassRole", "role:loyalty-deferred-mail"),
     ],
     "loyalty-nightly-balance": [
         LOGS,

@@ -256,7 +256,7 @@ def test_bonus_items_and_a_reward_crossing(pos, signup, aws, function, bus_entri
     assert json.loads(entry["Detail"]) == {"phone": PHONE, "reward_id": "free-drink", "balance": 110}
 
     # The program's bus rule hands the event to the mail function, which mails the member once.
-    assert deliver(aws, function, bus_entries) == [("loyalty-email-dispatch", {"outcome": "sent"})]
+    assert deliver(aws, function, bus_entries) == [("loyalty-email-dispatch", {"outcome": "sent", "channels": {"email": "sent"}})]
     [mail] = sent_mail()[mailed_before:]
     assert mail.destinations["ToAddresses"] == ["ana@example.com"]
     assert mail.subject == "Ana, your Free drink is ready" and "You have 110 points, enough for a Free drink" in mail.body
@@ -432,7 +432,7 @@ def test_a_redeem_is_one_write(pos, desk, staff_cookie, calls):
     assert calls.writes() == ["TransactWriteItems"]
 
 
-# -- signing up, confirming, unsubscribing -------------------------------------------------------
+# -- signing up and confirming -------------------------------------------------------
 
 @pytest.fixture
 def signup(function):
@@ -443,7 +443,7 @@ def token_from(mail, marker: str) -> str:
     return mail.body.split(marker)[1].split()[0].split('"')[0]
 
 
-def test_sign_up_confirm_and_unsubscribe(signup, sent_mail):
+def test_sign_up_and_confirm(signup, sent_mail):
     reply = signup.post("/api/members", {"phone": "+65 9123 4567", "name": "Ana", "email": "Ana@Example.com"}, host=HOST)
     assert reply.status == 201 and reply.json()["member_id"] == PHONE
     assert member()["opted_in"]["BOOL"] is False and member()["balance"]["N"] == "0"
@@ -471,7 +471,7 @@ def test_the_confirmation_mail_carries_nothing_a_stranger_typed(signup, monkeypa
     for part in ("subject", "text", "html"):
         for piece in ("Win", "evil.example", "Bcc", "\r", "&lt;b&gt;"):
             assert piece not in message[part], (part, piece)
-    assert message["subject"] == f"Confirm your e-mail for {signup.module.settings.business_name} rewards"
+    assert message["subject"] == "Confirm your e-mail for Harbor Bean Café rewards" and message["from_name"] == "Harbor Bean Café"
     assert f"https://{HOST}/confirm/#t=" in message["text"]
 
 
@@ -492,18 +492,28 @@ def test_bad_sign_ups_name_the_field_and_write_nothing(signup, body, field):
     assert reply.status == 422 and field in reply.json()["fields"] and member() == {}
 
 
-def test_one_click_unsubscribe_is_a_post_with_the_token_in_the_url(signup, function):
-    from handlers.loyalty import tokens
-    from handlers.shared.secrets import secret_value
+def test_reward_texts_are_a_strict_yes_or_no_on_the_member(signup):
+    for texts in ("yes", 1, "true", None):
+        reply = signup.post("/api/members", {"phone": PHONE, "name": "Ana", "texts": texts}, host=HOST)
+        assert reply.status == 422 and "texts" in reply.json()["fields"], texts
+    assert member() == {}
+    assert signup.post("/api/members", {"phone": PHONE, "name": "Ana", "texts": True}, host=HOST).status == 201
+    assert member()["texts"]["BOOL"] is True
+    assert signup.post("/api/members", {"phone": PHONE, "name": "Ana"}, host=HOST).status == 200  # the form unticked now
+    assert member()["texts"]["BOOL"] is False
 
-    signup.post("/api/members", {"phone": PHONE, "name": "Ana", "email": "ana@example.com"}, host=HOST)
-    client("dynamodb").update_item(TableName=MEMBERS, Key={"phone": {"S": PHONE}}, UpdateExpression="SET opted_in = :t",
-                                   ExpressionAttributeValues={":t": {"BOOL": True}})
-    token = tokens.sign(secret_value(signup.env["MEMBER_TOKEN_KEY_SECRET"]), "unsubscribe", PHONE, "ana@example.com")
-    reply = signup.request("POST", "/api/unsubscribe", query={"t": token}, body="List-Unsubscribe=One-Click",
-                           headers={"content-type": "application/x-www-form-urlencoded"}, host=HOST)
-    assert reply.status == 200 and member()["opted_in"]["BOOL"] is False
-    assert signup.request("POST", "/api/unsubscribe", query={"t": "forged"}, host=HOST).status == 400
+
+def test_a_sign_up_sent_twice_mails_one_confirmation(signup, sent_mail):
+    for _ in range(2):
+        reply = signup.post("/api/members", {"phone": PHONE, "name": "Ana", "email": "ana@example.com"}, host=HOST)
+        assert reply.json()["confirmation_sent"] is True
+    assert len(sent_mail()) == 1
+
+
+def test_the_old_loyalty_unsubscribe_route_is_gone(signup):
+    """One-click unsubscribe is the notifier's, on every site (handlers/shared/unsubscribe.py)."""
+    reply = signup.request("POST", "/api/unsubscribe", query={"t": "x" * 20}, host=HOST)
+    assert reply.status == 404
 
 
 # -- mail in the shop's voice ----------------------------------------------------------------------
@@ -513,38 +523,122 @@ def dispatch(function):
     return function("loyalty-email-dispatch")
 
 
-def a_member(opted_in: bool, email="ana@example.com", balance=120, confirmed: bool | None = None, name="Ana Lim"):
+def a_member(opted_in: bool, email="ana@example.com", balance=120, confirmed: bool | None = None, name="Ana Lim",
+             texts: bool | None = None):
     """`confirmed`: the member tapped the confirmation link for this address (by default, when opted in)."""
     item = {"phone": {"S": PHONE}, "name": {"S": name}, "email": {"S": email}, "opted_in": {"BOOL": opted_in},
             "balance": {"N": str(balance)}, "status": {"S": "active"}, "last_seen": {"S": "2026-11-01T00:00:00Z"}}
+    if not email:
+        del item["email"]
     if opted_in if confirmed is None else confirmed:
         item["confirmed_email"] = {"S": email}
+    if texts is not None:
+        item["texts"] = {"BOOL": texts}
     client("dynamodb").put_item(TableName=MEMBERS, Item=item)
 
 
-def bus_event(kind: str, **detail) -> dict:
-    return {"version": "0", "id": "e1", "detail-type": kind, "source": "mainstreet.loyalty", "detail": {"phone": PHONE, **detail}}
+def bus_event(kind: str, event_id: str = "e1", **detail) -> dict:
+    return {"version": "0", "id": event_id, "detail-type": kind, "source": "mainstreet.loyalty", "detail": {"phone": PHONE, **detail}}
+
+
+def sent(outcome: str, sms: str | None = None) -> dict:
+    """email-dispatch's answer when the mail's outcome is `outcome` (and the text's `sms`)."""
+    return {"outcome": outcome, "channels": {"email": outcome, **({"sms": sms} if sms else {})}}
+
+
+NOON_LA = datetime(2026, 7, 1, 19, 0, tzinfo=timezone.utc)  # outside the dev stack's quiet hours (21:00-08:00)
+NIGHT_LA = datetime(2026, 11, 1, 5, 0, tzinfo=timezone.utc)  # 22:00 in Los Angeles, the night the clocks go back
 
 
 @pytest.fixture
 def daytime(monkeypatch):
     """Noon in Los Angeles: outside quiet hours."""
-    monkeypatch.setattr("handlers.loyalty.email_dispatch.now_utc", lambda: datetime(2026, 7, 1, 19, 0, tzinfo=timezone.utc))
+    monkeypatch.setattr("handlers.loyalty.email_dispatch.now_utc", lambda: NOON_LA)
+
+
+@pytest.fixture
+def ses_calls(aws):
+    """The parameters of each SESv2 SendEmail the handlers make (moto keeps no headers)."""
+    from handlers.shared import aws as handler_aws
+
+    made: list[dict] = []
+    hooks = handler_aws.session().events
+    hooks.register("before-parameter-build.sesv2.SendEmail", lambda params, **_: made.append(params), unique_id="tests.ses_calls")
+    handler_aws.client.cache_clear()  # clients copy the session's hooks when they are made
+    yield made
+    hooks.unregister("before-parameter-build.sesv2.SendEmail", unique_id="tests.ses_calls")
+    handler_aws.client.cache_clear()
+
+
+@pytest.fixture
+def texts():
+    """The texts SNS accepted, [(phone, message)]."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    return lambda: list(sns_backends[DEFAULT_ACCOUNT_ID]["us-west-2"].sms_messages.values())
+
+
+def from_name(call: dict) -> str:
+    from email.header import decode_header, make_header
+    from email.utils import parseaddr
+
+    return str(make_header(decode_header(parseaddr(call["FromEmailAddress"])[0])))
 
 
 def test_reward_mail_is_transactional_and_goes_even_without_marketing_consent(dispatch, sent_mail, daytime):
     a_member(opted_in=False, confirmed=True)  # confirmed the address, then opted out of marketing
-    assert dispatch.invoke(bus_event("reward_earned", reward_id="free-drink", balance=120)) == {"outcome": "sent"}
+    assert dispatch.invoke(bus_event("reward_earned", reward_id="free-drink", balance=120)) == sent("sent")
     [mail] = sent_mail()
     assert mail.subject == "Ana, your Free drink is ready" and "120 points" in mail.body
     assert [r["reason"]["S"] for r in ledger()] == ["mail:reward_earned"] and ledger()[0]["points_change"]["N"] == "0"
+    assert dispatch.invoke(bus_event("reward_earned", reward_id="free-drink", balance=120)) == sent("sent_before")  # redelivered
+    assert len(sent_mail()) == 1 and len(ledger()) == 1
+
+
+def test_reward_mail_is_from_the_cafe_by_name_and_signed_with_it(dispatch, ses_calls, daytime):
+    """The café's mail is not signed by the charter company (the stack's businessName)."""
+    a_member(opted_in=False, confirmed=True)
+    dispatch.invoke(bus_event("reward_earned", reward_id="free-drink", balance=120))
+    [call] = ses_calls
+    assert from_name(call) == "Harbor Bean Café" and call["FromEmailAddress"].endswith("<hello@dev.mainstreet.example>")
+    body = call["Content"]["Simple"]["Body"]
+    assert body["Text"]["Data"].rstrip().endswith("See you soon,\nHarbor Bean Café")
+    assert "Harbor Bean Café" in body["Html"]["Data"] and "Queen of San Diego" not in body["Text"]["Data"] + body["Html"]["Data"]
+    assert "Headers" not in call["Content"]["Simple"]  # transactional: no unsubscribe
+
+
+def test_an_owners_voice_without_the_shops_name_is_signed_by_the_template(dispatch, ses_calls, daytime, monkeypatch):
+    client("s3").put_object(Bucket=RULES_BUCKET, Key="voice.txt", Body=b"[reward_earned]\nsubject: Yours: {reward_name}\nEnjoy it.\n")
+    from handlers.loyalty import rulebook
+
+    monkeypatch.setattr(rulebook, "_state", {})  # read afresh, and forgotten after this test
+    a_member(opted_in=False, confirmed=True)
+    dispatch.invoke(bus_event("reward_earned", reward_id="free-drink", balance=120))
+    [call] = ses_calls
+    assert call["Content"]["Simple"]["Body"]["Text"]["Data"].strip() == "Enjoy it.\n\nHarbor Bean Café"
+
+
+def test_a_reward_is_texted_only_to_members_who_asked_for_reward_texts(dispatch, sent_mail, texts, daytime):
+    a_member(opted_in=False, confirmed=True, texts=False)
+    assert dispatch.invoke(bus_event("reward_earned", reward_id="free-drink")) == sent("sent")
+    assert texts() == []
+    a_member(opted_in=False, confirmed=True, texts=True)
+    assert dispatch.invoke(bus_event("reward_earned", "e2", reward_id="free-drink")) == sent("sent", "sent")
+    [(phone, message)] = texts()
+    assert phone == PHONE and message == "Harbor Bean Café: Ana, your Free drink is ready"
+    a_member(opted_in=False, email="", texts=True)  # no address: the text alone
+    assert dispatch.invoke(bus_event("reward_earned", "e3", reward_id="free-drink")) == {"outcome": "sent", "channels": {"sms": "sent"}}
+    a_member(opted_in=True, texts=True)  # reward texts are not marketing texts
+    assert dispatch.invoke(bus_event("nightly_email", "e4")) == sent("sent")
+    assert len(texts()) == 2
 
 
 def test_reward_mail_to_an_address_nobody_confirmed_carries_no_name_from_the_form(dispatch, sent_mail, daytime, signup):
     """Sign-up is anonymous: until the address's owner taps the confirmation link, mail to it does
     not repeat what the form was given."""
     a_member(opted_in=False, name="<b>Win</b> Bcc: x@evil.example")
-    assert dispatch.invoke(bus_event("reward_earned", reward_id="free-drink", balance=120)) == {"outcome": "sent"}
+    assert dispatch.invoke(bus_event("reward_earned", reward_id="free-drink", balance=120)) == sent("sent")
     [mail] = sent_mail()
     assert mail.subject == "There, your Free drink is ready" and "Hi there," in mail.body
     assert "Win" not in mail.subject + mail.body and "evil" not in mail.subject + mail.body
@@ -554,58 +648,84 @@ def test_reward_mail_to_an_address_nobody_confirmed_carries_no_name_from_the_for
     token = tokens.sign(secret_value(signup.env["MEMBER_TOKEN_KEY_SECRET"]), "confirm", PHONE, "ana@example.com")
     assert signup.post("/api/confirm", {"token": token}, host=HOST).status == 200
     assert member()["confirmed_email"]["S"] == "ana@example.com"
-    assert dispatch.invoke({**bus_event("reward_earned", reward_id="free-drink", balance=120), "id": "e2"}) == {"outcome": "sent"}
+    assert dispatch.invoke(bus_event("reward_earned", "e2", reward_id="free-drink", balance=120)) == sent("sent")
     assert sent_mail()[1].subject == "<b>Win</b>, your Free drink is ready"  # their own words, to their own inbox
 
 
-def test_marketing_mail_needs_consent_and_carries_one_click_unsubscribe(dispatch, sent_mail, daytime, monkeypatch):
+def test_marketing_mail_waits_for_the_members_confirmation(dispatch, sent_mail, daytime):
+    """Consent to marketing is loyalty's own: the confirmation link (the notifier only takes it away)."""
     a_member(opted_in=False)
     assert dispatch.invoke(bus_event("nightly_email")) == {"outcome": "not_opted_in"}
-    a_member(opted_in=True)
-    sent_headers = []
-    from handlers.shared import mail
-
-    real = mail.send
-    monkeypatch.setattr(mail, "send", lambda **kw: sent_headers.append(kw["headers"]) or real(**kw))
-    assert dispatch.invoke(bus_event("nightly_email")) == {"outcome": "sent"}
-    [headers] = sent_headers
-    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert headers["List-Unsubscribe"].startswith("<https://") and "/api/unsubscribe?t=" in headers["List-Unsubscribe"]
-    assert "120 points; 60 more for a Two pastries" in sent_mail()[0].body
-
-
-def test_marketing_mail_in_quiet_hours_waits_on_a_self_deleting_one_off_schedule(dispatch, sent_mail, monkeypatch):
-    a_member(opted_in=True)
-    night = datetime(2026, 11, 1, 5, 0, tzinfo=timezone.utc)  # 22:00 in Los Angeles, the night the clocks go back
-    monkeypatch.setattr("handlers.loyalty.email_dispatch.now_utc", lambda: night)
-    assert dispatch.invoke(bus_event("winback_nudge")) == {"outcome": "deferred"}
-    assert dispatch.invoke(bus_event("winback_nudge")) == {"outcome": "deferred"}  # same schedule name: no second one
+    assert dispatch.invoke(bus_event("winback_nudge")) == {"outcome": "not_opted_in"}
     assert sent_mail() == []
-    schedules = client("scheduler").list_schedules()["Schedules"]
-    assert len(schedules) == 1
-    detail = client("scheduler").get_schedule(Name=schedules[0]["Name"])
+
+
+def unsubscribe_link(call: dict) -> str:
+    """The one-click URL of a mail's List-Unsubscribe header (RFC 8058), its page in the mail's own words."""
+    import re
+
+    headers = {h["Name"]: h["Value"] for h in call["Content"]["Simple"]["Headers"]}
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    match = re.fullmatch(r"<(https://[^/]+/api/unsubscribe\?t=([A-Za-z0-9_.-]+))>", headers["List-Unsubscribe"])
+    assert match, headers
+    body = call["Content"]["Simple"]["Body"]
+    assert f"/unsubscribe/#t={match.group(2)}" in body["Text"]["Data"] and f"/unsubscribe/#t={match.group(2)}" in body["Html"]["Data"]
+    return match.group(2)
+
+
+def test_a_nightly_mail_carries_one_click_unsubscribe_that_stops_marketing_but_not_rewards(dispatch, function, ses_calls, sent_mail,
+                                                                                            daytime):
+    a_member(opted_in=True)
+    assert dispatch.invoke(bus_event("nightly_email")) == sent("sent")
+    [nightly] = ses_calls
+    assert "120 points; 60 more for a Two pastries" in nightly["Content"]["Simple"]["Body"]["Text"]["Data"]
+    token = unsubscribe_link(nightly)
+    answer = function("notify-unsubscribe").post("/api/unsubscribe", query=f"t={token}", body="List-Unsubscribe=One-Click",
+                                                 headers={"content-type": "application/x-www-form-urlencoded"})
+    assert answer.status == 200 and answer.json() == {"unsubscribed": True, "from": "Harbor Bean Café"}
+    assert dispatch.invoke(bus_event("nightly_email", "e2")) == sent("suppressed")
+    assert dispatch.invoke(bus_event("winback_nudge", "e3")) == sent("suppressed")
+    assert dispatch.invoke(bus_event("reward_earned", "e4", reward_id="free-drink")) == sent("sent")  # transactional still goes
+    assert [m.subject for m in sent_mail()] == ["Your points today: 120", "Ana, your Free drink is ready"]
+    assert sorted(r["reason"]["S"] for r in ledger()) == ["mail:nightly_balance", "mail:reward_earned"]  # what went
+
+
+def test_marketing_mail_in_quiet_hours_is_held_by_the_notifier_until_eight(dispatch, function, sent_mail, monkeypatch):
+    a_member(opted_in=True)
+    monkeypatch.setattr("handlers.loyalty.email_dispatch.now_utc", lambda: NIGHT_LA)
+    assert dispatch.invoke(bus_event("winback_nudge")) == sent("deferred")
+    assert dispatch.invoke(bus_event("winback_nudge")) == sent("deferred")  # redelivered: the same schedule
+    assert sent_mail() == []
+    [schedule] = client("scheduler").list_schedules()["Schedules"]
+    assert schedule["Name"].startswith("mainstreet-dev-notify-defer")
+    detail = client("scheduler").get_schedule(Name=schedule["Name"])
     assert detail["ScheduleExpression"] == "at(2026-11-01T08:00:00)"
-    assert detail["ScheduleExpressionTimezone"] == "America/Los_Angeles"
-    assert detail["ActionAfterCompletion"] == "DELETE"
-    assert json.loads(detail["Target"]["Input"])["deferred"] is True
+    assert detail["ScheduleExpressionTimezone"] == "America/Los_Angeles" and detail["ActionAfterCompletion"] == "DELETE"
+    assert detail["Target"]["Arn"].endswith(":function:mainstreet-dev-notify-events")
+    assert function("notify-events").invoke(json.loads(detail["Target"]["Input"])) == {"outcome": "sent"}  # 08:00
+    [mail] = sent_mail()
+    assert mail.subject == "We miss you, Ana" and mail.destinations["ToAddresses"] == ["ana@example.com"]
 
 
 def test_transactional_mail_ignores_quiet_hours(dispatch, sent_mail, monkeypatch):
     a_member(opted_in=False, confirmed=True)
-    monkeypatch.setattr("handlers.loyalty.email_dispatch.now_utc", lambda: datetime(2026, 11, 1, 5, 0, tzinfo=timezone.utc))
+    monkeypatch.setattr("handlers.loyalty.email_dispatch.now_utc", lambda: NIGHT_LA)
     assert dispatch.invoke(bus_event("reward_earned", reward_id="free-drink"))["outcome"] == "sent"
     [mail] = sent_mail()  # sent now, not deferred to the end of quiet hours
     assert mail.destinations["ToAddresses"] == ["ana@example.com"] and mail.subject == "Ana, your Free drink is ready"
     assert client("scheduler").list_schedules()["Schedules"] == []
 
 
-def test_bounces_and_complaints_turn_mail_off(dispatch, sent_mail, daytime):
-    a_member(opted_in=True, email="ana@example.com")
-    notice = {"eventType": "Bounce", "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": "ana@example.com"}]}}
-    assert dispatch.invoke({"Records": [{"EventSource": "aws:sns", "Sns": {"Message": json.dumps(notice)}}]}) == {"mail_off": 1}
-    assert member()["opted_in"]["BOOL"] is False and member()["mail_off"]["S"] == "bounce"
-    assert dispatch.invoke(bus_event("reward_earned", reward_id="free-drink")) == {"outcome": "no_address"}
-    assert sent_mail() == []
+def test_an_address_that_bounced_gets_no_loyalty_mail(dispatch, function, sent_mail, daytime):
+    """Bounces reach the notifier's suppression list (tests/handlers/test_notify.py has every source)."""
+    from ops.local import channel_events
+
+    a_member(opted_in=True)
+    notice = channel_events.ses_notice("Bounce", to=["ana@example.com"], source="hello@dev.mainstreet.example", message_id="m")
+    function("notify-events").invoke(channel_events.sns_event("arn:aws:sns:us-west-2:123456789012:mainstreet-dev-mailer-events", notice))
+    assert dispatch.invoke(bus_event("reward_earned", reward_id="free-drink")) == sent("suppressed")
+    assert dispatch.invoke(bus_event("nightly_email", "e2")) == sent("suppressed")
+    assert sent_mail() == [] and ledger() == []
 
 
 # -- the schedules ---------------------------------------------------------------------------
@@ -647,8 +767,12 @@ def test_the_monthly_summary_writes_from_the_template_when_bedrock_is_off(pos, f
     next_month = (day.replace(day=28) + __import__("datetime").timedelta(days=5)).replace(day=3)
     result = function("loyalty-summary").invoke({"today": next_month.isoformat()})
     assert result["author"] == "template" and result["sales_credited"] == 1 and result["points_earned"] == 150
+    assert result["mail"] == "sent"
     [mail] = sent_mail()
     assert mail.destinations["ToAddresses"] == ["owner@example.com"] and "1 sale earned 150 points" in mail.body
+    assert "Harbor Bean Café" in mail.body and "Queen of San Diego" not in mail.body
+    assert function("loyalty-summary").invoke({"today": next_month.isoformat()})["mail"] == "sent_before"  # a retry: one mail
+    assert len(sent_mail()) == 1
 
 
 def test_the_summary_asks_haiku_through_converse_when_bedrock_is_on(pos, function, sent_mail, monkeypatch):
@@ -664,7 +788,7 @@ def test_the_summary_asks_haiku_through_converse_when_bedrock_is_on(pos, functio
     monkeypatch.setattr(summary.module, "client", lambda service: FakeBedrock() if service == "bedrock-runtime" else client(service))
     result = summary.invoke({"today": "2026-12-07"})
     assert result["author"] == "bedrock" and asked[0]["modelId"].startswith("global.anthropic.claude-haiku-4-5")
-    assert "A fine month.</body>" in sent_mail()[0].body
+    assert "A fine month.</p>" in sent_mail()[0].body
 
 
 def test_the_daily_backup_writes_members_and_ledger(pos, function):

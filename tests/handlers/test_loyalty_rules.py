@@ -1,4 +1,5 @@
-"""The owner's files (rules.txt, voice.txt) and quiet hours, across a daylight-saving change."""
+"""The owner's files (rules.txt, voice.txt), and quiet hours across a daylight-saving change (the
+notifier's now, handlers.shared.quiet, in the loyalty window they were written for)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from handlers.loyalty import quiet, rules, voice
+from handlers.loyalty import rules, voice
+from handlers.shared import quiet
 
 DEFAULTS = Path("handlers/loyalty/defaults")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 import pytest
@@ -11,9 +12,16 @@ from handlers.shared.aws import client
 OUTREACH = "mainstreet-dev-outreach"
 
 
+NOON_LA = datetime(2026, 7, 1, 19, 0, tzinfo=timezone.utc)  # outside the dev stack's quiet hours (21:00-08:00)
+NIGHT_LA = datetime(2026, 7, 2, 5, 30, tzinfo=timezone.utc)  # 22:30 in Los Angeles
+
+
 @pytest.fixture
-def api(function):
-    return function("referral-api")
+def api(function, monkeypatch):
+    """The staff API, its clock at noon in the business's zone (outreach is marketing: quiet hours hold it)."""
+    api = function("referral-api")
+    monkeypatch.setattr(api.module, "now_utc", lambda: NOON_LA)
+    return api
 
 
 @pytest.fixture
@@ -193,3 +201,76 @@ def test_batches_are_listed_newest_first(api, staff_cookie):
     second = api.post("/api/referrals/outreach", {"subject": "Second batch"}, headers={"cookie": staff_cookie}).json()["batch"]
     listed = api.get("/api/referrals/outreach", headers={"cookie": staff_cookie}).json()["batches"]
     assert [b["id"] for b in listed][:2] == sorted([first["id"], second["id"]], reverse=True)
+
+
+# -- outreach through the notifier: marketing --------------------------------------------------
+
+@pytest.fixture
+def ses_calls(aws):
+    """The parameters of each SESv2 SendEmail the handlers make (moto keeps no headers)."""
+    from handlers.shared import aws as handler_aws
+
+    made: list[dict] = []
+    hooks = handler_aws.session().events
+    hooks.register("before-parameter-build.sesv2.SendEmail", lambda params, **_: made.append(params), unique_id="tests.ses_calls")
+    handler_aws.client.cache_clear()  # clients copy the session's hooks when they are made
+    yield made
+    hooks.unregister("before-parameter-build.sesv2.SendEmail", unique_id="tests.ses_calls")
+    handler_aws.client.cache_clear()
+
+
+def test_outreach_is_marketing_from_the_programs_name_with_one_click_unsubscribe(api, staff_cookie, ses_calls):
+    from email.header import decode_header, make_header
+    from email.utils import parseaddr
+
+    created = api.post("/api/referrals/outreach", {"vendor_codes": ["solare"]}, headers={"cookie": staff_cookie}).json()
+    [reviewed] = created["mails"]
+    assert "JADA Partners" in reviewed["text"] and "https://ops.example.test/unsubscribe/" in reviewed["text"]
+    api.post(f"/api/referrals/outreach/{created['batch']['id']}/approve", headers={"cookie": staff_cookie})
+    [call] = ses_calls
+    assert str(make_header(decode_header(parseaddr(call["FromEmailAddress"])[0]))) == "JADA Partners"
+    headers = {h["Name"]: h["Value"] for h in call["Content"]["Simple"]["Headers"]}
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert headers["List-Unsubscribe"].startswith("<https://") and "/api/unsubscribe?t=" in headers["List-Unsubscribe"]
+    text = call["Content"]["Simple"]["Body"]["Text"]["Data"]
+    assert "With thanks,\nJADA Partners" in text and "/unsubscribe/#t=" in text
+    assert text.split("No more mail from")[0] == reviewed["text"].split("No more mail from")[0]  # what was reviewed went
+
+
+def test_outreach_approved_in_quiet_hours_is_held_until_eight_and_says_so(api, function, staff_cookie, sent_mail, monkeypatch):
+    monkeypatch.setattr(api.module, "now_utc", lambda: NIGHT_LA)
+    cookie = {"cookie": staff_cookie}
+    batch_id = api.post("/api/referrals/outreach", {"vendor_codes": ["solare", "puesto"]}, headers=cookie).json()["batch"]["id"]
+    held = api.post(f"/api/referrals/outreach/{batch_id}/approve", headers=cookie).json()
+    assert (held["batch"]["status"], held["batch"]["sent_count"], held["batch"]["held_count"]) == ("held", 0, 2)
+    assert [(m["status"], m["state"]) for m in held["mails"]] == [("held", "held until 08:00 (quiet hours)")] * 2
+    assert sent_mail() == []  # deferred, not sent
+    preview = api.get(f"/api/referrals/outreach/{batch_id}/preview", headers=cookie)
+    assert preview.text.count("held until 08:00 (quiet hours)") == 2
+
+    # 08:00: the notifier's schedules hand the mails back, and the page says they went.
+    events = function("notify-events")
+    for schedule in client("scheduler").list_schedules(NamePrefix="mainstreet-dev-notify-defer")["Schedules"]:
+        details = client("scheduler").get_schedule(Name=schedule["Name"])
+        assert details["ScheduleExpression"].endswith("T08:00:00)")
+        assert events.invoke(__import__("json").loads(details["Target"]["Input"])) == {"outcome": "sent"}
+    assert len(sent_mail()) == 2
+    shown = api.get(f"/api/referrals/outreach/{batch_id}", headers=cookie).json()
+    assert (shown["batch"]["status"], shown["batch"]["sent_count"]) == ("sent", 2)
+    assert all(m["state"] == "sent" and m["message_id"] for m in shown["mails"])
+
+
+def test_outreach_to_an_address_that_bounced_is_not_sent_and_says_why(api, function, staff_cookie, sent_mail):
+    from ops.local import channel_events
+
+    notice = channel_events.ses_notice("Bounce", to=["events@solare.example"], source="hello@dev.mainstreet.example", message_id="m")
+    function("notify-events").invoke(channel_events.sns_event("arn:aws:sns:us-west-2:123456789012:mainstreet-dev-mailer-events", notice))
+    cookie = {"cookie": staff_cookie}
+    batch_id = api.post("/api/referrals/outreach", {"vendor_codes": ["solare", "puesto"]}, headers=cookie).json()["batch"]["id"]
+    reply = api.post(f"/api/referrals/outreach/{batch_id}/approve", headers=cookie).json()
+    states = {m["code"]: (m["status"], m["state"]) for m in reply["mails"]}
+    assert states == {"solare": ("suppressed", "not sent: the address bounced before"), "puesto": ("sent", "sent")}
+    assert (reply["batch"]["status"], reply["batch"]["sent_count"], reply["batch"]["suppressed_count"]) == ("partly_sent", 1, 1)
+    assert [m.destinations["ToAddresses"] for m in sent_mail()] == [["catering@puesto.example"]]
+    again = api.post(f"/api/referrals/outreach/{batch_id}/approve", headers=cookie).json()  # nothing more goes
+    assert {m["code"]: m["status"] for m in again["mails"]} == {"solare": "suppressed", "puesto": "sent"} and len(sent_mail()) == 1
