@@ -3,7 +3,7 @@
   dispatch-booking  POST /api/bookings        writes new JOB, TRACK and REQ items (public)
   dispatch-track    GET /api/track/*, /api/flow   reads TRACK items only (public, never cached)
   dispatch-board    /api/jobs, /api/jobs/*    staff: reads and writes JOB and TRACK items
-  dispatch-notify   the jobs table's stream   mails customers; writes MAIL claims only
+  dispatch-notify   the jobs table's stream   mails and texts customers through the notifier; writes no job
 """
 
 from __future__ import annotations
@@ -102,15 +102,14 @@ class Dispatch(pulumi.ComponentResource):
             FunctionArgs(
                 handler="handlers.dispatch.notify.handler",
                 links=[
-                    self.jobs.update(keys=["MAIL#*"]),  # mail claims (handlers/shared/claims.py)
                     self.jobs.stream_read,
+                    # Its messages are recorded once each in the notifier's table: no writes here.
                     *platform.notifier.send("dispatch"),
                     site.address,
-                    setting("business name", args.business_name),
                 ],
                 bundle=("jinja2", "markupsafe"),
                 timeout_s=30,
-                description="Mails customers their tracking link on booking and each status change",
+                description="Mails (and, if they agreed, texts) customers their tracking link on booking and each status change",
             ),
             parent=self,
         )

@@ -19,7 +19,7 @@ from handlers.shared.http import body, json_response, logger, make_api, public_b
 from handlers.shared.settings import StaffSettings, setting, table
 
 STAFF_FIELDS = ("job_id", "tracking_token", "job_status", "created_at", "updated_at", "source", "name", "phone", "email",
-                "address", "items", "preferred_date", "window", "notes", "price_cents", "by_staff", "by_name", "updated_by")
+                "address", "items", "preferred_date", "window", "notes", "texts", "price_cents", "by_staff", "by_name", "updated_by")
 
 
 class BoardSettings(StaffSettings):
@@ -42,6 +42,7 @@ def card(job: dict) -> dict:
 
     shown = {k: job.get(k) for k in STAFF_FIELDS}
     shown["phone_display"] = national(job["phone"]) if job.get("phone") else ""
+    shown["texts"] = bool(job.get("texts"))  # jobs booked before the box existed never agreed
     shown["price_cents"] = int(job["price_cents"]) if job.get("price_cents") is not None else None
     shown["status_label"] = flow.LABELS[job["job_status"]]
     shown["tracking_url"] = f"{public_base_url(app)}/track/{job['tracking_token']}"

@@ -41,7 +41,7 @@ def book(table: str, booking, today, horizon_days: int, source: str, price_cents
         "job_status": flow.MAIN_PATH[0], "created_at": now, "updated_at": now, "source": source,
         "name": booking.name, "phone": booking.phone, "email": booking.email, "address": booking.address,
         "items": booking.items, "preferred_date": booking.preferred_date.isoformat(), "window": booking.window,
-        "notes": booking.notes, "price_cents": price_cents, **(by or {}), "updated_by": by,
+        "notes": booking.notes, "texts": booking.texts, "price_cents": price_cents, **(by or {}), "updated_by": by,
     }
     try:
         return storage.create_job(table, job, booking.request_id, int(time.time()) + storage.REQUEST_TTL_S)

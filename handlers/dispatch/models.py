@@ -39,6 +39,8 @@ class Booking(BaseModel):
     preferred_date: date = Field(title="the pickup day")
     window: Literal["morning", "afternoon", "evening", "any"] = Field("any", title="the time of day")
     notes: Text(1000) = Field("", title="your notes")
+    # Texts about this pickup only when the customer ticked the box (a phone alone is no consent).
+    texts: bool = Field(False, title="whether we may text you about this pickup")
     # Makes a resubmitted form idempotent (storage keeps it a day).
     request_id: Optional[Annotated[str, AfterValidator(_request_id)]] = Field(None, title="the form's reference")
 

@@ -1,40 +1,35 @@
-"""Mails the customer (when they gave an address) on booking and on each status change.
+"""Tells the customer about their pickup on booking and on each status change: a mail when they
+gave an address, a text when they gave a phone and agreed to texts on the form (notify() picks
+the channels from the recipient).
 
-Runs on the jobs table's stream, so a status change costs the dispatcher's request no mail
-call and a failed send is retried. Each (job, status) mail is claimed first (handlers.shared.claims)
-and marked done once SES took it, so a retried batch never mails twice and a batch that died
-mid-send mails on its retry. A shard's records go to one invocation at a time, so the retry of a
-record takes that record's own claim back at once; a claim held for another record is left to a
-later retry of the batch.
+Runs on the jobs table's stream, so a status change costs the dispatcher's request no send, and
+a failed send is retried by the stream. notify() sends each (message, channel) once, whatever the
+stream redelivers (a retried batch, a replayed copy of a record); a message another invocation
+is sending right now (BUSY: it may still succeed, or it died and its lease has not lapsed) fails
+its record, so the stream tries it again later.
 """
 
 from __future__ import annotations
 
-import time
-
 from handlers.dispatch import flow, storage
-from handlers.shared import claims, mail
+from handlers.shared import notify
 from handlers.shared.log import logger
 from handlers.shared.params import parameter
-from handlers.shared.settings import MailSettings, setting, site_url, table
-
-CLAIM_TTL_S = 30 * 86400
+from handlers.shared.settings import site_url
 
 
-class NotifySettings(MailSettings):
-    jobs_table = table("jobs")
+class DispatchNotifySettings(notify.NotifySettings):
     dispatch_site_url_parameter = site_url("dispatch")
-    business_name = setting("business name")
 
 
-settings = NotifySettings.load()
+settings = DispatchNotifySettings.load()
 
 
-def mail_due(record: dict) -> dict | None:
-    """The job to mail about, if this stream record is a booking or a status change."""
+def message_due(record: dict) -> dict | None:
+    """The job to tell its customer about, if this stream record is a booking or a status change."""
     change = record.get("dynamodb", {})
     new = storage.from_stream(change.get("NewImage", {}))
-    if new.get("kind") != "job" or not new.get("email"):
+    if new.get("kind") != "job" or not (new.get("email") or new.get("phone")):
         return None
     if record.get("eventName") == "INSERT":
         return new
@@ -44,51 +39,46 @@ def mail_due(record: dict) -> dict | None:
     return None
 
 
-def send(job: dict, sequence: str) -> str:
-    """Mail the customer about the job's status, once: claims.RAN, DONE or BUSY."""
-    spot = storage.mail_claim(settings.jobs_table, job["job_id"], job["job_status"])
-    return claims.once(spot, lambda: mail_customer(job), owner=f"record-{sequence}",
-                       claimed={"expires_at": int(time.time()) + CLAIM_TTL_S})
+def message_key(job: dict) -> str:
+    """One logical message per status change: the job, its status and how many moves it had made
+    to get there. Every copy of the same stream record carries the same new image, so retries share
+    the key; each move appends to `moves` in the same write that sets the status, so a job that
+    came back to a status it had before (a flow that allows it) is a new message, not a repeat."""
+    return f"{job['job_id']}:{job['job_status']}:{len(job.get('moves') or [])}"
 
 
-def mail_customer(job: dict) -> None:
+def tell_customer(job: dict) -> notify.Outcome:
     status = job["job_status"]
-    context = {
-        "business": settings.business_name,
+    tracking_url = f"{parameter(settings.dispatch_site_url_parameter)}/track/{job['tracking_token']}"
+    data = {
         "job": job,
         "label": flow.LABELS[status],
         "meaning": flow.MEANINGS[status],
         "booked": status == flow.MAIN_PATH[0],
-        # Anyone can book with anyone's address: what they typed is not mailed to an address nobody
-        # confirmed (no spam in our name). A name staff took down on the phone is.
+        # Anyone can book with anyone's address or phone: what they typed is not sent to a contact
+        # nobody confirmed (no spam in our name). A name staff took down on the phone is.
         "greet_by_name": job.get("source") == "staff",
-        "tracking_url": f"{parameter(settings.dispatch_site_url_parameter)}/track/{job['tracking_token']}",
+        "tracking_url": tracking_url,
     }
-    subject = (f"Your pickup is booked ({job['job_id']})" if context["booked"]
-               else f"Your pickup {job['job_id']}: {context['label']}")
-    mail.send(
-        sender=settings.mail_sender,
-        configuration_set=settings.mail_configuration_set,
-        to=job["email"],
-        subject=subject,
-        html=mail.render("dispatch", "customer.html.j2", **context),
-        text=mail.render("dispatch", "customer.txt.j2", **context),
-    )
+    to = notify.Recipient(email=job.get("email") or "", phone=job.get("phone") or "", texts=bool(job.get("texts")))
+    return notify.notify(key=message_key(job), to=to, kind=notify.TRANSACTIONAL, system="dispatch", template="customer",
+                         data=data, link=tracking_url)
 
 
 @logger.inject_lambda_context
 def handler(event, context):
     failures = []
     for record in event.get("Records", []):
-        job = mail_due(record)
+        job = message_due(record)
         if job is None:
             continue
         sequence = record["dynamodb"]["SequenceNumber"]
         try:
-            if send(job, sequence) != claims.BUSY:
+            outcome = tell_customer(job)
+            if not outcome.busy:
                 continue
-            logger.info("customer mail claimed by another record; left for a retry", extra={"job_id": job.get("job_id")})
+            logger.info("customer message being sent by another invocation; left for a retry", extra={"job_id": job.get("job_id")})
         except Exception:
-            logger.exception("customer mail not sent", extra={"job_id": job.get("job_id")})
+            logger.exception("customer message not sent", extra={"job_id": job.get("job_id")})
         failures.append({"itemIdentifier": sequence})
     return {"batchItemFailures": failures}

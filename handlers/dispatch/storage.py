@@ -1,12 +1,13 @@
 """Every DynamoDB expression of dispatch. One table, one item per thing, never a shared file:
 
-  JOB#<job id>        the job, for staff: customer, address, price, status (job_status); who
+  JOB#<job id>        the job, for staff: customer, address, price, status (job_status), whether
+                      the customer agreed to texts (texts); who
                       entered it (by_staff, by_name: a job taken by phone), who changed it last
                       (updated_by) and its moves [{from, to, at, by_staff, by_name}]
   TRACK#<token>       the public copy a tracking link reads: status, date, window, last update
   REQ#<request id>    a booking form's submission, so a resubmitted form books once (1 day TTL)
-  MAIL#<job>#<status> the claim of a customer mail (handlers.shared.claims), so a retried stream
-                      batch mails once (30 day TTL)
+
+The customer's mails and texts are recorded by the notifier in its own table (handlers.shared.notify).
 
 Index by-status (job_status, created_at) lists jobs per column without a scan; only JOB items
 carry job_status, so only they are in it. A status change updates JOB and TRACK in one
@@ -15,16 +16,13 @@ transaction, conditional on the status the dispatcher saw.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from handlers.shared.aws import client
 from handlers.shared.dynamo import plain as _plain
 from handlers.shared.dynamo import s as _s
 from handlers.shared.dynamo import Busy, transact
 from handlers.shared.dynamo import typed as _typed
-
-if TYPE_CHECKING:
-    from handlers.shared.claims import Spot
 
 BY_STATUS = "by-status"
 REQUEST_TTL_S = 86400
@@ -142,13 +140,6 @@ def jobs_with_status(table: str, status: str, limit: int = 200) -> list[dict]:
             break
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     return found[:limit]
-
-
-def mail_claim(table: str, job_id: str, status: str) -> Spot:
-    """Where the customer mail about `job_id` reaching `status` is claimed."""
-    from handlers.shared.claims import Spot  # loaded by the claimers only, not on request paths
-
-    return Spot(table, {"pk": f"MAIL#{job_id}#{status}"})
 
 
 def from_stream(image: dict) -> dict:

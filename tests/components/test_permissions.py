@@ -166,7 +166,6 @@ EXPECTED: dict[str, list[Row]] = {
     ],
     "dispatch-notify": [
         LOGS, *SEND,
-        allow("dynamodb:UpdateItem", "table:jobs", when="LeadingKeys=MAIL#*"),  # mail claims only
         allow("dynamodb:DescribeStream dynamodb:GetRecords dynamodb:GetShardIterator", "table:jobs/stream/*"),
         allow("dynamodb:ListStreams", "*"),  # no resource-level permissions: on an ARN it is never granted
         allow("ssm:GetParameter", "parameter:/sites/dispatch/url"),

@@ -375,6 +375,93 @@ def test_no_mail_without_an_address_or_without_a_status_change(public, function,
     assert sent_mail() == []
 
 
+@pytest.fixture
+def texts():
+    """The texts SNS accepted, [(phone, message)]."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    return lambda: list(sns_backends[DEFAULT_ACCOUNT_ID]["us-west-2"].sms_messages.values())
+
+
+def test_a_booking_with_a_phone_and_consent_gets_one_mail_and_one_text(public, function, sent_mail, texts):
+    from email.utils import parseaddr
+
+    from handlers.shared import sms
+
+    booked = book(public, texts=True)
+    job = job_item()
+    assert job["texts"] == {"BOOL": True}
+    assert function("dispatch-notify").invoke({"Records": [stream_record("INSERT", job)]}) == {"batchItemFailures": []}
+    [mail] = sent_mail()
+    assert parseaddr(mail.source)[0] == "QuickDumpNow"  # dispatch's own name, not the charter company's
+    assert "<p>QuickDumpNow</p>" in mail.body and "Charters" not in mail.body  # signed with it too
+    [(phone, text)] = texts()
+    assert phone == "+16195550142"
+    assert text.startswith("QuickDumpNow: ") and sms.fits(text), text  # one segment
+    assert f"/track/{booked['tracking_token']}" in text and booked["job_id"] in text
+    assert "Mark" not in text and "Soderblom" not in text  # nothing the booker typed goes to a phone nobody confirmed
+
+
+def test_no_text_without_consent_and_no_message_at_all_without_an_address_or_consent(public, function, sent_mail, texts):
+    book(public)  # a phone, as always, but the box not ticked
+    notify = function("dispatch-notify")
+    job = job_item()
+    assert "texts" in job and job["texts"] == {"BOOL": False}
+    notify.invoke({"Records": [stream_record("INSERT", job)]})
+    assert len(sent_mail()) == 1 and texts() == []
+
+
+def test_a_job_taken_by_phone_texts_only_when_staff_ticked_the_customers_consent(board, staff_cookie, function, texts):
+    notify = function("dispatch-notify")
+    for sequence, agreed in (("1", False), ("2", True)):
+        taken = board.post("/api/jobs", booking(email=None, texts=agreed), headers={"cookie": staff_cookie}, host=HOST)
+        assert taken.status == 201 and taken.json()["job"]["texts"] is agreed
+        item = client("dynamodb").get_item(TableName=JOBS, Key={"pk": {"S": f"JOB#{taken.json()['job']['job_id']}"}})["Item"]
+        notify.invoke({"Records": [stream_record("INSERT", item, None, sequence)]})
+    [(_, text)] = texts()
+    assert text.startswith("QuickDumpNow: Pickup ")
+
+
+@pytest.mark.parametrize("value", ["on", "yes", 1, None])
+def test_consent_to_texts_is_a_json_boolean(public, value):
+    reply = public.post("/api/bookings", booking(texts=value) if value is not None else {**booking(), "texts": None}, host=HOST)
+    assert reply.status == 422 and reply.json()["fields"] == {"texts": "Whether we may text you about this pickup should be yes or no."}
+    refused_cleanly(reply)
+    assert items() == []
+
+
+def test_a_status_change_redelivered_by_the_stream_goes_once_per_channel(public, board, staff_cookie, function, sent_mail, texts):
+    booked = book(public, texts=True)
+    notify = function("dispatch-notify")
+    created = job_item()
+    notify.invoke({"Records": [stream_record("INSERT", created)]})
+    move(board, staff_cookie, booked["job_id"], "pending_pickup", "ready_for_pickup")
+    moved = job_item()
+    record = stream_record("MODIFY", moved, created, "2")
+    assert notify.invoke({"Records": [record]}) == {"batchItemFailures": []}
+    assert notify.invoke({"Records": [record]}) == {"batchItemFailures": []}  # the same record, retried
+    replayed = stream_record("MODIFY", moved, created, "7")  # a copy of it under another sequence number
+    assert notify.invoke({"Records": [replayed, record]}) == {"batchItemFailures": []}
+    assert [m.subject for m in sent_mail()] == [f"Your pickup is booked ({booked['job_id']})", f"Your pickup {booked['job_id']}: Ready for pickup"]
+    assert [t.split(" Track")[0] for _, t in texts()] == [
+        f"QuickDumpNow: Pickup {booked['job_id']} booked for {booked_day()}.", f"QuickDumpNow: Pickup {booked['job_id']}: Ready for pickup."]
+
+
+def test_a_message_another_invocation_is_sending_fails_its_record_for_a_retry(public, function, monkeypatch):
+    from handlers.shared import notify as notifier
+
+    book(public)
+    job = job_item()
+    notify = function("dispatch-notify")
+    monkeypatch.setattr(notify.module.notify, "notify", lambda **kwargs: notifier.Outcome(email=notifier.BUSY))
+    assert notify.invoke({"Records": [stream_record("INSERT", job, None, "9")]}) == {"batchItemFailures": [{"itemIdentifier": "9"}]}
+
+
+def booked_day() -> str:
+    return booking()["preferred_date"]
+
+
 def test_the_board_shows_the_phone_as_the_shop_writes_it_and_tracking_shows_none(public, track, board, staff_cookie):
     booked = book(public, phone="415-555-0134")
     [job] = board.get("/api/jobs", headers={"cookie": staff_cookie}, query="status=pending_pickup", host=HOST).json()["jobs"]

@@ -33,6 +33,7 @@ form.addEventListener('submit', async (event) => {
   button.disabled = true;
   const body = Object.fromEntries(new FormData(form).entries());
   body.request_id = requestId;
+  body.texts = form.texts.checked;  // a JSON boolean: the API takes no "on"
   if (!body.email) delete body.email;
   if (!body.preferred_date) delete body.preferred_date;
   try {

@@ -96,6 +96,7 @@ function newJobForm() {
           <div><label for="nj-email">E-mail</label><input id="nj-email" name="email" type="email"><p class="field-error" data-error-for="email" hidden></p></div>
           <div><label for="nj-price">Quoted price ($)</label><input id="nj-price" name="price" inputmode="decimal"><p class="field-error" data-error-for="price_cents" hidden></p></div>
         </div>
+        <label class="check" for="nj-texts"><input id="nj-texts" name="texts" type="checkbox"> Customer agreed to texts</label><p class="field-error" data-error-for="texts" hidden></p>
         <label for="nj-address">Address</label><input id="nj-address" name="address"><p class="field-error" data-error-for="address" hidden></p>
         <label for="nj-items">Items</label><input id="nj-items" name="items"><p class="field-error" data-error-for="items" hidden></p>
         <div class="grid2">
@@ -142,6 +143,7 @@ function wireNewJob() {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const body = Object.fromEntries(new FormData(form).entries());
+    body.texts = form.texts.checked;  // a JSON boolean: the API takes no "on"
     const price = body.price.trim();
     delete body.price;
     if (price) {
