@@ -166,8 +166,12 @@ def approve(batch_id: str):
     died mid-way, or a mail failed) sends what is missing; a mail that went is never sent again."""
     table = settings.outreach_table
     batch = _batch_or_404(batch_id)
-    if not storage.approve(table, batch_id, utc_stamp(), auth.current_staff(app).by()) and batch["status"] == "sent":
-        raise ApiError(409, "already_approved", "This batch was already approved; it is sent.")
+    if batch["status"] == "held":  # the end of quiet hours may have come
+        _settled(batch_id)
+        batch = _batch_or_404(batch_id)
+    if not storage.approve(table, batch_id, utc_stamp(), auth.current_staff(app).by()) and batch["status"] in ("sent", "held"):
+        raise ApiError(409, "already_approved", "This batch was already approved; it is sent." if batch["status"] == "sent" else
+                       "This batch was already approved; its mails wait for the end of quiet hours.")
     for item in storage.batch_mails(table, batch_id):
         if item["status"] == "sent":
             continue

@@ -26,8 +26,17 @@ def pos_sale(local, sale_id: str, total: str, phone: str = PHONE):
                          headers={"Content-Type": "application/json", "X-Timestamp": stamp, "X-Signature": signature})
 
 
+def sender_name(mail: dict) -> str:
+    """The display name of a mail's From (RFC 2047-encoded when it is not ASCII: "Café")."""
+    from email.header import decode_header, make_header
+    from email.utils import parseaddr
+
+    return str(make_header(decode_header(parseaddr(mail["from"])[0])))
+
+
 def test_sign_up_confirm_earn_redeem_and_reverse(local, page):
     page.goto(local.url("loyalty", "/"))
+    expect(page.locator("header [data-system-name]")).to_have_text("Harbor Bean Café")  # the café's name, not the stack's
     page.fill("#name", "Ana")
     page.fill("#phone", "+65 9111 2222")
     page.fill("#email", "ana.e2e@example.com")
@@ -35,6 +44,7 @@ def test_sign_up_confirm_earn_redeem_and_reverse(local, page):
     expect(page.locator("#check-mail")).to_be_visible()
 
     mail = local.mails(lambda m: m["to"] == "ana.e2e@example.com")[-1]
+    assert sender_name(mail) == "Harbor Bean Café" and mail["subject"] == "Confirm your e-mail for Harbor Bean Café rewards"
     confirm = re.search(r"http://loyalty\.localhost:\d+/confirm/#t=\S+", mail["text"]).group(0)
     page.goto(confirm)
     expect(page.locator("#outcome")).to_have_text("Your e-mail is confirmed")
@@ -49,6 +59,7 @@ def test_sign_up_confirm_earn_redeem_and_reverse(local, page):
 
     page.goto(local.url("loyalty", "/desk/"))
     local.sign_in(page)
+    expect(page.locator("header [data-system-name]")).to_have_text("Harbor Bean Café")
     page.fill("#phone", "+65 9111-2222")  # read on the server, whatever the spacing
     page.click("#lookup button")
     expect(page.locator("#balance")).to_have_text("300")
@@ -74,6 +85,20 @@ def test_the_reward_mail_goes_out_through_the_bus(local):
     rewarded = local.mails(lambda m: m["to"] == "bo.e2e@example.com" and "is ready" in m["subject"])
     # Bo never tapped the confirmation link: the name the form was given is not repeated to the address.
     assert rewarded[0]["subject"] == "There, your Free drink is ready"
+    assert sender_name(rewarded[0]) == "Harbor Bean Café" and rewarded[0]["text"].rstrip().endswith("Harbor Bean Café")
+    assert not [m for m in local.outbox() if m["channel"] == "sms" and m["to"] == phone]  # Bo did not ask for texts
+
+
+def test_a_member_who_ticked_texts_gets_the_reward_as_a_text_too(local, page):
+    page.goto(local.url("loyalty", "/"))
+    page.fill("#name", "Di")
+    page.fill("#phone", "(415) 555-0177")
+    page.check("#texts")
+    page.click("#signup button[type=submit]")
+    expect(page.locator("#joined")).to_be_visible()
+    assert pos_sale(local, "E2E-DI-1", "120.00", phone="415-555-0177").json()["decision"] == "add_and_reward"
+    [text] = local.mails(lambda m: m["channel"] == "sms" and m["to"] == "+14155550177")
+    assert text["text"] == "Harbor Bean Café: There, your Free drink is ready"
 
 
 def test_sign_up_and_the_desk_work_on_a_phone(local, phone):

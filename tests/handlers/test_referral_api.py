@@ -245,6 +245,8 @@ def test_outreach_approved_in_quiet_hours_is_held_until_eight_and_says_so(api, f
     assert (held["batch"]["status"], held["batch"]["sent_count"], held["batch"]["held_count"]) == ("held", 0, 2)
     assert [(m["status"], m["state"]) for m in held["mails"]] == [("held", "held until 08:00 (quiet hours)")] * 2
     assert sent_mail() == []  # deferred, not sent
+    again = api.post(f"/api/referrals/outreach/{batch_id}/approve", headers=cookie)
+    assert again.status == 409 and again.json()["message"] == "This batch was already approved; its mails wait for the end of quiet hours."
     preview = api.get(f"/api/referrals/outreach/{batch_id}/preview", headers=cookie)
     assert preview.text.count("held until 08:00 (quiet hours)") == 2
 

@@ -14,6 +14,7 @@ form.addEventListener('submit', async (event) => {
   event.preventDefault();
   const body = Object.fromEntries(new FormData(form).entries());
   if (!body.email) delete body.email;
+  body.texts = form.texts.checked;  // the API takes true or false, not a checkbox's "on"
   const error = document.getElementById('form-error');
   error.hidden = true;
   try {

@@ -1,8 +1,10 @@
 // Vendor outreach: render a batch, read the preview, approve it once to send.
-import { api, ApiError, escapeHtml, localTime, requireStaff } from '/shared/app.js';
+import { api, ApiError, escapeHtml, localTime, requireStaff, siteConfig } from '/shared/app.js';
 
 const root = document.getElementById('app');
 let timeZone; // the business's, from the API: times here are shown in it
+const config = await siteConfig();
+const sender = (config.names && config.names.referrals) || config.business_name || '';
 
 // "approved by Olive, 14:02" (batches from before staff accounts name nobody).
 function approval(b) {
@@ -40,11 +42,31 @@ function showErrors(form, err) {
   if (first) form.querySelector(FIELDS[first]).focus();
 }
 
+// "held" waits for the end of quiet hours; "partly_sent": a mail failed or was not sent (see each mail).
+const STATUS_WORDS = { held: 'held (quiet hours)', partly_sent: 'partly sent', pending_review: 'pending review' };
+function statusWords(status) {
+  return STATUS_WORDS[status] || status.replace('_', ' ');
+}
+
+// How many went, and what became of the others.
+function counts(b) {
+  return [`${b.sent_count} of ${b.mail_count} sent`, b.held_count ? `${b.held_count} held until quiet hours end` : '',
+    b.suppressed_count ? `${b.suppressed_count} not sent` : '', b.failed_count ? `${b.failed_count} failed` : '']
+    .filter(Boolean).join(', ');
+}
+
+// Each mail's state in the API's words ("held until 08:00 (quiet hours)", "not sent: the address bounced before").
+function mailStates(mails) {
+  return `<ul class="mail-states" id="mail-states">${mails.map((m) => `
+    <li data-code="${escapeHtml(m.code)}"><span>${escapeHtml(m.vendor_name)}</span>
+      <span class="state state-${escapeHtml(m.status)}">${escapeHtml(m.state)}</span></li>`).join('')}</ul>`;
+}
+
 function batchRow(b) {
   return `<tr data-batch="${escapeHtml(b.id)}">
     <td><a href="#${escapeHtml(b.id)}">${escapeHtml(b.created_at)}</a></td>
     <td>${escapeHtml(b.subject)}</td>
-    <td><span class="status status-${escapeHtml(b.status)}">${escapeHtml(b.status.replace('_', ' '))}</span></td>
+    <td><span class="status status-${escapeHtml(b.status)}">${escapeHtml(statusWords(b.status))}</span></td>
     <td class="muted approved-by">${escapeHtml(approval(b))}</td>
     <td class="num">${b.sent_count}/${b.mail_count}</td></tr>`;
 }
@@ -54,8 +76,9 @@ async function showBatch(id, problem = '') {
   const panel = root.querySelector('#batch');
   if (!id) { panel.innerHTML = ''; return; }
   let batch;
+  let mails;
   try {
-    ({ batch, time_zone: timeZone } = await api(`/api/referrals/outreach/${encodeURIComponent(id)}`));
+    ({ batch, mails, time_zone: timeZone } = await api(`/api/referrals/outreach/${encodeURIComponent(id)}`));
   } catch (err) {
     panel.innerHTML = `<section class="card"><p class="error" role="alert">${escapeHtml(err.message)}</p></section>`;
     return;
@@ -64,8 +87,9 @@ async function showBatch(id, problem = '') {
   panel.innerHTML = `
     <section class="card">
       <h2>Batch ${escapeHtml(batch.id)}</h2>
-      <p>Status: <span class="status status-${escapeHtml(batch.status)}" id="batch-status">${escapeHtml(batch.status.replace('_', ' '))}</span>,
-         ${batch.sent_count} of ${batch.mail_count} sent.</p>
+      <p>Status: <span class="status status-${escapeHtml(batch.status)}" id="batch-status">${escapeHtml(statusWords(batch.status))}</span>,
+         <span id="batch-counts">${escapeHtml(counts(batch))}</span>.</p>
+      ${pending ? '' : mailStates(mails)}
       <p class="muted" id="batch-people">${escapeHtml([batch.by_name ? `Prepared by ${batch.by_name}, ${localTime(batch.created_at, timeZone)}` : '', approval(batch)].filter(Boolean).join('; '))}</p>
       <iframe class="preview-frame" title="Preview of the mails" src="/api/referrals/outreach/${encodeURIComponent(batch.id)}/preview"></iframe>
       ${pending ? '<button type="button" id="approve">Approve and send</button>' : ''}
@@ -94,7 +118,8 @@ async function refresh(selected, problem = '') {
   root.innerHTML = `
     <form class="card" id="new-batch" novalidate>
       <h1>Vendor outreach</h1>
-      <p class="muted">Each vendor gets its own mail with its referral link. Nothing is sent until the batch is approved.</p>
+      <p class="muted">Each vendor gets its own mail from <strong id="sender-name">${escapeHtml(sender)}</strong> with its referral link.
+        Nothing is sent until the batch is approved, and nothing during quiet hours: those mails wait for their end.</p>
       <label for="subject">Subject</label>
       <input id="subject" name="subject" value="Your referral link" maxlength="150" required aria-describedby="subject-error">
       <p class="error" id="subject-error" data-error-for="subject" role="alert" hidden></p>
