@@ -31,7 +31,7 @@ class FunctionSpec:
 class Reply:
     result: Optional[dict] = None
     error: Optional[str] = None
-    mail: list[dict] = field(default_factory=list)
+    mail: list[dict] = field(default_factory=list)  # mail and texts, each with its `channel`
     bus_events: list[dict] = field(default_factory=list)
 
 
@@ -58,8 +58,9 @@ class Environment:
             log(self.spec.name, line.rstrip("\n"))
 
     def invoke(self, event: dict) -> Reply:
-        """The handler's reply, with the mail and bus events it sent; those sent before a timeout or
-        the worker's death too (they were sent: SES and EventBridge do not take them back)."""
+        """The handler's reply, with the mail, texts and bus events it sent; those sent before a
+        timeout or the worker's death too (they were sent: SES, SNS and EventBridge do not take
+        them back)."""
         assert self.process.stdin is not None and self.process.stdout is not None
         request = {"event": event, "request_id": str(uuid.uuid4()), "timeout_s": self.spec.timeout_s}
         self.process.stdin.write(json.dumps(request) + "\n")
