@@ -144,6 +144,70 @@ def request_path_calls(graph: harness.Graph) -> list[tuple[str, str, int, int, l
             rows += charter_calls(graph, call, measure, headers)
         if any(f.name == "loyalty-earn" for f in graph.of_type("aws:lambda/function:Function")):
             rows += loyalty_calls(graph, call, measure, cookie)
+        if any(f.name == "dispatch-notify" for f in graph.of_type("aws:lambda/function:Function")):
+            rows += notification_calls(graph, call, measure, replaced)
+    return rows
+
+
+def notification_calls(graph: harness.Graph, call, measure, replaced: dict[str, str]) -> list[tuple]:
+    """AWS calls per notification (handlers.shared.notify): a dispatch customer's booking message
+    from the jobs stream (mail only, and mail plus a text), a suppressed one, and a marketing
+    message held by quiet hours."""
+    from datetime import date, datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    import boto3
+    from boto3.dynamodb.types import TypeSerializer
+
+    from ops.local.channel_events import ses_notice, sns_event
+    from ops.local.events import LambdaContext
+    from ops.local.sandbox import load_handler
+
+    def load(name: str):
+        from handlers.shared import notify
+
+        fn = graph.named("aws:lambda/function:Function", name)
+        env = {k: replaced.get(v, v) for k, v in fn.inputs["environment"]["variables"].items()}
+        handler = load_handler(fn.inputs["handler"], {**env, "POWERTOOLS_LOG_LEVEL": "WARNING"})
+        notify.settings.cache_clear()  # read from this function's environment at its next send
+        return handler
+
+    day = (date.today() + timedelta(days=3)).isoformat()
+    numbers = iter(range(1000))
+    dynamodb = boto3.client("dynamodb")
+    serialize = TypeSerializer().serialize
+
+    def booked(email: str, texts: bool) -> dict:
+        body = {"name": "Bench", "phone": "+16195550100", "email": email, "address": "1 Bench St, San Diego", "items": "boxes",
+                "preferred_date": day, "texts": texts}
+        job_id = json.loads(call("dispatch-booking", "POST", "/api/bookings", body)["body"])["job_id"]
+        item = dynamodb.get_item(TableName=graph.named("aws:dynamodb/table:Table", "jobs").inputs["name"],
+                                 Key={"pk": {"S": f"JOB#{job_id}"}})["Item"]
+        change = {"Keys": {"pk": item["pk"]}, "NewImage": item, "SequenceNumber": str(next(numbers)), "StreamViewType": "NEW_AND_OLD_IMAGES"}
+        return {"Records": [{"eventName": "INSERT", "eventSource": "aws:dynamodb", "dynamodb": change}]}
+
+    def notify_record(email: str = "", texts: bool = False):
+        batches = iter([booked(email or f"b{next(numbers)}@example.com", texts) for _ in range(2)])
+        notify_handler = load("dispatch-notify")
+        return lambda: notify_handler(next(batches), LambdaContext(function_name="dispatch-notify"))
+
+    rows = [measure("notification: mail (dispatch booking)", "—", notify_record()),
+            measure("notification: mail + text", "—", notify_record(texts=True))]
+    events = load("notify-events")
+    topic = graph.named("aws:sns/topic:Topic", "mailer-events").inputs["name"]
+    events(sns_event(f"arn:aws:sns:us-west-2:123456789012:{topic}",
+                     ses_notice("Bounce", to=["bounced@example.com"], source="bench", message_id="bench")),
+           LambdaContext(function_name="notify-events"))
+    rows.append(measure("notification: to a bounced address", "—", notify_record("bounced@example.com")))
+
+    from handlers.shared import notify
+
+    load("loyalty-email-dispatch")  # notify() as a marketing sender runs it: its environment, its settings
+    night = datetime.combine(date.today() + timedelta(days=1), datetime.min.time().replace(hour=23), ZoneInfo("America/Los_Angeles"))
+    marketing = iter(range(1000))
+    rows.append(measure("notification: marketing in quiet hours (held)", "—", lambda: notify.notify(
+        key=f"bench-{next(marketing)}", to=notify.Recipient(email="member@example.com"), kind=notify.MARKETING, system="loyalty",
+        template="voice", data={"subject": "Your balance", "body": "You have 120 points.", "signed": False}, now=night.astimezone(timezone.utc))))
     return rows
 
 
