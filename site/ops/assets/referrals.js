@@ -1,7 +1,9 @@
 // Referral statistics: per vendor clicks, unique visitors, bot hits, last click, daily series.
-import { api, escapeHtml, requireStaff } from '/shared/app.js';
+import { api, escapeHtml, requireStaff, siteConfig } from '/shared/app.js';
 
 const root = document.getElementById('app');
+const config = await siteConfig();
+const program = (config.names && config.names.referrals) || '';  // the referral program's own name
 
 function sparkline(daily, since, days) {
   const byDate = Object.fromEntries(daily.map((d) => [d.date, d.clicks]));
@@ -33,7 +35,7 @@ async function load(days) {
     </tr>`).join('');
   root.innerHTML = `
     <section class="card">
-      <h1>Referral clicks</h1>
+      <h1>Referral clicks${program ? ` <small class="muted" id="program-name">${escapeHtml(program)}</small>` : ''}</h1>
       <p class="muted">Clicks and bot hits since the program started; unique visitors and the chart cover
         <select id="days" aria-label="days shown">${[7, 30, 90].map((d) => `<option value="${d}" ${d === data.days ? 'selected' : ''}>the last ${d} days</option>`).join('')}</select>.
         Link previews and crawlers count as bot hits, not clicks.</p>
