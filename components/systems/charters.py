@@ -52,7 +52,7 @@ class Charters(pulumi.ComponentResource):
         brand, ops = platform.sites["brand"], platform.sites["ops"]
         checklist = setting("crew checklist", json.dumps(list(args.crew_checklist)))
         link_days = setting("crew link days", str(args.crew_link_days))
-        business, zone = setting("business name", args.business_name), setting("time zone", args.time_zone)
+        zone = setting("time zone", args.time_zone)
 
         self.intake = platform.function(
             "charter-intake",
@@ -72,7 +72,6 @@ class Charters(pulumi.ComponentResource):
                     checklist,
                     setting("what to bring", json.dumps(list(args.what_to_bring))),
                     link_days,
-                    business,
                     zone,
                     setting("booking horizon days", str(platform.cfg.booking_horizon_days)),
                 ],
@@ -110,7 +109,6 @@ class Charters(pulumi.ComponentResource):
                     self.table.grant("query", "update", keys=["EVENT#*", "CAL#*"]),
                     *platform.notifier.send("charters"),
                     link_days,
-                    business,
                     zone,
                 ],
                 url=True,

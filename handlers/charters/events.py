@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from handlers.charters import storage, tokens
-from handlers.shared import ids, mail
+from handlers.shared import ids
 from handlers.shared.clock import utc_stamp
 
 if TYPE_CHECKING:  # the models load in the routes that use them: pydantic costs a cold start dearly
     from handlers.charters.models import CharterBooking, CrewView, GuestView
+    from handlers.shared import notify
 
 GUEST_CODE_LENGTH = 9  # 30**9: 44 bits
 
@@ -128,22 +129,21 @@ def crew_link(key: str, event: dict, member: dict, days_after: int, zone: str, o
     return f"{ops_base_url}/crew/#t={token}", expires
 
 
-def mail_crew(settings, key: str, event: dict, member: dict, ops_base_url: str) -> str:
-    """Mail this crew member the link of their current version, once: claims.RAN, DONE, BUSY, or
-    REFUSED when the link was revoked meanwhile."""
-    from handlers.shared import claims  # the crew's own pages never mail: they do not load it
+def mail_crew(settings, key: str, event: dict, member: dict, ops_base_url: str) -> "notify.Outcome":
+    """Mail this crew member the link of their current version, once per version (notify's message
+    row, keyed by event, member and link version: a reissued link is a new mail, a retry is not).
 
-    spot = storage.crew_mail_claim(settings.charters_table, event["event_id"], member["crew_id"], int(member["link_version"]))
-    return claims.once(spot, lambda: _send_crew_mail(settings, key, event, member, ops_base_url))
+    A revoke landing between the caller's read of the assignment and this send still mails the
+    link just revoked; it opens a page saying it was replaced, and the reissue mails the new one."""
+    from handlers.shared import notify  # the crew's own pages never mail: they do not load it
 
-
-def _send_crew_mail(settings, key: str, event: dict, member: dict, ops_base_url: str) -> None:
     url, expires = crew_link(key, event, member, int(settings.crew_link_days), settings.time_zone, ops_base_url)
-    context = {"business": settings.business_name, "event": event, "member": member, "url": url,
-               "end_time": end_time(event), "expires": datetime.fromtimestamp(expires, ZoneInfo(settings.time_zone)).strftime("%Y-%m-%d %H:%M")}
-    mail.send(sender=settings.mail_sender, configuration_set=settings.mail_configuration_set, to=member["email"],
-              subject=f"Crew call: charter on {event['date']} at {_clock(event['start_time'])}",
-              html=mail.render("charters", "crew.html.j2", **context), text=mail.render("charters", "crew.txt.j2", **context))
+    data = {"event": event, "member": member, "url": url, "end_time": end_time(event),
+            "expires": datetime.fromtimestamp(expires, ZoneInfo(settings.time_zone)).strftime("%Y-%m-%d %H:%M")}
+    # Crew give no consent to texts on a marketplace booking: mail only.
+    return notify.notify(key=f"{event['event_id']}:{member['crew_id']}:v{int(member['link_version'])}",
+                         to=notify.Recipient(email=member["email"]), kind=notify.TRANSACTIONAL, system="charters",
+                         template="crew", data=data)
 
 
 def json_list(raw: str) -> list[str]:

@@ -19,7 +19,7 @@ import json
 import time
 
 from handlers.charters import events, storage
-from handlers.shared import claims, mail
+from handlers.shared import claims, mail, notify
 from handlers.shared.aws import client
 from handlers.shared.auth import verify_service_key
 from handlers.shared.clock import business_date
@@ -27,10 +27,10 @@ from handlers.shared.errors import ApiError
 from handlers.shared.http import body, header, json_response, logger, make_api, public_base_url
 from handlers.shared.params import parameter
 from handlers.shared.secrets import secret_value
-from handlers.shared.settings import HttpSettings, MailSettings, bucket, distribution, secret, setting, site_url, table
+from handlers.shared.settings import HttpSettings, bucket, distribution, secret, setting, site_url, table
 
 
-class IntakeSettings(HttpSettings, MailSettings):
+class IntakeSettings(HttpSettings, notify.NotifySettings):
     service_key_secret = secret("service-key")
     crew_link_key_secret = secret("crew-link-key")
     charters_table = table("charters")
@@ -42,7 +42,6 @@ class IntakeSettings(HttpSettings, MailSettings):
     crew_checklist = setting("crew checklist")
     what_to_bring = setting("what to bring")
     crew_link_days = setting("crew link days")
-    business_name = setting("business name")
     time_zone = setting("time zone")
     booking_horizon_days = setting("booking horizon days")
 
@@ -67,7 +66,7 @@ def date_problem(request) -> str | None:
 
 
 def publish_guest_page(event: dict) -> None:
-    view = events.guest_view(event, settings.business_name, events.json_list(settings.what_to_bring))
+    view = events.guest_view(event, notify.sender_name("charters"), events.json_list(settings.what_to_bring))
     page = mail.render("charters", "guest.html.j2", view=view)
     key = events.guest_object_key(event["guest_code"])
     client("s3").put_object(Bucket=settings.brand_bucket, Key=key, Body=page.encode(), ContentType="text/html; charset=utf-8",
@@ -79,30 +78,32 @@ def publish_guest_page(event: dict) -> None:
     )
 
 
-def mail_ops(event: dict, crew: list[dict], guest_url: str) -> None:
+def mail_ops(event: dict, crew: list[dict], guest_url: str) -> notify.Outcome:
+    """The operations manager's confirmation, once per booking (notify's message row)."""
     from handlers.shared.fields import national
 
     event = {"captain_fee": None, "notes": None, **event}  # optional fields are absent when unset
     crew = [{**m, "phone_shown": national(m["phone"]) if m.get("phone") else None} for m in crew]
-    context = {"business": settings.business_name, "event": event, "crew": crew, "guest_url": guest_url,
-               "end_time": events.end_time(event)}
-    guest = events.subject_text(event["guest_name"])
-    mail.send(sender=settings.mail_sender, configuration_set=settings.mail_configuration_set, to=settings.ops_email,
-              subject=f"New charter {event['date']} {event['start_time'][:5]}: {guest} ({event['source']})",
-              html=mail.render("charters", "ops.html.j2", **context),
-              text=mail.render("charters", "ops.txt.j2", **context))
+    data = {"event": event, "crew": crew, "guest_url": guest_url, "end_time": events.end_time(event),
+            "guest": events.subject_text(event["guest_name"])}
+    return notify.notify(key=f"{event['event_id']}:booked", to=notify.Recipient(email=settings.ops_email),
+                         kind=notify.TRANSACTIONAL, system="charters", template="ops", data=data)
 
 
 def fan_out(event_id: str, guest_url: str) -> bool:
     """Every step not done yet, in order; a step that fails stops the rest for the retry. False
-    when a step was left to another try that holds it (still running, or dead until its lease lapses)."""
+    when a step was left to another try that holds it (still running, or dead until its lease lapses).
+
+    The guest page is claimed on the EVENT item; each mail is sent once by notify (its own message
+    row), so a retry of the booking sends only the mails that did not go."""
     table = settings.charters_table
     event, crew = storage.event_items(table, event_id)
-    outcomes = [claims.once(storage.step_claim(table, event_id, "guest_page"), lambda: publish_guest_page(event))]
+    busy = claims.once(storage.step_claim(table, event_id, "guest_page"), lambda: publish_guest_page(event)) == claims.BUSY
     key = secret_value(settings.crew_link_key_secret)
-    outcomes += [events.mail_crew(settings, key, event, member, public_base_url(app)) for member in crew]
-    outcomes.append(claims.once(storage.step_claim(table, event_id, "ops_mail"), lambda: mail_ops(event, crew, guest_url)))
-    return claims.BUSY not in outcomes
+    for member in crew:
+        busy = events.mail_crew(settings, key, event, member, public_base_url(app)).busy or busy
+    busy = mail_ops(event, crew, guest_url).busy or busy
+    return not busy
 
 
 @app.post("/api/bookings")

@@ -22,7 +22,8 @@ from handlers.shared.clock import business_date, utc_stamp
 from handlers.shared.errors import ApiError, not_found
 from handlers.shared.http import json_response, logger, make_api, public_base_url
 from handlers.shared.secrets import secret_value
-from handlers.shared.settings import MailSettings, StaffSettings, secret, setting, table
+from handlers.shared.notify import NotifySettings
+from handlers.shared.settings import StaffSettings, secret, setting, table
 
 MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 EVENT_ID = re.compile(r"E[0-9a-f]{10}")
@@ -30,11 +31,10 @@ CREW_FIELDS = ("crew_id", "name", "email", "phone", "role", "link_version", "ack
 MONEY_FIELDS = ("gross_revenue", "captain_fee", "notes")  # the owner sees revenue (issue 12)
 
 
-class CharterStaffSettings(StaffSettings, MailSettings):
+class CharterStaffSettings(StaffSettings, NotifySettings):
     crew_link_key_secret = secret("crew-link-key")
     charters_table = table("charters")
     crew_link_days = setting("crew link days")
-    business_name = setting("business name")
     time_zone = setting("time zone")
 
 
@@ -107,14 +107,14 @@ def revoke(event_id: str, crew_id: str):
 
 @app.post("/api/charters/events/<event_id>/crew/<crew_id>/reissue", middlewares=[staff_only])
 def reissue(event_id: str, crew_id: str):
-    from handlers.shared import claims
+    from handlers.shared import notify
 
     event, member = _crew_member(event_id, crew_id)
     change = _link_change("reissued")
     version = storage.revoke(settings.charters_table, event_id, crew_id, change)
     outcome = events.mail_crew(settings, secret_value(settings.crew_link_key_secret), event, {**member, "link_version": version},
                                public_base_url(app))
-    return json_response(200, {"crew_id": crew_id, "link_version": version, "mailed": outcome in (claims.RAN, claims.DONE),
+    return json_response(200, {"crew_id": crew_id, "link_version": version, "mailed": outcome.get(notify.EMAIL) in (notify.SENT, notify.SENT_BEFORE),
                                "link_changed": change, "time_zone": settings.time_zone})
 
 

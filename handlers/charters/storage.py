@@ -8,10 +8,10 @@
   CAL#<yyyy-mm> / <date>T<start>#<event id>   the internal calendar, a month per partition
 
 A booking and all its items are written in one transaction conditional on the BOOKING item not
-existing: a retried booking creates nothing. Each fan-out step is claimed on its item before it
-runs and marked done after (handlers.shared.claims): `guest_page` and `ops_mail` on the EVENT item,
-`mail_v<link version>` on each CREW item. So a retry finishes what is missing, once, even after a
-try that died mid-step.
+existing: a retried booking creates nothing. The guest page is claimed on the EVENT item before it
+is published and marked done after (handlers.shared.claims, `guest_page`); the mails are sent once
+each by the notifier, which records them in its own table (handlers.shared.notify). So a retry
+finishes what is missing, once, even after a try that died mid-step.
 """
 
 from __future__ import annotations
@@ -80,18 +80,10 @@ def crew_item(table: str, event_id: str, crew_id: str) -> Optional[dict]:
 
 
 def step_claim(table: str, event_id: str, step: str) -> Spot:
-    """Where a fan-out step of an event (guest_page, ops_mail) is claimed: on the EVENT item."""
+    """Where a fan-out step of an event (guest_page) is claimed: on the EVENT item."""
     from handlers.shared.claims import Spot  # loaded by the claimers only, not on request paths
 
     return Spot(table, {"pk": f"EVENT#{event_id}", "sk": "EVENT"}, name=step)
-
-
-def crew_mail_claim(table: str, event_id: str, crew_id: str, version: int) -> Spot:
-    """Where the mail of link version `version` is claimed: on the assignment, while that version is current."""
-    from handlers.shared.claims import Spot  # loaded by the claimers only, not on request paths
-
-    return Spot(table, {"pk": f"EVENT#{event_id}", "sk": f"CREW#{crew_id}"}, name=f"mail_v{version}",
-                only_if=("link_version = :version", {":version": version}))
 
 
 def revoke(table: str, event_id: str, crew_id: str, change: dict[str, str]) -> int:

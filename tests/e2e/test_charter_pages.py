@@ -49,6 +49,16 @@ def test_guest_page_on_the_brand_host_and_crew_link_from_the_outbox(local, page)
     assert "840" not in page.locator("body").inner_text()
 
 
+def test_the_charter_pages_and_mails_speak_with_the_charter_companys_name(local, page):
+    answer = post_booking(local, "BS-E2E-4").json()
+    page.goto(answer["guest_url"])
+    expect(page.locator("header.hero p")).to_have_text("Queen of San Diego Charters")  # names.charters
+    page.goto(local.url("brand", "/"))
+    expect(page.locator("[data-business]")).to_have_text("Queen of San Diego Charters")
+    mail = local.mails(lambda m: m["to"] == "sam+bs-e2e-4@crew.example")[-1]
+    assert mail["from"].startswith("Queen of San Diego Charters <") and mail["text"].rstrip().endswith("Queen of San Diego Charters")
+
+
 def test_a_withdrawn_or_altered_link_says_so(local, page):
     answer = post_booking(local, "BS-E2E-3").json()
     link = crew_link(local, "BS-E2E-3")

@@ -15,10 +15,12 @@ pytestmark = pytest.mark.browser
 DAY = (datetime.now(ZoneInfo("America/Los_Angeles")).date() + timedelta(days=3)).isoformat()
 
 
-def book_in_browser(local, page, name="Mark Ortiz", email="mark@example.com") -> tuple[str, str]:
+def book_in_browser(local, page, name="Mark Ortiz", email="mark@example.com", phone="+1 619 555 0142", texts=False) -> tuple[str, str]:
     page.goto(local.url("dispatch", "/book/"))
     page.fill("#name", name)
-    page.fill("#phone", "+1 619 555 0142")
+    page.fill("#phone", phone)
+    if texts:
+        page.check("#texts")
     page.fill("#email", email)
     page.fill("#address", "4140 Soderblom Ave, San Diego")
     page.fill("#items", "An old sofa and two mattresses")
@@ -67,6 +69,21 @@ def test_book_track_drag_and_watch_the_tracking_page_change(local, new_page):
     link.click()
     expect(customer).to_have_url(tracking_url)
     expect(customer.locator("#status")).to_have_text("Ready for pickup")
+
+
+def test_a_customer_who_ticked_texts_gets_a_text_and_a_mail_in_dispatchs_name(local, page):
+    page.goto(local.url("dispatch", "/book/"))
+    expect(page.locator("header [data-system-name]")).to_have_text("QuickDumpNow")  # names.dispatch, not the charter company
+    job_id, tracking_url = book_in_browser(local, page, email="texts@example.com", phone="(619) 555-0177", texts=True)
+    [text] = local.mails(lambda m: m.get("channel") == "sms" and "+16195550177" in str(m["to"]))
+    assert text["text"].startswith(f"QuickDumpNow: Pickup {job_id} booked") and text["text"].endswith(tracking_url), text
+    assert len(text["text"]) <= 160
+    [mail] = local.mails(lambda m: m["to"] == "texts@example.com")
+    assert mail["from"].startswith("QuickDumpNow <") and mail["text"].rstrip().endswith("QuickDumpNow")
+    # Without the box ticked, no text: once the mail is in the outbox, its one notify() call is over.
+    job_id, _ = book_in_browser(local, page, email="no-texts@example.com", phone="(619) 555-0178")
+    local.mails(lambda m: m["to"] == "no-texts@example.com")
+    assert not [m for m in local.outbox() if "+16195550178" in str(m["to"])]
 
 
 def test_the_dispatcher_who_lost_the_race_is_told(local, new_page):

@@ -196,6 +196,36 @@ def test_staff_revoke_a_link_and_reissue_a_new_one(intake, crew, staff, staff_co
     assert crew.get("/api/crew/assignment", headers={"x-crew-token": new}, host=OPS_HOST).status == 200
 
 
+def test_each_charter_mail_speaks_with_the_charter_companys_name(intake, sent_mail):
+    from email.utils import parseaddr
+
+    book(intake)
+    mails = sent_mail()
+    assert len(mails) == 3
+    for mail in mails:
+        assert parseaddr(mail.source)[0] == "Queen of San Diego Charters", mail.source  # the From display name
+        assert "Queen of San Diego Charters</p>" in mail.body  # and the signature
+        assert "QuickDumpNow" not in mail.body and "Harbor Bean" not in mail.body
+
+
+def test_a_reissued_link_is_mailed_once_per_version(intake, staff, staff_cookie, sent_mail):
+    event_id = book(intake).json()["event_id"]
+    cookie = {"cookie": staff_cookie}
+    to_sam = lambda: [m for m in sent_mail() if m.destinations["ToAddresses"] == ["sam@crew.example"]]  # noqa: E731
+    first = staff.post(f"/api/charters/events/{event_id}/crew/c1/reissue", headers=cookie, host=OPS_HOST).json()
+    assert first["link_version"] == 2 and first["mailed"] is True and len(to_sam()) == 2
+    # The same version again (a retried step): notify's row for it says it went; no second mail.
+    from handlers.charters import events, storage
+
+    _, crew_items = storage.event_items(TABLE, event_id)
+    sam = next(m for m in crew_items if m["crew_id"] == "c1")
+    with staff.running():  # as the staff function, under its role
+        again = events.mail_crew(staff.module.settings, staff.module.secret_value(staff.module.settings.crew_link_key_secret),
+                                 storage.event_items(TABLE, event_id)[0], sam, f"https://{OPS_HOST}")
+    assert again == {"email": "sent_before"} and len(to_sam()) == 2
+    assert book(intake).status == 200 and len(to_sam()) == 2  # the marketplace's retry mails v2 no more
+
+
 def test_a_withdrawal_and_a_reissue_name_who_made_them(intake, staff, sign_in, staff_account, sent_mail):
     carl = sign_in("charters", email="carl@staff.example", name="Carl")
     dee = sign_in("charters", email="dee@staff.example", name="Dee")
