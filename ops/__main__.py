@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--stack", default="dev")
     local.add_argument("--port", type=int, default=8080)
     local.add_argument("--persist", action="store_true", help="keep data under .local/ across runs")
+    local.add_argument("--config", action="append", metavar="KEY=VALUE",
+                       help="change a stack setting for this run only, e.g. --config quietHours=00:00-00:00 (no quiet hours)")
     local.add_argument("--program", help=argparse.SUPPRESS)  # tests: a variant of __main__.py
     local.add_argument("--state-dir", help=argparse.SUPPRESS)  # tests: where --persist keeps data
 

@@ -270,6 +270,8 @@ def per_use_lines(graph: harness.Graph, priced: Priced, volume: dict) -> tuple[l
         ("dispatch status change", v["jobs"] * v["status_changes_per_job"], ("dispatch-board", "dispatch-notify"), True),
         ("charter booking (fan-out)", v["charters"], ("charter-intake",), True),
         ("crew link opened", v["charters"] * v["crew_opens_per_charter"], ("charter-crew",), True),
+        # Every mail: the notifier's message row and suppression read, and SES's Send event to notify-events.
+        ("notification: mail (dispatch booking)", v["mails"], ("notify-events",), False),
     ]
     notes = []
     invocations: dict[str, float] = {}

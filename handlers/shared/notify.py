@@ -175,7 +175,7 @@ def notify(
         row = message_key(system, template, key, channel)
         why = blocked(suppressed.get(contact), kind, system)
         if why:
-            outcome[channel] = record_suppressed(row, channel, system, template, kind, why, now)
+            outcome[channel] = record_suppressed(row, channel, contact, system, template, kind, why, now)
             continue
         pending.append((channel, contact, row))
     if not pending:
@@ -224,23 +224,47 @@ def blocked(row: Optional[dict], kind: str, system: str) -> str:
     return ""
 
 
-def record_suppressed(row: str, channel: str, system: str, template: str, kind: str, why: str, now: datetime) -> str:
+# A message row may be (re)written whole when it is new, or when its last try failed cleanly (the
+# provider refused it and the claim was released): nothing of it went out.
+FRESH = "attribute_not_exists(pk) OR (#state = :failed AND attribute_not_exists(#send))"
+FRESH_NAMES = {"#state": "state", "#send": "send"}
+FRESH_VALUES = {":failed": {"S": "failed"}}
+
+
+def existing(row: str) -> str:
+    """What became of a message whose row is there already: the outcome to answer a retry with."""
+    item = client("dynamodb").get_item(TableName=settings().notifications_table, Key={"pk": {"S": row}}, ConsistentRead=True,
+                                       ProjectionExpression="#state, #send", ExpressionAttributeNames=FRESH_NAMES).get("Item", {})
+    state = item.get("state", {}).get("S", "")
+    claim = item.get("send", {}).get("M", {}).get("state", {}).get("S", "")
+    if state in (SENT, "accepted") or claim == "done":
+        return SENT_BEFORE
+    if state in (SUPPRESSED, DEFERRED, UNKNOWN):
+        return state
+    return BUSY  # being sent, or its worker died and its lease has not lapsed: the caller tries again later
+
+
+def record_suppressed(row: str, channel: str, contact: str, system: str, template: str, kind: str, why: str,
+                      now: datetime) -> str:
     """The message row says why it did not go; the day's count goes up once per message."""
     table_name = settings().notifications_table
     day = now.date().isoformat()
+    dynamodb = client("dynamodb")
     try:
-        client("dynamodb").transact_write_items(TransactItems=[
-            {"Put": {"TableName": table_name, "ConditionExpression": "attribute_not_exists(pk)", "Item": {
-                "pk": {"S": row}, "state": {"S": SUPPRESSED}, "why": {"S": why}, "channel": {"S": channel},
-                "system": {"S": system}, "template": {"S": template}, "kind": {"S": kind},
-                "expires_at": {"N": str(int(now.timestamp()) + MESSAGE_DAYS * 86400)}}}},
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table_name, "ConditionExpression": FRESH, "ExpressionAttributeNames": FRESH_NAMES,
+                     "ExpressionAttributeValues": FRESH_VALUES, "Item": {
+                         "pk": {"S": row}, "state": {"S": SUPPRESSED}, "why": {"S": why}, "channel": {"S": channel},
+                         "contact": {"S": contact},
+                         "system": {"S": system}, "template": {"S": template}, "kind": {"S": kind},
+                         "expires_at": {"N": str(int(now.timestamp()) + MESSAGE_DAYS * 86400)}}}},
             {"Update": {"TableName": table_name, "Key": {"pk": {"S": f"COUNT#{day}"}},
                         "UpdateExpression": "ADD #n :one", "ExpressionAttributeNames": {"#n": f"suppressed_{channel}"},
                         "ExpressionAttributeValues": {":one": {"N": "1"}}}},
         ])
-        logger.info("message suppressed", extra={"channel": channel, "system": system, "template": template, "why": why})
-    except client("dynamodb").exceptions.TransactionCanceledException:
-        pass  # recorded and counted by an earlier try
+    except dynamodb.exceptions.TransactionCanceledException:
+        return existing(row)  # recorded and counted by an earlier try, or sent before the contact was suppressed
+    logger.info("message suppressed", extra={"channel": channel, "system": system, "template": template, "why": why})
     return SUPPRESSED
 
 
@@ -336,15 +360,16 @@ def defer(row: str, message: Message, system: str, template: str, until: datetim
     expires = int(until.timestamp()) + MESSAGE_DAYS * 86400
     dynamodb = client("dynamodb")
     try:
-        dynamodb.put_item(TableName=config.notifications_table, ConditionExpression="attribute_not_exists(pk)", Item={
+        dynamodb.put_item(TableName=config.notifications_table, ConditionExpression=FRESH, ExpressionAttributeNames=FRESH_NAMES,
+                          ExpressionAttributeValues=FRESH_VALUES, Item={
             "pk": {"S": row}, "state": {"S": DEFERRED}, "due": {"S": until.isoformat()}, "system": {"S": system},
             "template": {"S": template}, "kind": {"S": MARKETING}, "channel": {"S": message.channel},
             "contact": {"S": message.to}, "message": _stored(message), "expires_at": {"N": str(expires)}})
     except dynamodb.exceptions.ConditionalCheckFailedException:
-        state = dynamodb.get_item(TableName=config.notifications_table, Key={"pk": {"S": row}}, ConsistentRead=True,
-                                  ProjectionExpression="#s", ExpressionAttributeNames={"#s": "state"}).get("Item", {})
-        if state.get("state", {}).get("S") != DEFERRED:
-            return SENT_BEFORE  # delivered (or suppressed) already
+        outcome = existing(row)
+        if outcome != DEFERRED:
+            return outcome  # sent, suppressed or being sent: nothing to hold
+        # Held already: make sure its schedule exists (the try that held it may have died before).
     scheduler = client("scheduler")
     try:
         scheduler.create_schedule(

@@ -109,8 +109,10 @@ class MotoServer:
 
 class LocalSystem:
     def __init__(self, stack: str = "dev", port: int = 8080, persist: bool = False,
-                 program: Optional[Path] = None, log=None, state: Path = DEFAULT_STATE):
+                 program: Optional[Path] = None, log=None, state: Path = DEFAULT_STATE,
+                 overrides: Optional[dict[str, str]] = None):
         self.stack, self.port, self.persist, self.program = stack, port, persist, program
+        self.overrides = dict(overrides or {})  # stack settings changed for this run only (`--config`)
         self.state = Path(state)
         self.log = log or (lambda line: print(line, flush=True))
         self.lock = threading.Lock()
@@ -120,7 +122,7 @@ class LocalSystem:
         started = time.perf_counter()
         if self.persist:
             self.state.mkdir(exist_ok=True)
-        config = harness.merged_config(self.stack)[0]
+        config = harness.merged_config(self.stack, self.overrides)[0]
         self.credentials = {"staff_email": config[f"{harness.PROJECT}:ownerEmail"],
                             **self._credentials(int(config[f"{harness.PROJECT}:staffPasswordLength"]))}
         self.dynamodb = DynamoDBLocal(data_dir=self.state / "dynamodb" if self.persist else None)
@@ -156,7 +158,7 @@ class LocalSystem:
         self.materializer = Materializer(cached, generate_secrets=True, local_port=self.port,
                                          kept_secrets=self.state / "generated.json" if self.persist else None)
         self.graph = harness.run(self.stack, secrets=stack_secrets.stored(self.credentials), materializer=self.materializer,
-                                 program=self.program)
+                                 program=self.program, overrides=self.overrides)
         self.s3 = cached("s3")
         self._add_owner(cached("cognito-idp"))
         self._publish_generated_pages()
@@ -437,8 +439,14 @@ class LocalSystem:
 
 
 def main(args) -> int:
+    overrides = {}
+    for pair in getattr(args, "config", None) or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--config {pair!r}: write KEY=VALUE, e.g. --config quietHours=00:00-00:00")
+        overrides[key.removeprefix("mainstreet:")] = value
     system = LocalSystem(args.stack, args.port, args.persist, getattr(args, "program", None),
-                         state=getattr(args, "state_dir", None) or DEFAULT_STATE)
+                         state=getattr(args, "state_dir", None) or DEFAULT_STATE, overrides=overrides)
     try:
         system.start()
     except Exception:

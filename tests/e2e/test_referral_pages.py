@@ -3,8 +3,6 @@ wrong next to what is wrong, and nothing is prepared until it is right."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 from playwright.sync_api import expect
 
@@ -51,14 +49,6 @@ def test_an_unknown_batch_in_the_address_says_so_and_keeps_the_form(local, page)
     expect(page.locator("#new-batch")).to_be_visible()
 
 
-def quiet_hours_now() -> bool:
-    """Local mode runs on the real clock: outreach is marketing, held in the dev stack's quiet
-    hours (Pulumi.yaml's quietHours default, in its time zone)."""
-    from handlers.shared import quiet
-
-    return quiet.send_at(datetime.now(timezone.utc), "21:00-08:00", "America/Los_Angeles") is not None
-
-
 def test_approving_a_batch_someone_else_sent_says_so(local, page):
     cookie = local.staff_cookie()
     created = local.request("ops", "POST", "/api/referrals/outreach", headers={"Cookie": cookie},
@@ -70,21 +60,15 @@ def test_approving_a_batch_someone_else_sent_says_so(local, page):
     expect(page.locator("#approve")).to_be_visible()
     expect(page.locator("#sender-name")).to_have_text("JADA Partners")
     sent_before = len(local.outbox())
-    quiet = quiet_hours_now()
     other_tab = local.request("ops", "POST", f"/api/referrals/outreach/{batch_id}/approve", headers={"Cookie": cookie})
     assert other_tab.status == 200
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#approve")
-    if quiet:  # held by the notifier, and the page says so rather than "sent"
-        expect(page.locator("#batch-error")).to_have_text("This batch was already approved; its mails wait for the end of quiet hours.")
-        expect(page.locator("#batch-status")).to_have_text("held (quiet hours)")
-        expect(page.locator('#mail-states [data-code="puesto"] .state')).to_have_text("held until 08:00 (quiet hours)")
-        assert len(local.outbox()) == sent_before
-    else:
-        expect(page.locator("#batch-error")).to_have_text("This batch was already approved; it is sent.")
-        expect(page.locator("#batch-status")).to_have_text("sent")
-        expect(page.locator('#mail-states [data-code="puesto"] .state')).to_have_text("sent")
-        assert len(local.outbox()) - sent_before == 1
-        [mail] = [m for m in local.outbox()[sent_before:]]
-        assert "JADA Partners" in mail["from"] and mail["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # (local mode runs without quiet hours in these tests: held outreach is test_referral_api.py's)
+    expect(page.locator("#batch-error")).to_have_text("This batch was already approved; it is sent.")
+    expect(page.locator("#batch-status")).to_have_text("sent")
+    expect(page.locator('#mail-states [data-code="puesto"] .state')).to_have_text("sent")
+    assert len(local.outbox()) - sent_before == 1
+    [mail] = [m for m in local.outbox()[sent_before:]]
+    assert "JADA Partners" in mail["from"] and mail["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

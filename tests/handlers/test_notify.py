@@ -209,6 +209,27 @@ def test_a_text_whose_worker_died_mid_send_is_never_sent_twice(send, texts, cloc
     assert row["state"]["S"] == notify.UNKNOWN
 
 
+def test_a_retry_says_what_became_of_the_message_before(send, events, sent_mail, monkeypatch):
+    from handlers.shared import mail
+
+    assert send("sent-then-bounced") == {"email": notify.SENT}
+    ses_event(events, "Bounce", "mark@example.com")
+    assert send("sent-then-bounced") == {"email": notify.SENT_BEFORE}  # it went; the bounce came after
+    ses_event(events, "Send", "x@example.com")  # (a Send for a mail not ours changes nothing)
+
+    real = mail.send
+    monkeypatch.setattr(mail, "send", lambda **kwargs: (_ for _ in ()).throw(RuntimeError("Throttling")))
+    with pytest.raises(RuntimeError):
+        send("offer", email="ana@example.com", kind=notify.MARKETING, system="loyalty")
+    monkeypatch.setattr(mail, "send", real)
+    night = datetime(2026, 11, 24, 22, 30, tzinfo=LA)  # SES refused it; the retry falls in quiet hours
+    assert send("offer", email="ana@example.com", kind=notify.MARKETING, system="loyalty", now=night) == {"email": notify.DEFERRED}
+    [schedule] = client("scheduler").list_schedules(NamePrefix="mainstreet-dev-notify-defer")["Schedules"]
+    payload = json.loads(client("scheduler").get_schedule(Name=schedule["Name"])["Target"]["Input"])
+    assert events.invoke(payload) == {"outcome": notify.SENT}
+    assert len(mails_to(sent_mail, "ana@example.com")) == 1
+
+
 # -- suppression from each source --------------------------------------------------------------
 
 def test_a_hard_bounce_stops_every_message_to_the_address_and_each_is_counted_once(send, events, sent_mail):
