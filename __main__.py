@@ -41,14 +41,13 @@ if cfg.enabled("charters"):
             crew_checklist=cfg.crew_checklist,
             what_to_bring=cfg.what_to_bring,
             crew_link_days=cfg.crew_link_days_after,
-            business_name=cfg.business_name,
             time_zone=cfg.time_zone,
         ),
         platform,
     )
 
 if cfg.enabled("dispatch"):
-    Dispatch("dispatch", DispatchArgs(business_name=cfg.business_name, time_zone=cfg.time_zone), platform)
+    Dispatch("dispatch", DispatchArgs(time_zone=cfg.time_zone), platform)
 
 if cfg.enabled("loyalty"):
     Loyalty(

@@ -37,7 +37,6 @@ class ChartersArgs:
     crew_checklist: Sequence[str]
     what_to_bring: Sequence[str]
     crew_link_days: int
-    business_name: str
     time_zone: str
 
 

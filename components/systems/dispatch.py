@@ -25,7 +25,6 @@ PUBLIC_FORWARD = Forward(headers=("Content-Type",))
 
 @dataclass
 class DispatchArgs:
-    business_name: str
     time_zone: str
 
 

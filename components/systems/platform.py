@@ -83,7 +83,6 @@ class Platform(pulumi.ComponentResource):
         self.session_key = Secret("session-key", None, ctx, "Signs staff session cookies", child)
         self.staff = StaffDirectory("staff", ctx, PasswordPolicy(minimum_length=cfg.staff_password_length),
                                     cfg.business_name, cfg.staff_threat_protection, child)
-        self.business_name = setting("business name", cfg.business_name)
         self.notifier = Notifier("notifier", NotifierArgs(
             sender=cfg.mail_from, zone_id=cfg.hosted_zone_id, names=cfg.names(), quiet_hours=cfg.quiet_hours,
             time_zone=cfg.time_zone, sandbox=cfg.mail_sandbox(), sms_origination=cfg.sms_origination,
