@@ -132,58 +132,17 @@ def crew_token(local, external_id: str) -> str:
     return parse_qs(link)["t"][0]
 
 
-def test_persist_keeps_data_mail_and_credentials_across_restarts(tmp_path):
-    from tests.e2e.conftest import post_booking, start_local, stop_local
-
-    state = tmp_path / "state"
-    first = start_local(tmp_path, "--persist", "--state-dir", str(state))
-    try:
-        assert first.request("ops", "GET", "/ref/puesto").status == 302
-        assert first.request(None, "POST", "/_local/schedules/referral-digest/run").status == 200
-        password = first.index["credentials"]["staff_password"]
-        guest_path = "/g/" + post_booking(first, "BS-PERSIST").json()["guest_code"]  # an object a handler wrote
-        cookie = first.staff_cookie()  # signed with the generated session key
-        token = crew_token(first, "BS-PERSIST")  # signed with the generated crew-link key
-        assert first.request("ops", "GET", "/api/crew/assignment", headers={"X-Crew-Token": token}).status == 200
-    finally:
-        assert stop_local(first) == 0
-    generated = state / "generated.json"
-    assert generated.stat().st_mode & 0o777 == 0o600
-    assert (state / "credentials.json").stat().st_mode & 0o777 == 0o600
-    assert not any(value in first.logs() for value in json.loads(generated.read_text()).values())
-    second = start_local(tmp_path, "--persist", "--state-dir", str(state))
-    try:
-        # The owner account is made anew (moto keeps nothing), with the same password.
-        assert second.index["credentials"]["staff_password"] == password
-        second.staff_cookie(password=password)
-        assert stats_row(second, "puesto")["clicks"] == 1
-        assert [m["subject"] for m in second.outbox()][0].startswith("Referrals, week to")
-        assert second.request("brand", "GET", guest_path).status == 200
-        # What the first run signed still verifies: the staff session and the crew member's link.
-        session = second.request("ops", "GET", "/api/session", headers={"Cookie": cookie})
-        assert session.status == 200 and session.json()["signed_in"] is True and session.json()["name"] == "Owner"
-        assert second.request("ops", "GET", "/api/referrals/stats?days=7", headers={"Cookie": cookie}).status == 200
-        crew = second.request("ops", "GET", "/api/crew/assignment", headers={"X-Crew-Token": token})
-        assert crew.status == 200, crew.body
-    finally:
-        assert stop_local(second) == 0
-    assert not any(value in second.logs() for value in json.loads(generated.read_text()).values())
-
-
-def test_without_persist_generated_secrets_are_fresh_each_run(tmp_path):
+def test_without_persist_generated_secrets_are_fresh_each_run(local, tmp_path):
+    """Another run (the session's own local mode is the first) signs with keys of its own."""
     from tests.e2e.conftest import start_local, stop_local
 
-    first = start_local(tmp_path)
-    try:
-        cookie = first.staff_cookie()
-        assert first.request("ops", "GET", "/api/session", headers={"Cookie": cookie}).json()["signed_in"] is True
-    finally:
-        assert stop_local(first) == 0
+    cookie = local.staff_cookie()
+    assert local.request("ops", "GET", "/api/session", headers={"Cookie": cookie}).json()["signed_in"] is True
     second = start_local(tmp_path)
     try:
         session = second.request("ops", "GET", "/api/session", headers={"Cookie": cookie})
         assert session.status == 200 and session.json() == {"signed_in": False}
-        assert second.index["credentials"]["staff_password"] != first.index["credentials"]["staff_password"]
+        assert second.index["credentials"]["staff_password"] != local.index["credentials"]["staff_password"]
     finally:
         assert stop_local(second) == 0
 
@@ -249,29 +208,51 @@ def kept_on_disk(state) -> dict[str, int]:
             if not path.name.endswith(".meta")}
 
 
-def test_persist_keeps_objects_handlers_wrote_through_a_crash(tmp_path):
-    """A guest page is on disk once its put returned: after SIGKILL of the whole local mode the
-    page is there, and a retry of the booking neither writes it again nor mails the crew again."""
+def test_persist_keeps_data_mail_objects_and_credentials_through_a_crash(tmp_path):
+    """Everything a run wrote is on disk once the write returned: after SIGKILL of the whole local
+    mode, the next run has the data, the mail, the objects (a guest page), the owner's password and
+    the signing keys (a staff session and a crew link from the first run still verify), and a retry
+    of the booking neither writes its page again nor mails anyone again."""
     from tests.e2e.conftest import post_booking, start_local, stop_local
 
     state = tmp_path / "state"
     first = start_local(tmp_path, "--persist", "--state-dir", str(state))
     try:
-        answer = post_booking(first, "BS-CRASH")
+        assert first.request("ops", "GET", "/ref/puesto").status == 302
+        assert first.request(None, "POST", "/_local/schedules/referral-digest/run").status == 200
+        password = first.index["credentials"]["staff_password"]
+        answer = post_booking(first, "BS-PERSIST")  # a guest page: an object a handler wrote
         assert answer.status == 201, answer.body
         guest_path, key = "/g/" + answer.json()["guest_code"], page_key(answer.json()["guest_code"])
         assert first.request("brand", "GET", guest_path).status == 200
+        cookie = first.staff_cookie()  # signed with the generated session key
+        token = crew_token(first, "BS-PERSIST")  # signed with the generated crew-link key
+        assert first.request("ops", "GET", "/api/crew/assignment", headers={"X-Crew-Token": token}).status == 200
         sent = first.outbox()
-        assert len(sent) == 2  # the crew member, the ops manager
+        assert sorted(m["to"] for m in sent) == sorted(["ops@dev.mainstreet.example"] * 2 + ["sam+bs-persist@crew.example"])
     finally:
         crash(first)
+    generated = state / "generated.json"
+    assert generated.stat().st_mode & 0o777 == 0o600
+    assert (state / "credentials.json").stat().st_mode & 0o777 == 0o600
+    assert not any(value in first.logs() for value in json.loads(generated.read_text()).values())
     second = start_local(tmp_path, "--persist", "--state-dir", str(state))
     try:
+        # The owner account is made anew (moto keeps nothing), with the same password.
+        assert second.index["credentials"]["staff_password"] == password
+        second.staff_cookie(password=password)
+        assert stats_row(second, "puesto")["clicks"] == 1
+        assert second.outbox() == sent
         assert second.request("brand", "GET", guest_path).status == 200
         on_disk = kept_on_disk(state)
         assert list(on_disk) == [key]
-        assert second.outbox() == sent
-        again = post_booking(second, "BS-CRASH")
+        # What the first run signed still verifies: the staff session and the crew member's link.
+        session = second.request("ops", "GET", "/api/session", headers={"Cookie": cookie})
+        assert session.status == 200 and session.json()["signed_in"] is True and session.json()["name"] == "Owner"
+        assert second.request("ops", "GET", "/api/referrals/stats?days=7", headers={"Cookie": cookie}).status == 200
+        crew = second.request("ops", "GET", "/api/crew/assignment", headers={"X-Crew-Token": token})
+        assert crew.status == 200, crew.body
+        again = post_booking(second, "BS-PERSIST")
         assert again.status == 200 and again.json() == answer.json(), again.body
         assert second.outbox() == sent  # no second crew or ops mail
         assert guest_pages(second) == [key]
@@ -279,6 +260,7 @@ def test_persist_keeps_objects_handlers_wrote_through_a_crash(tmp_path):
     finally:
         assert stop_local(second) == 0
     assert kept_on_disk(state) == on_disk
+    assert not any(value in second.logs() for value in json.loads(generated.read_text()).values())
 
 
 def test_a_booking_fans_out_exactly_once_however_often_its_worker_is_killed(tmp_path, monkeypatch):
