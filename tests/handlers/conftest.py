@@ -8,6 +8,7 @@ handler swallows it. `@pytest.mark.iam_unchecked(reason="...")` opts a test out.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import json
 import sys
@@ -140,16 +141,55 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "iam_unchecked(reason): this test's handler calls are not replayed against IAM")
 
 
+# moto's backends the replay creates resources in (its client list: cognito-idp is cognitoidp, and
+# sesv2 keeps its identities in ses's backend).
+REPLAYED_BACKENDS = ("cloudfront", "cognitoidp", "dynamodb", "s3", "ses", "sesv2", "sns", "ssm")
+
+
+def _copyable_ssm_parameters() -> None:
+    """moto's ParameterDict takes arguments its pickle protocol does not pass: copy it by hand."""
+    from moto.ssm.models import ParameterDict
+
+    def deepcopy(self, memo):
+        twin = type(self)(self.account_id, self.region_name)
+        memo[id(self)] = twin
+        twin.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        for key, versions in self.items():
+            twin[key] = copy.deepcopy(versions, memo)
+        return twin
+
+    ParameterDict.__deepcopy__ = deepcopy
+
+
+@pytest.fixture(scope="session")
+def replayed(dev_graph):
+    """The dev stack replayed into moto once per test process: moto's backends as they hold it
+    (one deep copy, so what one backend references of another stays shared), and the ids moto gave."""
+    from moto.backends import get_backend
+
+    _copyable_ssm_parameters()
+    with mock_aws():
+        # Handlers never read the sites' own pages (the front door serves them; local mode tests it).
+        replaced = replay(dev_graph, site_pages=False).replaced_ids
+        kept = copy.deepcopy({name: dict(get_backend(name)) for name in REPLAYED_BACKENDS})
+    return replaced, kept
+
+
 @pytest.fixture
-def aws(dev_graph):
-    """moto, holding every resource of the dev stack with the program's physical names."""
+def aws(dev_graph, replayed):
+    """moto, holding every resource of the dev stack with the program's physical names: a fresh
+    copy of the session's replay for each test (a replay per test cost a fifth of a second)."""
+    from moto.backends import get_backend
+
     from handlers.shared import secrets
 
     secrets.secret_value.cache_clear()
     _last_function[0] = None  # a new account: nothing a function cached before is good any more
+    replaced, kept = replayed
     with mock_aws():
-        # Handlers never read the sites' own pages (the front door serves them; local mode tests it).
-        dev_graph.replaced_ids = replay(dev_graph, site_pages=False).replaced_ids
+        for name, accounts in copy.deepcopy(kept).items():
+            get_backend(name).update(accounts)
+        dev_graph.replaced_ids = dict(replaced)
         yield dev_graph
 
 
