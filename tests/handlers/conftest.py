@@ -286,6 +286,20 @@ def sent_mail():
     return lambda: list(ses_backends[DEFAULT_ACCOUNT_ID]["us-west-2"].sent_messages)
 
 
+@pytest.fixture
+def ses_calls(aws):
+    """The parameters of each SESv2 SendEmail the handlers make (moto keeps no headers)."""
+    from handlers.shared import aws as handler_aws
+
+    made: list[dict] = []
+    hooks = handler_aws.session().events
+    hooks.register("before-parameter-build.sesv2.SendEmail", lambda params, **_: made.append(params), unique_id="tests.ses_calls")
+    handler_aws.client.cache_clear()  # clients copy the session's hooks when they are made
+    yield made
+    hooks.unregister("before-parameter-build.sesv2.SendEmail", unique_id="tests.ses_calls")
+    handler_aws.client.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def dynamodb_local():
     """AWS's own DynamoDB engine, for tests where concurrency or transactions are the point."""

@@ -557,20 +557,6 @@ def daytime(monkeypatch):
 
 
 @pytest.fixture
-def ses_calls(aws):
-    """The parameters of each SESv2 SendEmail the handlers make (moto keeps no headers)."""
-    from handlers.shared import aws as handler_aws
-
-    made: list[dict] = []
-    hooks = handler_aws.session().events
-    hooks.register("before-parameter-build.sesv2.SendEmail", lambda params, **_: made.append(params), unique_id="tests.ses_calls")
-    handler_aws.client.cache_clear()  # clients copy the session's hooks when they are made
-    yield made
-    hooks.unregister("before-parameter-build.sesv2.SendEmail", unique_id="tests.ses_calls")
-    handler_aws.client.cache_clear()
-
-
-@pytest.fixture
 def texts():
     """The texts SNS accepted, [(phone, message)]."""
     from moto.core import DEFAULT_ACCOUNT_ID

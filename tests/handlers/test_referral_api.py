@@ -205,20 +205,6 @@ def test_batches_are_listed_newest_first(api, staff_cookie):
 
 # -- outreach through the notifier: marketing --------------------------------------------------
 
-@pytest.fixture
-def ses_calls(aws):
-    """The parameters of each SESv2 SendEmail the handlers make (moto keeps no headers)."""
-    from handlers.shared import aws as handler_aws
-
-    made: list[dict] = []
-    hooks = handler_aws.session().events
-    hooks.register("before-parameter-build.sesv2.SendEmail", lambda params, **_: made.append(params), unique_id="tests.ses_calls")
-    handler_aws.client.cache_clear()  # clients copy the session's hooks when they are made
-    yield made
-    hooks.unregister("before-parameter-build.sesv2.SendEmail", unique_id="tests.ses_calls")
-    handler_aws.client.cache_clear()
-
-
 def test_outreach_is_marketing_from_the_programs_name_with_one_click_unsubscribe(api, staff_cookie, ses_calls):
     from email.header import decode_header, make_header
     from email.utils import parseaddr

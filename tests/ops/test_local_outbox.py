@@ -13,13 +13,13 @@ import boto3
 import pytest
 
 from handlers.shared.mail import Attachment, _raw
-from ops.local.frontdoor import Response
 from ops.local.materialize import Materializer
 from ops.local.outbox import Outbox
 from ops.local.server import LocalSystem, MotoServer
 from ops.local.topics import Topics
 from ops.local.worker import _mail_from_params, _text_from_params
 from ops.local.workers import Reply
+from tests.ops.test_local_control import SiteStandIn
 
 SPEC_FIELDS = {"channel", "to", "from", "subject", "text", "html", "headers", "attachments", "sent_at"}
 INVITE = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
@@ -94,13 +94,6 @@ def test_the_page_shows_both_channels_a_text_as_a_bubble_and_each_entrys_buttons
     assert "pickup.ics (text/calendar" in page
 
 
-class SiteStandIn:
-    def __init__(self):
-        self.seen: list[tuple[str, str, str]] = []
-
-    def handle(self, site: str, request) -> Response:
-        self.seen.append((site, request.method, request.path))
-        return Response(404, [("Content-Type", "text/html")], b"<p>the site's own 404</p>")
 
 
 @pytest.fixture(scope="module")
