@@ -162,9 +162,10 @@ def notify(
     if to.email:
         channels[EMAIL] = normal_email(to.email)
     if to.phone and to.texts and config.sms_origination:
-        if not PHONE.match(to.phone):
-            raise ValueError("a phone must be in E.164 (+15555550123)")
-        channels[SMS] = to.phone
+        if PHONE.match(to.phone):
+            channels[SMS] = to.phone
+        else:  # a caller's bug; the mail still goes rather than the whole message failing for ever
+            logger.error("no text: the phone is not in E.164", extra={"system": system, "template": template})
     outcome = Outcome()
     if not channels:
         return outcome
@@ -289,7 +290,12 @@ def compose(channel: str, contact: str, rendered: Rendered, name: str, kind: str
         from handlers.shared import sms
 
         tail = "Reply STOP to opt out" if kind == MARKETING else ""
-        return Message(SMS, contact, "", sms.fit(name, rendered.sms, link, tail), "", name, {})
+        try:
+            text = sms.fit(name, rendered.sms, link, tail)
+        except ValueError:  # the name and link alone overflow a segment (a long name in UCS-2): mail only
+            logger.error("no text: its name and link do not fit one segment", extra={"row": row})
+            return None
+        return Message(SMS, contact, "", text, "", name, {})
     headers = {}
     if kind == MARKETING:
         url = unsubscribe_url(row)

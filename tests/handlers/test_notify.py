@@ -360,6 +360,15 @@ def test_texts_need_the_recipients_agreement_and_a_template_with_a_text(send, te
     assert texts() == []
 
 
+def test_a_text_that_cannot_fit_one_segment_is_left_out_and_the_mail_still_goes(send, events, texts, monkeypatch):
+    names = json.loads(events.env["SENDER_NAMES_SETTING"])
+    monkeypatch.setenv("SENDER_NAMES_SETTING", json.dumps({**names, "staff": "Café ☕ " + "x" * 52}))  # UCS-2: 70 at most
+    notify.settings.cache_clear()
+    assert send(phone=PHONE) == {"email": notify.SENT}
+    assert send("m-2", phone="555-0142") == {"email": notify.SENT}  # not E.164: a caller's bug, logged
+    assert texts() == []
+
+
 def test_a_marketing_text_says_how_to_stop_them(send, texts):
     assert send(email="", phone=PHONE, kind=notify.MARKETING, system="loyalty") == {"sms": notify.SENT}
     [(_, message)] = texts()
