@@ -359,7 +359,8 @@ def _message(stored: dict) -> Message:
 
 def defer(row: str, message: Message, system: str, template: str, until: datetime, target_arn: str = "") -> str:
     """Keep the rendered message on its row and have a one-off schedule hand it back at `until`.
-    The schedule is named by the row, so a second defer of the same message makes none."""
+    The schedule is named by the row and `until`, so a second defer of the same message to the same
+    end makes none, and holding it again to a new end (the window moved) makes a new one."""
     config = settings(True)
     zone = knobs()["time-zone"]
     local = until.astimezone(ZoneInfo(zone))
@@ -379,7 +380,7 @@ def defer(row: str, message: Message, system: str, template: str, until: datetim
     scheduler = client("scheduler")
     try:
         scheduler.create_schedule(
-            Name=f"{config.deferred_schedules}{row.removeprefix('MSG#')}"[:64],
+            Name=config.deferred_schedules + hashlib.sha256(f"{row}|{until.isoformat()}".encode()).hexdigest()[:64 - len(config.deferred_schedules)],
             ScheduleExpression=f"at({local:%Y-%m-%dT%H:%M:%S})", ScheduleExpressionTimezone=zone,
             FlexibleTimeWindow={"Mode": "OFF"}, ActionAfterCompletion="DELETE",
             Target={"Arn": target_arn or config.deferred_target, "RoleArn": config.deferred_role,
@@ -395,7 +396,9 @@ def deliver_deferred(row: str, target_arn: str, now: Optional[datetime] = None) 
     """A deferred message's schedule fired: send it unless its contact was suppressed meanwhile."""
     table_name = settings(True).notifications_table
     item = client("dynamodb").get_item(TableName=table_name, Key={"pk": {"S": row}}, ConsistentRead=True).get("Item")
-    if not item or item.get("state", {}).get("S") != DEFERRED:
+    # Held, or its send at the end of quiet hours failed or died (Lambda retries this event): the
+    # words are still on the row until it is sent; deliver() decides by its claim and SES's proof.
+    if not item or "message" not in item or item.get("state", {}).get("S") in (SENT, SUPPRESSED, UNKNOWN):
         return SENT_BEFORE
     message = _message(item["message"])
     system, template = item["system"]["S"], item["template"]["S"]
@@ -410,7 +413,7 @@ def deliver_deferred(row: str, target_arn: str, now: Optional[datetime] = None) 
         defer(row, message, system, template, until, target_arn)
         return DEFERRED
     outcome = deliver(row, message, system, template, MARKETING)
-    if outcome == SENT:  # the words were kept only to be sent: the row keeps what and to whom, not them
+    if outcome in (SENT, SENT_BEFORE):  # the words were kept only to be sent: the row keeps what and to whom, not them
         client("dynamodb").update_item(TableName=table_name, Key={"pk": {"S": row}}, UpdateExpression="REMOVE message")
     return outcome
 

@@ -24,7 +24,7 @@ class EventsSettings(notify.MarketingSettings):
 
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "OPT-OUT", "REVOKE", "ARRET"}
-START_WORDS = {"START", "UNSTOP", "YES"}
+START_WORDS = {"START", "UNSTOP"}  # AWS's opt-in keywords: a casual "yes" is not one
 
 
 def now_stamp() -> str:

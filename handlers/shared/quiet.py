@@ -30,4 +30,7 @@ def send_at(now: datetime, window: str, zone: str) -> datetime | None:
     if not inside(local.time(), start, end):
         return None
     day = local.date() if local.time() < end else local.date() + timedelta(days=1)
-    return datetime.combine(day, end, tz).astimezone(timezone.utc)
+    until = datetime.combine(day, end, tz).astimezone(timezone.utc)
+    if until <= now:  # the end falls in the hour repeated when clocks go back, and its first pass is over
+        until = datetime.combine(day, end, tz).replace(fold=1).astimezone(timezone.utc)
+    return until
