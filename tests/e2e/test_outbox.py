@@ -7,12 +7,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from handlers.dispatch.models import Booking
 from tests.e2e.conftest import DAY
 
-texts_asked = pytest.mark.skipif(
-    "texts" not in Booking.model_fields,
-    reason="dispatch's booking has no `texts` consent yet (dispatch on notify(), issue 13): nothing texts a customer")
+pytestmark = pytest.mark.browser
 
 
 def book(local, email: str, phone: str) -> None:
@@ -71,7 +68,6 @@ def test_a_mail_is_accepted_before_its_sender_answers_and_a_bounce_stops_the_nex
     assert len(suppressed) == 1
 
 
-@texts_asked
 def test_a_bounced_address_gets_no_more_mail_and_a_stopped_phone_no_more_texts(local, page):
     email, phone, other_phone = "rosa.bounces@example.com", "+16195550171", "+16195550172"
     book(local, email, phone)
