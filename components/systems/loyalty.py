@@ -1,5 +1,6 @@
-"""Loyalty (SPEC §4, seed 003's build sheet): nine functions, five tables, two buckets, schedules
-in the shop's time zone, knobs in Parameter Store, the POS webhook and the redeem desk.
+"""Loyalty (SPEC §4, seed 003's build sheet): ten functions, six tables, two buckets, schedules
+in the shop's time zone, knobs in Parameter Store, the POS webhook, the desk and the members'
+own "my points" page.
 
 Each function's links are its permissions (tests/components/test_loyalty_infra.py lists them).
 Where this differs from the build sheet, it is on purpose:
@@ -7,7 +8,10 @@ Where this differs from the build sheet, it is on purpose:
     fixed key, which is what makes a retry apply once;
   - lapsing-sweep queries the members' by-status index instead of scanning;
   - earn may read earlier versions of rules.txt (its fallback to the last good rules);
-  - redeem reads the rules (rewards and costs) and the member's recent ledger (the desk's list);
+  - redeem reads the rules (rewards and costs) and the member's recent ledger (the desk's list),
+    and is the whole desk: held sales released or rejected, enrolment, adjustments, details;
+  - sign-up never changes an existing member (the form is anonymous); a member changes their
+    details on the points page after a one-time code (loyalty-points) or at the desk;
   - email-dispatch sends through the platform's notifier, which keeps the suppression list
     (bounces, complaints, unsubscribes), quiet hours and their deferred schedules for every
     system: the build sheet's bounce handler and loyalty's own quiet hours are the notifier's.
@@ -72,8 +76,13 @@ class Loyalty(pulumi.ComponentResource):
             hash_key="phone", range_key="ts", attributes={"phone": "S", "ts": "S", "day": "S"},
             indexes=[Index("by-day", "day", "ts")],
         ), ctx, child)
+        # Held sales: by-status lists the open ones for the desk and the owner's daily digest.
         self.review = Table("loyalty-review", TableArgs(hash_key="phone", range_key="sale_id",
-                                                         attributes={"phone": "S", "sale_id": "S"}), ctx, child)
+                                                         attributes={"phone": "S", "sale_id": "S", "status": "S", "held_at": "S"},
+                                                         indexes=[Index("by-status", "status", "held_at")]), ctx, child)
+        # One-time codes of the "my points" page and their wrong-code counters: short-lived rows.
+        self.codes = Table("loyalty-codes", TableArgs(hash_key="key", attributes={"key": "S"}, ttl_attribute="expires"),
+                           ctx, child)
         self.lapsing = Table("loyalty-lapsing", TableArgs(hash_key="phone", attributes={"phone": "S"}), ctx, child)
 
         self.rules = Bucket("loyalty-rules", BucketArgs(versioned=True), ctx, child)
@@ -88,7 +97,8 @@ class Loyalty(pulumi.ComponentResource):
         }, ctx, "Loyalty knob", moved_from=self, opts=child).read
 
         self.pos_hmac = Secret("pos-hmac", args.pos_hmac_secret, ctx, "HMAC secret shared with the POS", child)
-        self.member_tokens = Secret("member-token-key", None, ctx, "Signs the sign-up's confirmation links", child)
+        self.member_tokens = Secret("member-token-key", None, ctx,
+                                    "Signs members' confirmation links and their points-page sessions", child)
         drive = Secret("drive-sa", args.drive_service_account, ctx, "Google service account for Drive sync", child) \
             if args.drive_service_account is not None else None
 
@@ -112,19 +122,30 @@ class Loyalty(pulumi.ComponentResource):
             platform.origin_secret.read, self.pos_hmac.read, self.earn.invoke,
         ], url=True, bundle=("phonenumbers", "email_validator", "idna"), description="POS sales, HMAC-signed, handed to earn")
         self.signup = fn("loyalty-signup", "signup", [
-            platform.origin_secret.read, members.grant("put", "update"), self.member_tokens.read,
-            *platform.notifier.send("loyalty"),
+            platform.origin_secret.read, members.grant("get", "put", "update"), self.member_tokens.read,
+            *self.rules_read("rules.txt"),  # the reward ladder the sign-up page shows
+            *platform.notifier.send("loyalty"), zone,
         ], url=True, bundle=("itsdangerous", "jinja2", "markupsafe", "phonenumbers", "email_validator", "idna"), description="Sign-up and double opt-in")
+        self.points = fn("loyalty-points", "points", [
+            platform.origin_secret.read, self.codes.grant("get", "put", "update", "delete"),
+            members.grant("get", "update"), ledger.query(), self.member_tokens.read,
+            *self.rules_read("rules.txt"), *platform.notifier.send("loyalty"), zone,
+        ], url=True, bundle=("itsdangerous", "jinja2", "markupsafe", "phonenumbers", "email_validator", "idna"),
+            description="My points: one-time codes, the member's own balance and details")
         self.redeem = fn("loyalty-redeem", "redeem", [
             platform.origin_secret.read, *platform.staff_access,
-            members.grant("get", "update"), ledger.grant("append", "query"), self.audit.append(),
+            members.grant("get", "put", "update"), ledger.grant("append", "query"), self.audit.append(),
             # Redemption ids are any the desk sends, and the function reads the whole ledger anyway.
             ledger.query_index("by-ref", keys=None),
-            *self.rules_read("rules.txt"), zone,
-        ], url=True, bundle=("itsdangerous", "phonenumbers", "email_validator", "idna"), description="Redeem desk: look up, redeem, reverse")
+            self.review.grant("get", "update"), self.review.query_index("by-status", keys=["open"]),  # held sales waiting
+            self.member_tokens.read, *platform.notifier.send("loyalty"),  # a member enrolled at the desk confirms their address
+            *self.rules_read("rules.txt"), bus, zone,  # a released sale may cross a reward
+        ], url=True, bundle=("itsdangerous", "jinja2", "markupsafe", "phonenumbers", "email_validator", "idna"),
+            description="Redeem desk: look up, redeem, reverse, enrol, adjust, review held sales")
 
         self.dispatch = fn("loyalty-email-dispatch", "email_dispatch", [
             members.grant("get"), ledger.update(),  # a zero-point row per message sent
+            self.member_tokens.read, site.address,  # each balance mail's personal link to the member's points
             *self.rules_read("rules.txt", "voice.txt"),
             *platform.notifier.send("loyalty", marketing=True), zone,
         ], bundle=("itsdangerous", "jinja2", "markupsafe"), timeout_s=30, description="Mail and reward texts in the shop's voice")
@@ -141,6 +162,7 @@ class Loyalty(pulumi.ComponentResource):
             # Keyed by month or date: a pattern would single nothing out; it reads every day of the month.
             members.query_index("by-joined", keys=None), ledger.query_index("by-day", keys=None),
             self.audit.query_index("by-day", keys=None),
+            self.review.query_index("by-status", keys=["open"]), site.address,  # the daily digest of held sales
             *platform.notifier.send("loyalty"), setting("owner email", args.owner_email),
             setting("bedrock model", HAIKU_PROFILE if args.bedrock else "off"), zone,
         ]
@@ -168,6 +190,7 @@ class Loyalty(pulumi.ComponentResource):
             ("loyalty-nightly-balance", "cron(0 19 * * ? *)", self.nightly, {}),
             ("loyalty-lapsing-sweep", "cron(0 9 ? * MON *)", self.sweep, {}),
             ("loyalty-monthly-summary", "cron(0 9 ? * 2#1 *)", self.summary, {}),
+            ("loyalty-held-digest", "cron(0 8 * * ? *)", self.summary, {"task": "held-digest"}),
             ("loyalty-backup", "cron(30 2 * * ? *)", self.sync, {"task": "backup"}),
             *((("loyalty-drive-sync", "rate(15 minutes)", self.sync, {"task": "sync"}),) if args.drive_files else ()),
         ):
@@ -182,9 +205,13 @@ class Loyalty(pulumi.ComponentResource):
         site.route("/api/pos/sales", self.webhook, forward=POS_FORWARD)
         site.route("/api/members", self.signup, forward=PUBLIC_FORWARD)
         site.route("/api/confirm", self.signup, forward=PUBLIC_FORWARD)
+        site.route("/api/program", self.signup, forward=PUBLIC_FORWARD)
+        site.route("/api/points/*", self.points, forward=PUBLIC_FORWARD)
         site.route("/api/members/*", self.redeem, forward=STAFF_FORWARD)
         site.route("/api/redeem", self.redeem, forward=STAFF_FORWARD)
         site.route("/api/redemptions/*", self.redeem, forward=STAFF_FORWARD)
+        site.route("/api/held", self.redeem, forward=STAFF_FORWARD)
+        site.route("/api/held/*", self.redeem, forward=STAFF_FORWARD)
         self.register_outputs({"members": members.name, "ledger": ledger.name})
 
     def rules_read(self, *keys: str) -> list[Link]:

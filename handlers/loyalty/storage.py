@@ -6,7 +6,8 @@ Sale and redemption ids are unique across members: the same transaction takes th
 row, so a till reusing a sale_id for another phone, or a desk reusing a request id for another
 member, changes nothing.
 
-members  phone                     balance, tier, visits, opt-in, confirmed_email, texts, status
+members  phone                     balance, tier, visits, opt-in, email, confirmed_email, pending_email
+                                   (a change waiting for its link), texts, status
 ledger   phone, entry              sale#<id> | redeem#<id> | reverse#<id> | mail#<kind>#<event id>
          SALE#<source>#<id>, owner  a sale id taken once for the shop, naming the member credited
          REDEMPTION#<id>, owner     a redemption id taken once for the shop, naming its member
@@ -236,43 +237,56 @@ def record_mail(ledger: str, phone: str, kind: str, key: str, now: str, day: str
 
 # -- members: sign-up, opt-in -------------------------------------------------------------
 
-def sign_up(members: str, phone: str, name: str, email: Optional[str], texts: bool, now: str, month: str) -> bool:
-    """A new member (True), or the same phone again: name, e-mail and the choice of reward texts
-    as the form says now, points untouched."""
+def sign_up(members: str, phone: str, name: str, email: Optional[str], texts: bool, now: str, month: str,
+            **extra: Any) -> Optional[dict]:
+    """A new member: None. A phone that is a member already is never changed here (the form is
+    anonymous: whoever typed the number may not own it): the member as they are is returned.
+    `extra` goes on a new member's row (a desk enrolment names who enrolled them)."""
     dynamodb = client("dynamodb")
     record = {"phone": phone, "name": name, "email": email, "texts": texts, "opted_in": False, "balance": 0, "visit_count": 0,
-              "tier": "none", "joined": now, "joined_month": month, "last_seen": now, "status": "active", "nudge_count": 0}
+              "tier": "none", "joined": now, "joined_month": month, "last_seen": now, "status": "active", "nudge_count": 0, **extra}
     try:
-        dynamodb.put_item(TableName=members, Item=_typed(record), ConditionExpression="attribute_not_exists(phone)")
-        return True
+        dynamodb.put_item(TableName=members, Item=_typed(record), ConditionExpression="attribute_not_exists(phone)",
+                          ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        return None
+    except dynamodb.exceptions.ConditionalCheckFailedException as taken:
+        return _plain(taken.response.get("Item") or {}) or get_member(members, phone) or {}
+
+
+def change_details(members: str, phone: str, *, name: Optional[str] = None, texts: Optional[bool] = None,
+                   email: Optional[str] = None) -> Optional[dict]:
+    """Change what a member who proved it is them (a one-time code to their phone, or staff at the
+    desk) asked to change; the member after, None when there is no such member. A new e-mail
+    address waits as `pending_email` until its own confirmation link is opened: nothing is mailed
+    to it before (confirm_address)."""
+    sets, names, values = [], {}, {}
+    if name is not None:
+        sets.append("#name = :name"); names["#name"] = "name"; values[":name"] = _s(name)
+    if texts is not None:
+        sets.append("texts = :texts"); values[":texts"] = {"BOOL": texts}
+    if email is not None:
+        sets.append("pending_email = :email"); values[":email"] = _s(email)
+    if not sets:
+        return get_member(members, phone)
+    dynamodb = client("dynamodb")
+    try:
+        item = dynamodb.update_item(TableName=members, Key={"phone": _s(phone)}, UpdateExpression="SET " + ", ".join(sets),
+                                    ConditionExpression="attribute_exists(phone)", ReturnValues="ALL_NEW",
+                                    **({"ExpressionAttributeNames": names} if names else {}), ExpressionAttributeValues=values)
     except dynamodb.exceptions.ConditionalCheckFailedException:
-        pass
-    names, values = {"#name": "name"}, {":name": _s(name), ":texts": {"BOOL": texts}}
-    if email:
-        # A changed address must be confirmed again before marketing mail goes to it.
-        try:
-            dynamodb.update_item(TableName=members, Key={"phone": _s(phone)},
-                                 UpdateExpression="SET #name = :name, texts = :texts, email = :email, opted_in = :false",
-                                 ConditionExpression="attribute_not_exists(email) OR email <> :email",
-                                 ExpressionAttributeNames=names,
-                                 ExpressionAttributeValues={**values, ":email": _s(email), ":false": {"BOOL": False}})
-            return False
-        except dynamodb.exceptions.ConditionalCheckFailedException:
-            pass  # the address it has: its consent stands
-    dynamodb.update_item(TableName=members, Key={"phone": _s(phone)}, UpdateExpression="SET #name = :name, texts = :texts",
-                         ExpressionAttributeNames=names, ExpressionAttributeValues=values)
-    return False
+        return None
+    return _plain(item["Attributes"])
 
 
 def confirm_address(members: str, phone: str, email: str) -> bool:
-    """The confirmation link: the address is known to be the member's (`confirmed_email`) and
-    marketing mail may go to it (`opted_in`), if the member still has it. False when they do not.
-    (Opting out is the notifier's one-click unsubscribe.)"""
+    """The confirmation link: the address is known to be the member's (`email`, `confirmed_email`)
+    and marketing mail may go to it (`opted_in`), if it is still the member's address or the one
+    they asked to change to. False otherwise. (Opting out is the notifier's one-click unsubscribe.)"""
     dynamodb = client("dynamodb")
     try:
         dynamodb.update_item(TableName=members, Key={"phone": _s(phone)},
-                             UpdateExpression="SET opted_in = :v, confirmed_email = :email",
-                             ConditionExpression="email = :email",
+                             UpdateExpression="SET opted_in = :v, email = :email, confirmed_email = :email REMOVE pending_email",
+                             ConditionExpression="email = :email OR pending_email = :email",
                              ExpressionAttributeValues={":v": {"BOOL": True}, ":email": _s(email)})
     except dynamodb.exceptions.ConditionalCheckFailedException:
         return False

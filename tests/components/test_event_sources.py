@@ -43,6 +43,10 @@ def _earn(module, patch):
     module.emit("held_for_review", {"phone": PHONE, "sale_id": "S-1", "points": 900, "why": "points over 500"})
 
 
+def _desk(module, patch):
+    module.emit("reward_earned", {"phone": PHONE, "reward_id": "free-drink", "balance": 120})  # a released held sale
+
+
 def _nightly(module, patch):
     patch.setattr(module, "changed_today", lambda day: [PHONE])
     module.handler({"day": "2026-03-02"}, LambdaContext(function_name="loyalty-nightly-balance"))
@@ -59,6 +63,7 @@ def _sweep(module, patch):
 # How to make each handler that puts events put them. A new one must be added here.
 DRIVERS = {
     "handlers.loyalty.earn": _earn,
+    "handlers.loyalty.redeem": _desk,
     "handlers.loyalty.nightly_balance": _nightly,
     "handlers.loyalty.lapsing_sweep": _sweep,
 }

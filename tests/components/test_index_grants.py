@@ -40,7 +40,8 @@ INDEX_QUERIES: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
     # board.list_jobs → storage.jobs_with_status: one query per column of the flow.
     "dispatch-board": {("jobs", "by-status"): tuple(status for status, _, _ in flow.STATUSES)},
     # redeem.reverse → storage.find_redemption: the redemption id the desk sends.
-    "loyalty-redeem": {("loyalty-ledger", "by-ref"): ("R0123456789abcdef",)},
+    # redeem.held → storage.held_sales: only the ones still waiting.
+    "loyalty-redeem": {("loyalty-ledger", "by-ref"): ("R0123456789abcdef",), ("loyalty-review", "by-status"): ("open",)},
     # storage.ledger_for_day: yesterday's business date.
     "loyalty-nightly-balance": {("loyalty-ledger", "by-day"): ("2026-01-31",)},
     # storage.lapsing_candidates: only members still "active".
@@ -50,6 +51,7 @@ INDEX_QUERIES: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("loyalty-ledger", "by-day"): ("2026-01-31",),
         ("loyalty-audit", "by-day"): ("2026-01-31",),
         ("loyalty-members", "by-joined"): ("2026-01",),
+        ("loyalty-review", "by-status"): ("open",),  # the daily digest of held sales still waiting
     },
 }
 

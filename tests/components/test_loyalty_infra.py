@@ -1,5 +1,5 @@
 """Loyalty over the whole graph: the tables, buckets, schedules, knobs, budget and alarms of the
-build sheet. What each of the nine roles may do is in test_permissions.py's table."""
+build sheet. What each of the ten roles may do is in test_permissions.py's table."""
 
 from __future__ import annotations
 
@@ -19,14 +19,16 @@ def summary_env(graph):
     return graph.named(LAMBDA, "loyalty-summary").inputs["environment"]["variables"]
 
 
-def test_five_tables_with_the_indexes_the_request_paths_and_sweeps_use(graph):
+def test_six_tables_with_the_indexes_the_request_paths_and_sweeps_use(graph):
     tables = {t.name: t.inputs for t in graph.of_type("aws:dynamodb/table:Table") if t.name.startswith("loyalty-")}
-    assert set(tables) == {"loyalty-members", "loyalty-ledger", "loyalty-audit", "loyalty-review", "loyalty-lapsing"}
+    assert set(tables) == {"loyalty-members", "loyalty-ledger", "loyalty-audit", "loyalty-review", "loyalty-lapsing", "loyalty-codes"}
     indexes = {name: sorted(i["name"] for i in t.get("globalSecondaryIndexes") or []) for name, t in tables.items()}
     # by-email: no function queries it since bounces went to the notifier; dropping a GSI is a table
     # update, kept apart from this change.
     assert indexes["loyalty-members"] == ["by-email", "by-joined", "by-status"]
     assert indexes["loyalty-ledger"] == ["by-day", "by-ref"]
+    assert indexes["loyalty-review"] == ["by-status"]  # the desk's and the digest's held sales
+    assert tables["loyalty-codes"]["ttl"] == {"attributeName": "expires", "enabled": True}  # one-time codes go by themselves
     assert "ttl" not in tables["loyalty-ledger"] or not tables["loyalty-ledger"]["ttl"]  # the ledger is kept for good
 
 
@@ -48,7 +50,8 @@ def test_schedules_run_in_the_shops_time_zone(graph):
     schedules = {s.name: s.inputs for s in graph.of_type("aws:scheduler/schedule:Schedule") if s.name.startswith("loyalty-")}
     assert {n: s["scheduleExpression"] for n, s in schedules.items()} == {
         "loyalty-nightly-balance": "cron(0 19 * * ? *)", "loyalty-lapsing-sweep": "cron(0 9 ? * MON *)",
-        "loyalty-monthly-summary": "cron(0 9 ? * 2#1 *)", "loyalty-backup": "cron(30 2 * * ? *)"}
+        "loyalty-monthly-summary": "cron(0 9 ? * 2#1 *)", "loyalty-backup": "cron(30 2 * * ? *)",
+        "loyalty-held-digest": "cron(0 8 * * ? *)"}
     assert {s["scheduleExpressionTimezone"] for s in schedules.values()} == {"America/Los_Angeles"}
 
 

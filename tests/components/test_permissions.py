@@ -183,19 +183,31 @@ EXPECTED: dict[str, list[Row]] = {
         allow("events:PutEvents", "bus:default"),
     ],
     "loyalty-signup": [
-        LOGS, secrets("origin-verify", "member-token-key"), *SEND,
-        allow("dynamodb:PutItem dynamodb:UpdateItem", "table:loyalty-members"),
+        LOGS, secrets("origin-verify", "member-token-key"), *SEND, RULES,  # the reward ladder
+        allow("dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem", "table:loyalty-members"),
+        allow("s3:GetObject s3:GetObjectVersion", "bucket:loyalty-rules/rules.txt"),
+    ],
+    "loyalty-points": [
+        LOGS, secrets("origin-verify", "member-token-key"), *SEND, RULES,
+        allow("dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem dynamodb:DeleteItem", "table:loyalty-codes"),
+        allow("dynamodb:GetItem dynamodb:UpdateItem", "table:loyalty-members"),
+        allow("dynamodb:Query", "table:loyalty-ledger"),  # the member's own last visits
+        allow("s3:GetObject s3:GetObjectVersion", "bucket:loyalty-rules/rules.txt"),
     ],
     "loyalty-redeem": [
-        LOGS, secrets("origin-verify", "session-key"), STAFF_SESSION, RULES,
-        allow("dynamodb:GetItem dynamodb:UpdateItem", "table:loyalty-members"),
+        LOGS, secrets("origin-verify", "session-key", "member-token-key"), STAFF_SESSION, RULES, *SEND,
+        allow("dynamodb:GetItem dynamodb:PutItem dynamodb:UpdateItem", "table:loyalty-members"),
         allow("dynamodb:PutItem dynamodb:Query", "table:loyalty-ledger"),
         index_query("loyalty-ledger/index/by-ref"),  # any redemption id; it reads the whole ledger anyway
         allow("dynamodb:PutItem", "table:loyalty-audit"),
+        allow("dynamodb:GetItem dynamodb:UpdateItem", "table:loyalty-review"),
+        index_query("loyalty-review/index/by-status", when="LeadingKeys=open"),  # held sales still waiting
         allow("s3:GetObject s3:GetObjectVersion", "bucket:loyalty-rules/rules.txt"),
+        allow("events:PutEvents", "bus:default"),  # a released sale that crosses a reward
     ],
     "loyalty-email-dispatch": [
         LOGS, *SEND, *MARKETING, RULES,  # suppression, quiet hours and their schedules are the notifier's
+        secrets("member-token-key"), allow("ssm:GetParameter", "parameter:/sites/loyalty/url"),  # the personal points link
         allow("dynamodb:GetItem", "table:loyalty-members"),
         allow("dynamodb:UpdateItem", "table:loyalty-ledger"),  # a zero-point row per message sent
         allow("s3:GetObject s3:GetObjectVersion", "bucket:loyalty-rules/rules.txt", "bucket:loyalty-rules/voice.txt"),
@@ -218,6 +230,8 @@ EXPECTED: dict[str, list[Row]] = {
         index_query("loyalty-members/index/by-joined"),
         index_query("loyalty-ledger/index/by-day"),
         index_query("loyalty-audit/index/by-day"),
+        index_query("loyalty-review/index/by-status", when="LeadingKeys=open"),  # the daily digest of held sales
+        allow("ssm:GetParameter", "parameter:/sites/loyalty/url"),
         allow("bedrock:InvokeModel", *HAIKU, stacks=PROD),  # bedrockEnabled is on in Pulumi.prod.yaml only
     ],
     "loyalty-drive-sync": [

@@ -13,7 +13,7 @@ EXPECTED = {
     *(SITE_BUCKET.format(site) for site in ("brand", "ops", "dispatch", "loyalty")),
     TABLE.format("Charters", "charters"),
     TABLE.format("Dispatch", "jobs"),
-    *(TABLE.format("Loyalty", f"loyalty-{t}") for t in ("audit", "lapsing", "ledger", "members", "review")),
+    *(TABLE.format("Loyalty", f"loyalty-{t}") for t in ("audit", "codes", "lapsing", "ledger", "members", "review")),
     *(BUCKET.format("Loyalty", f"loyalty-{b}") for b in ("backups", "rules")),
     *(TABLE.format("Referrals", t) for t in ("outreach", "referral-clicks", "referral-stats")),
     "mainstreet:platform:Platform$mainstreet:identity:StaffDirectory$aws:cognito/userPool:UserPool::staff",

@@ -37,11 +37,15 @@ def sender_name(mail: dict) -> str:
 def test_sign_up_confirm_earn_redeem_and_reverse(local, page):
     page.goto(local.url("loyalty", "/"))
     expect(page.locator("header [data-system-name]")).to_have_text("Harbor Bean Café")  # the café's name, not the stack's
+    expect(page.locator("h1")).to_have_text("Join Harbor Bean Café rewards")
+    # The program from the owner's rules.txt, in words.
+    expect(page.locator("#ladder li")).to_have_text(["100 points — Free drink", "180 points — Two pastries", "300 points — Bag of house beans"])
+    expect(page.locator("#earning")).to_contain_text("1 point for every dollar you spend on a visit of $3 or more")
     page.fill("#name", "Ana")
     page.fill("#phone", "+65 9111 2222")
     page.fill("#email", "ana.e2e@example.com")
     page.click("#signup button[type=submit]")
-    expect(page.locator("#check-mail")).to_be_visible()
+    expect(page.locator("#joined-message")).to_contain_text("look for our mail")
 
     mail = local.mails(lambda m: m["to"] == "ana.e2e@example.com")[-1]
     assert sender_name(mail) == "Harbor Bean Café" and mail["subject"] == "Confirm your e-mail for Harbor Bean Café rewards"
@@ -87,6 +91,24 @@ def test_the_reward_mail_goes_out_through_the_bus(local):
     assert rewarded[0]["subject"] == "There, your Free drink is ready"
     assert sender_name(rewarded[0]) == "Harbor Bean Café" and rewarded[0]["text"].rstrip().endswith("Harbor Bean Café")
     assert not [m for m in local.outbox() if m["channel"] == "sms" and m["to"] == phone]  # Bo did not ask for texts
+
+
+def test_the_sign_up_form_with_a_members_number_says_what_any_sign_up_hears_and_changes_nothing(local, page):
+    phone = "+6593335555"
+    local.request("loyalty", "POST", "/api/members", body={"phone": phone, "name": "Cy", "email": "cy.e2e@example.com"})
+    confirm = re.search(r"/confirm/#t=(\S+)", local.mails(lambda m: m["to"] == "cy.e2e@example.com")[-1]["text"]).group(1)
+    assert local.request("loyalty", "POST", "/api/confirm", body={"token": confirm}).status == 200
+    page.goto(local.url("loyalty", "/"))
+    page.fill("#name", "Mallory")
+    page.fill("#phone", "+65 9333 5555")
+    page.fill("#email", "mallory.e2e@example.com")
+    page.click("#signup button[type=submit]")
+    expect(page.locator("#joined-message")).to_have_text(
+        "Thanks! Give your number at the counter and your points add up. "
+        "If you gave an e-mail address, look for our mail and tap its link to confirm it.")
+    told = local.mails(lambda m: m["to"] == "cy.e2e@example.com" and "Someone used your number" in m["subject"])
+    assert "Mallory" not in told[-1]["text"]
+    assert not [m for m in local.outbox() if m["to"] == "mallory.e2e@example.com"]
 
 
 def test_a_member_who_ticked_texts_gets_the_reward_as_a_text_too(local, page):
