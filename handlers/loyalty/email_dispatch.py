@@ -8,7 +8,9 @@ reward texts. Nightly and win-back mail are marketing: only to members who confi
 address and opted in (loyalty's own consent); quiet hours, one-click unsubscribe and the
 suppression list (bounces, complaints, unsubscribes) are the notifier's. The bus event's id is
 the message's key, so an event delivered twice sends once; a zero-point ledger row records each
-mail the notifier took (the monthly summary counts win-back notes from them).
+mail the notifier took (the monthly summary counts win-back notes from them). A mail to a
+confirmed address carries the member's personal link to their points page (two days; its token
+after `#`, so no server log sees it).
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ import json
 from datetime import datetime, timezone
 
 from handlers.loyalty import rulebook, storage, voice
-from handlers.shared import claims, notify
+from handlers.shared import claims, notify, tokens
 from handlers.shared.clock import business_date, utc_stamp
 from handlers.shared.log import logger
-from handlers.shared.settings import bucket, setting, table
+from handlers.shared.params import parameter
+from handlers.shared.secrets import secret_value
+from handlers.shared.settings import bucket, secret, setting, site_url, table
 
 KINDS = {"reward_earned": ("reward_earned", False), "nightly_email": ("nightly_balance", True),
          "winback_nudge": ("winback", True)}  # bus detail-type → (voice section, marketing?)
@@ -32,10 +36,21 @@ class DispatchSettings(notify.MarketingSettings):
     members_table = table("loyalty-members")
     ledger_table = table("loyalty-ledger")
     rules_bucket = bucket("loyalty-rules")
+    member_token_secret = secret("member-token-key")
+    loyalty_site_url_parameter = site_url("loyalty")
     time_zone = setting("time zone")
 
 
 settings = DispatchSettings.load()
+
+
+def points_url(member: dict) -> str:
+    """The member's own link to their points page, only to an address they confirmed is theirs:
+    it opens their details too."""
+    if not confirmed(member):
+        return ""
+    token = tokens.sign("member-points-link", secret_value(settings.member_token_secret), {"p": member["phone"]})
+    return f"{parameter(settings.loyalty_site_url_parameter).rstrip('/')}/points/#t={token}"
 
 
 def now_utc() -> datetime:
@@ -92,7 +107,7 @@ def send(event: dict) -> notify.Outcome | str:
         system="loyalty", template="voice", now=now,
         # The owner's words usually end with the shop's name ({shop}); signed by the template otherwise.
         data={"subject": sentence_case(voice.fill(template.subject, values)), "body": body,
-              "signed": body.rstrip().endswith(shop)},
+              "signed": body.rstrip().endswith(shop), "points_url": points_url(member) if to.email else ""},
     )
     if not outcome:  # texts only, and the stack has texts off
         return "no_address"

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Optional
+from typing import Literal, Optional
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from handlers.shared.fields import Line, OptionalEmail, Phone
 
@@ -71,3 +71,50 @@ class Reverse(BaseModel):
 class Token(BaseModel):
     # What itsdangerous' URL-safe tokens are made of: anything else is not one of our links.
     token: str = Field(min_length=10, max_length=500, pattern=r"^[A-Za-z0-9_.-]+$", title="the link")
+
+
+# -- the desk ---------------------------------------------------------------------------------
+
+REQUEST_ID = r"^[A-Za-z0-9_-]{8,64}$"  # made by the desk page once per press: a double-click does one thing
+
+
+class HeldSale(BaseModel):
+    member_id: Phone = Field(title="the member's phone number")
+    sale_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:#-]+$", title="the sale")
+
+
+class Reject(HeldSale):
+    reason: Line(300, min_length=3) = Field(title="the reason")
+
+
+class Enrol(BaseModel):
+    phone: Phone = Field(title="the customer's phone number")
+    name: Line(80) = Field(title="the customer's first name")
+    email: OptionalEmail = Field(None, title="the customer's e-mail address")
+    texts: bool = Field(False, title="the choice of reward texts")
+    # The customer said yes to joining at the counter: the desk ticks it, the API insists on it.
+    consent: Literal[True] = Field(title="the customer's consent")
+    request_id: str = Field(pattern=REQUEST_ID, title="the desk's request reference")
+
+
+class Adjust(BaseModel):
+    phone: Phone = Field(title="the member's phone number")
+    points: int = Field(ge=-10000, le=10000, title="the points")
+    reason: Line(300, min_length=3) = Field(title="the reason")
+    request_id: str = Field(pattern=REQUEST_ID, title="the desk's request reference")
+
+    @field_validator("points")
+    @classmethod
+    def _not_zero(cls, points: int) -> int:
+        if points == 0:
+            raise ValueError("Enter the points to add, or a minus sign and the points to take away; not 0.")
+        return points
+
+
+class Details(BaseModel):
+    """A change of a member's details at the desk: the member is there, staff vouch for them."""
+
+    phone: Phone = Field(title="the member's phone number")
+    name: Optional[Line(80)] = Field(None, title="the member's first name")
+    email: OptionalEmail = Field(None, title="the member's e-mail address")
+    texts: Optional[bool] = Field(None, title="the choice of reward texts")

@@ -8,11 +8,13 @@ member, changes nothing.
 
 members  phone                     balance, tier, visits, opt-in, email, confirmed_email, pending_email
                                    (a change waiting for its link), texts, status
-ledger   phone, entry              sale#<id> | redeem#<id> | reverse#<id> | mail#<kind>#<event id>
+ledger   phone, entry              sale#<id> | redeem#<id> | reverse#<id> | release#<sale> | adjust#<request id>
+                                   | mail#<kind>#<event id>
          SALE#<source>#<id>, owner  a sale id taken once for the shop, naming the member credited
          REDEMPTION#<id>, owner     a redemption id taken once for the shop, naming its member
 audit    phone, ts                 reverses and other staff or lifecycle actions
-review   phone, sale_id            sales held for a person to look at
+review   phone, sale_id            sales held for a person to look at: open, then released or rejected
+                                   once, naming who decided (by-status index: the open ones)
 lapsing  phone                     the current lapsing list
 Indexes: members by-status (status, last_seen), by-email (email; no function queries it now that
 bounces are the notifier's), by-joined (joined_month);
@@ -182,6 +184,105 @@ def reverse(members: str, ledger: str, audit: str, redemption: dict, reason: str
         if len(reasons) > 1 and _failed(reasons[1]):
             raise Refused("already_reversed")
         raise Unexpected(reasons)
+
+
+# -- the desk: held sales, adjustments, enrolment --------------------------------------------
+
+def held_sales(review: str, limit: int = 100) -> list[dict]:
+    """Sales still waiting for a person, oldest first (the review table's by-status index)."""
+    page = client("dynamodb").query(TableName=review, IndexName="by-status", KeyConditionExpression="#s = :open",
+                                    ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":open": _s("open")},
+                                    Limit=limit)
+    return [_plain(i) for i in page.get("Items", [])]
+
+
+def _audit_row(audit: str, phone: str, now: str, day: str, action: str, by: dict[str, str], **extra: Any) -> dict:
+    row = {"phone": phone, "ts": f"{now}#{secrets.token_hex(3)}", "day": day, "action": action, **by, **extra}
+    return {"Put": {"TableName": audit, "Item": _typed(row)}}
+
+
+def _decide_held(review: str, phone: str, sale_id: str, status: str, by: dict[str, str], now: str, note: str) -> dict:
+    """The review row goes from open to `status` once, naming who decided; a second decision is
+    refused and hands back the first (who, when)."""
+    return {"Update": {"TableName": review, "Key": {"phone": _s(phone), "sale_id": _s(sale_id)},
+                       "UpdateExpression": "SET #s = :to, decided_at = :now, decided_by = :by_staff, decided_by_name = :by_name, note = :note",
+                       "ConditionExpression": "#s = :open", "ExpressionAttributeNames": {"#s": "status"},
+                       "ExpressionAttributeValues": {":to": _s(status), ":open": _s("open"), ":now": _s(now), ":note": _s(note),
+                                                     ":by_staff": _s(by["by_staff"]), ":by_name": _s(by["by_name"])},
+                       "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
+
+
+def _held_refusal(reason: dict) -> "Refused":
+    item = _plain(reason.get("Item") or {})
+    return Refused("no_held_sale" if not item else f"already_{item.get('status', 'decided')}", item or None)
+
+
+def release_held(members: str, ledger: str, review: str, audit: str, phone: str, sale_id: str, by: dict[str, str],
+                 now: str, day: str) -> tuple[int, int]:
+    """Credit a held sale's computed points, once: the review row released, a ledger row naming
+    the sale and who released it, the balance ADDed, an audit row. (points, balance before)."""
+    item = client("dynamodb").get_item(TableName=review, Key={"phone": _s(phone), "sale_id": _s(sale_id)},
+                                       ConsistentRead=True).get("Item")
+    if not item:
+        raise Refused("no_held_sale")
+    held = _plain(item)
+    if held.get("status") != "open":
+        raise Refused(f"already_{held.get('status')}", held)
+    points = int(held["computed_points"])
+    row = _ledger_row(phone, f"release#{sale_id}", points, "held sale released", now, day, sale_id=sale_id, **by)
+    reasons = _transact([
+        _decide_held(review, phone, sale_id, "released", by, now, ""),
+        {"Put": {"TableName": ledger, "Item": _typed(row), "ConditionExpression": "attribute_not_exists(entry)"}},
+        {"Update": {"TableName": members, "Key": {"phone": _s(phone)}, "UpdateExpression": "ADD balance :pts",
+                    "ConditionExpression": "attribute_exists(phone)", "ExpressionAttributeValues": {":pts": _n(points)},
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+        _audit_row(audit, phone, now, day, "release", by, sale_id=sale_id, points=points),
+    ])
+    if reasons is not None:
+        if _failed(reasons[0]):
+            raise _held_refusal(reasons[0])
+        raise Unexpected(reasons)
+    member = get_member(members, phone) or {}
+    return points, int(member.get("balance", points)) - points
+
+
+def reject_held(review: str, audit: str, phone: str, sale_id: str, reason: str, by: dict[str, str], now: str, day: str) -> None:
+    """A held sale a person looked at and refused: no points, the review row and an audit row say who and why."""
+    reasons = _transact([
+        _decide_held(review, phone, sale_id, "rejected", by, now, reason),
+        _audit_row(audit, phone, now, day, "reject", by, sale_id=sale_id, reason=reason),
+    ])
+    if reasons is not None:
+        if _failed(reasons[0]):
+            raise _held_refusal(reasons[0])
+        raise Unexpected(reasons)
+
+
+def adjust(members: str, ledger: str, audit: str, phone: str, points: int, reason: str, request_id: str,
+           by: dict[str, str], now: str, day: str) -> int:
+    """The owner's correction: ADD `points` (negative takes away, never below zero), with its
+    ledger row (once per request id) and an audit row naming them. The new balance."""
+    row = _ledger_row(phone, f"adjust#{request_id}", points, "adjusted", now, day, note=reason, **by)
+    reasons = _transact([
+        {"Update": {"TableName": members, "Key": {"phone": _s(phone)}, "UpdateExpression": "ADD balance :pts",
+                    "ConditionExpression": "attribute_exists(phone) AND balance >= :floor",
+                    "ExpressionAttributeValues": {":pts": _n(points), ":floor": _n(max(0, -points))},
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+        {"Put": {"TableName": ledger, "Item": _typed(row), "ConditionExpression": "attribute_not_exists(entry)"}},
+        _audit_row(audit, phone, now, day, "adjust", by, points=points, reason=reason),
+    ])
+    if reasons is not None:
+        if len(reasons) > 1 and _failed(reasons[1]):
+            raise Refused("already_adjusted")
+        if _failed(reasons[0]):
+            raise Refused("insufficient_points" if reasons[0].get("Item") else "no_member")
+        raise Unexpected(reasons)
+    return int(get_member(members, phone)["balance"])
+
+
+def record_staff_action(audit: str, phone: str, action: str, by: dict[str, str], now: str, day: str, **extra: Any) -> None:
+    """An audit row for a staff action that moves no points (enrolment, a change of details)."""
+    client("dynamodb").put_item(**_audit_row(audit, phone, now, day, action, by, **extra)["Put"])
 
 
 def ledger_rows(ledger: str, phone: str, limit: Optional[int] = None) -> list[dict]:

@@ -1,6 +1,7 @@
-"""Monthly (first Monday, 09:00): last month in a paragraph for the owner. Written by Claude
-Haiku through Bedrock's Converse API when Bedrock is on; from a plain template when it is off
-(dev) or does not answer."""
+"""The owner's mail. Monthly (first Monday, 09:00): last month in a paragraph, written by Claude
+Haiku through Bedrock's Converse API when Bedrock is on, from a plain template when it is off
+(dev) or does not answer. Daily (08:00, {"task": "held-digest"}): the sales waiting for review,
+when any are."""
 
 from __future__ import annotations
 
@@ -12,13 +13,16 @@ from handlers.shared import claims, mail, notify
 from handlers.shared.aws import client
 from handlers.shared.clock import business_date
 from handlers.shared.log import logger
-from handlers.shared.settings import setting, table
+from handlers.shared.params import parameter
+from handlers.shared.settings import setting, site_url, table
 
 
 class SummarySettings(notify.NotifySettings):
     members_table = table("loyalty-members")
     ledger_table = table("loyalty-ledger")
     audit_table = table("loyalty-audit")
+    review_table = table("loyalty-review")
+    loyalty_site_url_parameter = site_url("loyalty")
     owner_email = setting("owner email")
     bedrock_model = setting("bedrock model")
     time_zone = setting("time zone")
@@ -82,9 +86,26 @@ def narrative(numbers: dict) -> tuple[str, str]:
         return template, "template"
 
 
+def held_digest(today: date) -> dict:
+    """Sales held for review still waiting: the owner hears once a day, nothing when none wait."""
+    waiting = storage.held_sales(settings.review_table)
+    if not waiting:
+        return {"task": "held-digest", "waiting": 0}
+    desk = parameter(settings.loyalty_site_url_parameter).rstrip("/") + "/desk/"
+    outcome = notify.notify(key=f"held-digest:{today.isoformat()}", to=notify.Recipient(email=settings.owner_email),
+                            kind=notify.TRANSACTIONAL, system="loyalty", template="held_digest",
+                            data={"count": len(waiting), "points": sum(int(s.get("computed_points", 0)) for s in waiting),
+                                  "oldest": min(s.get("held_at", "") for s in waiting)[:10], "desk_url": desk})
+    if outcome.busy:
+        raise claims.InProgress("today's digest is being sent by another try")
+    return {"task": "held-digest", "waiting": len(waiting), "mail": outcome.get(notify.EMAIL)}
+
+
 @logger.inject_lambda_context
 def handler(event, context):
     today = date.fromisoformat(event["today"]) if event.get("today") else business_date(settings.time_zone)
+    if event.get("task") == "held-digest":
+        return held_digest(today)
     start, end = last_month(today)
     numbers = figures(start, end)
     paragraph, author = narrative(numbers)

@@ -21,6 +21,9 @@ PURPOSES = {
     # Unstamped: a crew link carries its own expiry (the end of the day after the charter) in EXPIRES.
     "crew-link": Purpose("mainstreet.crew-link", None, stamped=False),
     "member-confirm": Purpose("mainstreet.loyalty.confirm", 7 * 86400),
+    # The points page after a one-time code, and a balance mail's personal link to it.
+    "member-points": Purpose("mainstreet.loyalty.points", 30 * 60),
+    "member-points-link": Purpose("mainstreet.loyalty.points-link", 48 * 3600),
     # Names a message row (handlers.shared.notify), never a contact: it may sit in a mail for years.
     "unsubscribe": Purpose("mainstreet.notify.unsubscribe", None, stamped=False),
 }

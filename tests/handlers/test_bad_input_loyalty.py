@@ -74,10 +74,35 @@ def test_the_public_endpoints_refuse_garbage_and_write_nothing(function, path, f
     run()
 
 
+@pytest.mark.parametrize("path, fields", [
+    ("/api/points/code", ("phone",)),
+    ("/api/points/verify", ("phone", "code")),
+    ("/api/points/link", ("token",)),
+    ("/api/points/me", ("token",)),
+    ("/api/points/details", ("token", "name", "email", "texts")),
+])
+def test_the_points_page_refuses_garbage_and_writes_nothing(function, path, fields):
+    points = function("loyalty-points")
+
+    @bad_requests(fields=fields)
+    def run(request):
+        before = snapshot_tables()
+        reply = points.request("POST", path, host=HOST, **request)
+        refused_cleanly(reply)
+        assert snapshot_tables() == before
+
+    run()
+
+
 @pytest.mark.parametrize("signed_in", [True, False], ids=["staff", "anonymous"])
 @pytest.mark.parametrize("path, fields", [
     ("/api/members/lookup", ("phone",)),
     ("/api/redeem", ("phone", "reward_id", "request_id")),
+    ("/api/held/release", ("member_id", "sale_id")),
+    ("/api/held/reject", ("member_id", "sale_id", "reason")),
+    ("/api/members/enrol", ("phone", "name", "email", "texts", "consent", "request_id")),
+    ("/api/members/details", ("phone", "name", "email", "texts")),
+    ("/api/members/adjust", ("phone", "points", "reason", "request_id")),
 ])
 def test_the_desk_refuses_garbage_and_writes_nothing(function, staff_cookie, signed_in, path, fields):
     desk = function("loyalty-redeem")

@@ -635,6 +635,9 @@ def test_reward_mail_is_transactional_and_goes_even_without_marketing_consent(di
     assert len(sent_mail()) == 1 and len(ledger()) == 1
 
 
+POINTS_FOOTER = "\n\nYour points, rewards and visits"  # the member's personal link, under the letter
+
+
 def test_reward_mail_is_from_the_cafe_by_name_and_signed_with_it(dispatch, ses_calls, daytime):
     """The café's mail is not signed by the charter company (the stack's businessName)."""
     a_member(opted_in=False, confirmed=True)
@@ -642,7 +645,8 @@ def test_reward_mail_is_from_the_cafe_by_name_and_signed_with_it(dispatch, ses_c
     [call] = ses_calls
     assert from_name(call) == "Harbor Bean Café" and call["FromEmailAddress"].endswith("<hello@dev.mainstreet.example>")
     body = call["Content"]["Simple"]["Body"]
-    assert body["Text"]["Data"].rstrip().endswith("See you soon,\nHarbor Bean Café")
+    letter, footer = body["Text"]["Data"].split(POINTS_FOOTER)
+    assert letter.rstrip().endswith("See you soon,\nHarbor Bean Café") and "/points/#t=" in footer
     assert "Harbor Bean Café" in body["Html"]["Data"] and "Queen of San Diego" not in body["Text"]["Data"] + body["Html"]["Data"]
     assert "Headers" not in call["Content"]["Simple"]  # transactional: no unsubscribe
 
@@ -655,7 +659,7 @@ def test_an_owners_voice_without_the_shops_name_is_signed_by_the_template(dispat
     a_member(opted_in=False, confirmed=True)
     dispatch.invoke(bus_event("reward_earned", reward_id="free-drink", balance=120))
     [call] = ses_calls
-    assert call["Content"]["Simple"]["Body"]["Text"]["Data"].strip() == "Enjoy it.\n\nHarbor Bean Café"
+    assert call["Content"]["Simple"]["Body"]["Text"]["Data"].split(POINTS_FOOTER)[0].strip() == "Enjoy it.\n\nHarbor Bean Café"
 
 
 def test_a_reward_is_texted_only_to_members_who_asked_for_reward_texts(dispatch, sent_mail, texts, daytime):

@@ -41,6 +41,12 @@ ROUTES: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {
         ("POST", "/api/members/lookup"): ("loyalty-desk",),
         ("POST", "/api/redeem"): ("loyalty-desk",),
         ("POST", "/api/redemptions/<redemption_id>/reverse"): ("loyalty-desk",),
+        ("GET", "/api/held"): ("loyalty-desk",),
+        ("POST", "/api/held/release"): ("loyalty-desk",),
+        ("POST", "/api/held/reject"): ("loyalty-desk",),
+        ("POST", "/api/members/enrol"): ("loyalty-desk",),
+        ("POST", "/api/members/details"): ("loyalty-desk",),
+        ("POST", "/api/members/adjust"): (),  # the owner's alone
     },
     "staff-team": {
         ("GET", "/api/staff"): (),
