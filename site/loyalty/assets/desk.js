@@ -172,6 +172,7 @@ function enrolForm() {
     saving(form.querySelector('button'), form, form.querySelector('#enrol-message'), async () => {
       const enrolled = await api('/api/members/enrol', { method: 'POST', body });
       id = requestId();
+      root.querySelector('#phone').value = form.elements.phone.value;  // the new member is the one looked up
       form.reset();
       say(form.querySelector('#enrol-message'), `${done('Enrolled', enrolled.by_name, enrolled.at, enrolled.time_zone)}.`);
       await show(enrolled.member_id);
