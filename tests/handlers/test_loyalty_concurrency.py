@@ -120,3 +120,51 @@ def test_a_sale_id_sent_at_once_with_different_phones_is_credited_to_one_member_
             assert answer in ({"refused": "sale_id_reused"}, {"refused": "busy"}), answer
             refused[answer["refused"]] += 1
     assert refused["sale_id_reused"] > 0, refused
+
+
+HELD = 6
+
+
+def review(worker: int) -> Counter:
+    """Every desk presses Release on every held sale, while the owner takes points away and
+    customers redeem: a held sale is credited once, an adjustment never overdraws."""
+    from handlers.shared import aws
+
+    aws.client.cache_clear()
+    rng = random.Random(2000 + worker)
+    outcome: Counter = Counter()
+    for n in rng.sample(range(HELD), HELD):
+        phone = PHONES[n % len(PHONES)]
+        reply = _desk.post("/api/held/release", {"member_id": phone, "sale_id": f"HELD-{n}"}, headers={"cookie": _cookie})
+        outcome[f"release:HELD-{n}:{reply.status}"] += 1
+        phone = PHONES[rng.randrange(len(PHONES))]
+        if rng.random() < 0.5:
+            body = {"phone": phone, "points": -150, "reason": "race test", "request_id": f"adjust-{worker}-{n}"}
+            outcome[f"adjust:{_desk.post('/api/members/adjust', body, headers={'cookie': _cookie}).status}"] += 1
+        else:
+            body = {"phone": phone, "reward_id": "free-drink"}
+            outcome[f"redeem:{_desk.post('/api/redeem', body, headers={'cookie': _cookie}).status}"] += 1
+    return outcome
+
+
+def test_releases_adjustments_and_redeems_at_once_keep_every_balance_exact(function, on_dynamodb_local, staff_cookie):
+    global _earn, _desk, _cookie
+    _earn, _desk, _cookie = function("loyalty-earn"), function("loyalty-redeem"), staff_cookie
+    for n in range(HELD):
+        held = {"sale_id": f"HELD-{n}", "phone": PHONES[n % len(PHONES)], "total": "450.00", "items": [], "occurred_at": "2026-11-22T09:00:00Z"}
+        assert _earn.invoke(held)["decision"] == "hold_for_review"
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(WORKERS, mp_context=context) as pool:
+        totals: Counter = sum(pool.map(review, range(WORKERS)), Counter())
+    for n in range(HELD):
+        assert totals[f"release:HELD-{n}:200"] == 1, totals  # once, whoever pressed first
+        assert totals[f"release:HELD-{n}:409"] == WORKERS - 1, totals
+    assert totals["adjust:200"] > 0 and totals["adjust:409"] > 0, totals  # some would have overdrawn
+    ddb = on_dynamodb_local
+    for phone in PHONES:
+        member = ddb.get_item(TableName=MEMBERS, Key={"phone": {"S": phone}}, ConsistentRead=True)["Item"]
+        rows = ddb.query(TableName=LEDGER, KeyConditionExpression="phone = :p", ExpressionAttributeValues={":p": {"S": phone}},
+                         ConsistentRead=True)["Items"]
+        balance = int(member["balance"]["N"])
+        assert balance == sum(int(r["points_change"]["N"]) for r in rows) and balance >= 0, phone
+        assert Counter(r["entry"]["S"].split("#")[0] for r in rows)["release"] == HELD // len(PHONES)
