@@ -83,6 +83,10 @@ def handler(event, context):
     rules = rulebook.current_rules(settings.rules_bucket)
     decision, points, reason = decide(rules, sale)
     member = storage.get_member(settings.members_table, sale.phone)
+    if member and member.get("status") == storage.MOVED:
+        # The membership went to another number: the till may still know the old one.
+        sale = sale.model_copy(update={"phone": member["moved_to"]})
+        member = storage.get_member(settings.members_table, sale.phone)
     before = int(member["balance"]) if member else 0
     answer = {"member_id": sale.phone, "decision": decision, "points_added": 0, "balance": before}
     if decision == "ignore":

@@ -13,7 +13,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal, Optional
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from handlers.shared.fields import Line, OptionalEmail, Phone
 
@@ -118,3 +119,20 @@ class Details(BaseModel):
     name: Optional[Line(80)] = Field(None, title="the member's first name")
     email: OptionalEmail = Field(None, title="the member's e-mail address")
     texts: Optional[bool] = Field(None, title="the choice of reward texts")
+    # A new number moves the whole membership (points, history from then on) to it.
+    new_phone: Optional[Phone] = Field(None, title="the member's new phone number")
+    reason: Optional[Line(300, min_length=3)] = Field(None, validate_default=True, title="the reason")
+
+    @field_validator("new_phone")
+    @classmethod
+    def _another_number(cls, new_phone: Optional[str], info: ValidationInfo) -> Optional[str]:
+        if new_phone and new_phone == info.data.get("phone"):
+            raise PydanticCustomError("same_phone", "The new number is the one the member has.")
+        return new_phone
+
+    @field_validator("reason")
+    @classmethod
+    def _a_move_says_why(cls, reason: Optional[str], info: ValidationInfo) -> Optional[str]:
+        if info.data.get("new_phone") and not reason:
+            raise PydanticCustomError("reason_missing", "Say why the number changes (for the record).")
+        return reason

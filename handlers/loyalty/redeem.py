@@ -12,8 +12,9 @@ GET  /api/held                       sales held for review, oldest first, with t
 POST /api/held/release               {member_id, sale_id}: the computed points credited once, naming the sale
 POST /api/held/reject                {member_id, sale_id, reason}: no points, an audit row
 POST /api/members/enrol              {phone, name, email?, texts, consent: true, request_id}: a customer at the counter
-POST /api/members/details            {phone, name?, email?, texts?}: the member is at the desk; a new address
-                                     waits for its confirmation link
+POST /api/members/details            {phone, name?, email?, texts?, new_phone?, reason?}: the member is at
+                                     the desk; a new address waits for its confirmation link; a new number
+                                     moves the whole membership to it
 POST /api/members/adjust             {phone, points, reason, request_id}: owner only, never below zero
 
 Every row a desk writes names the signed-in staff member (auth.Staff.by()); times are UTC, and
@@ -86,6 +87,9 @@ def member():
 
     phone = body(app, Lookup).phone
     found = storage.get_member(settings.members_table, phone)
+    if found and found.get("status") == storage.MOVED:  # the desk looks up the number the membership went to
+        phone = found["moved_to"]
+        found = storage.get_member(settings.members_table, phone)
     if found is None:
         raise not_found("A member with that phone")
     balance = int(found["balance"])
@@ -109,6 +113,8 @@ def member():
 def history(rows: list[dict], rules, member: dict) -> list[dict]:
     """The member's ledger in words, newest first: what happened, who did it, the points
     (mail rows are not events at the counter)."""
+    from handlers.shared.fields import national
+
     def reward_name(reward_id):
         reward = rules.reward(reward_id or "")
         return reward.name if reward else (reward_id or "A reward")
@@ -124,6 +130,10 @@ def history(rows: list[dict], rules, member: dict) -> list[dict]:
             what = "Redemption reversed" + (f" by {by}" if by else "") + (f": {row['note']}" if row.get("note") else "")
         elif entry.startswith("release#"):
             what = f"Held sale {row.get('sale_id', '')} released" + (f" by {by}" if by else "")
+        elif entry.startswith("moved#"):
+            other = national(entry.removeprefix("moved#"))
+            what = ("Moved to " if row.get("reason") == "moved to a new number" else "Moved from ") + other \
+                + (f" by {by}" if by else "") + (f": {row['note']}" if row.get("note") else "")
         elif entry.startswith("adjust#"):
             what = "Adjusted" + (f" by {by}" if by else "") + (f": {row['note']}" if row.get("note") else "")
         elif entry.startswith("sale#"):
@@ -301,17 +311,27 @@ def details():
     now, day = stamp()
     by = auth.current_staff(app).by()
     current = storage.get_member(settings.members_table, request.phone)
-    if current is None:
+    if current is None or current.get("status") == storage.MOVED:
         raise not_found("A member with that phone")
+    phone = request.phone
+    if request.new_phone:
+        try:
+            storage.move_member(settings.members_table, settings.ledger_table, settings.audit_table, phone, request.new_phone,
+                                request.reason, by, now, day)
+        except storage.Refused as refused:
+            if refused.code == "number_taken":
+                raise ApiError(409, "number_taken", "The new number is a member already: their points cannot be merged here.") from None
+            raise ApiError(409, "busy", REFUSALS["busy"]) from None
+        phone = request.new_phone
     email = request.email if request.email and request.email != current.get("email") else None
-    changed = storage.change_details(settings.members_table, request.phone, name=request.name, texts=request.texts, email=email)
+    changed = storage.change_details(settings.members_table, phone, name=request.name, texts=request.texts, email=email)
     what = [f for f, v in (("name", request.name), ("texts", request.texts), ("email", email)) if v is not None]
     if what:
-        storage.record_staff_action(settings.audit_table, request.phone, "details", by, now, day, changed=",".join(what))
+        storage.record_staff_action(settings.audit_table, phone, "details", by, now, day, changed=",".join(what))
     if email:
-        send_confirmation(request.phone, email)
-    return json_response(200, {"member_id": request.phone, "changed": what, "pending_email": (changed or {}).get("pending_email"),
-                               "at": now, **by, "time_zone": settings.time_zone})
+        send_confirmation(phone, email)
+    return json_response(200, {"member_id": phone, "changed": what + (["phone"] if request.new_phone else []),
+                               "pending_email": (changed or {}).get("pending_email"), "at": now, **by, "time_zone": settings.time_zone})
 
 
 @app.post("/api/members/adjust", middlewares=[owner_only])

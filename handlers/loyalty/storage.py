@@ -7,9 +7,10 @@ row, so a till reusing a sale_id for another phone, or a desk reusing a request 
 member, changes nothing.
 
 members  phone                     balance, tier, visits, opt-in, email, confirmed_email, pending_email
-                                   (a change waiting for its link), texts, status
+                                   (a change waiting for its link), texts, status ("moved": moved_to
+                                   names the number the membership went to)
 ledger   phone, entry              sale#<id> | redeem#<id> | reverse#<id> | release#<sale> | adjust#<request id>
-                                   | mail#<kind>#<event id>
+                                   | moved#<the other number> | mail#<kind>#<event id>
          SALE#<source>#<id>, owner  a sale id taken once for the shop, naming the member credited
          REDEMPTION#<id>, owner     a redemption id taken once for the shop, naming its member
 audit    phone, ts                 reverses and other staff or lifecycle actions
@@ -278,6 +279,49 @@ def adjust(members: str, ledger: str, audit: str, phone: str, points: int, reaso
             raise Refused("insufficient_points" if reasons[0].get("Item") else "no_member")
         raise Unexpected(reasons)
     return int(get_member(members, phone)["balance"])
+
+
+MOVED = "moved"  # a member's status once their membership went to another number (moved_to)
+KEPT_ON_MOVE = ("name", "email", "confirmed_email", "pending_email", "opted_in", "texts", "tier", "visit_count", "joined",
+                "joined_month", "last_seen", "nudge_count", "enrolled_by", "enrolled_by_staff")
+
+
+def move_member(members: str, ledger: str, audit: str, old: str, new: str, reason: str, by: dict[str, str], now: str,
+                day: str) -> int:
+    """The membership goes to a new number, in one transaction: the old row keeps nothing but a
+    pointer (status "moved", moved_to), the balance leaves it with a ledger row and arrives on the
+    new number with another, so each number's balance stays its ledger's sum. Conditional on the
+    balance being what was read (Refused("busy") when it changed meanwhile) and on the new number
+    not being a member (Refused("number_taken")). The balance moved."""
+    current = get_member(members, old)
+    if current is None:
+        raise Refused("no_member")
+    if current.get("status") == MOVED:
+        raise Refused("already_moved", current)
+    balance = int(current.get("balance", 0))
+    moved = {k: current[k] for k in KEPT_ON_MOVE if k in current}
+    arrived = {"phone": new, **moved, "balance": balance, "status": "active", "moved_from": old}
+    reasons = _transact([
+        {"Update": {"TableName": members, "Key": {"phone": _s(old)},
+                    "UpdateExpression": "SET #s = :moved, moved_to = :new ADD balance :out",
+                    "ConditionExpression": "balance = :balance AND #s <> :moved", "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": {":moved": _s(MOVED), ":new": _s(new), ":out": _n(-balance), ":balance": _n(balance)}}},
+        {"Put": {"TableName": members, "Item": _typed(arrived), "ConditionExpression": "attribute_not_exists(phone)"}},
+        {"Put": {"TableName": ledger, "Item": _typed(_ledger_row(old, f"moved#{new}", -balance, "moved to a new number", now, day,
+                                                                 note=reason, **by)),
+                 "ConditionExpression": "attribute_not_exists(entry)"}},
+        {"Put": {"TableName": ledger, "Item": _typed(_ledger_row(new, f"moved#{old}", balance, "moved from another number", now, day,
+                                                                 note=reason, **by)),
+                 "ConditionExpression": "attribute_not_exists(entry)"}},
+        _audit_row(audit, old, now, day, "move", by, moved_to=new, reason=reason),
+    ])
+    if reasons is not None:
+        if len(reasons) > 1 and _failed(reasons[1]):
+            raise Refused("number_taken")
+        if _failed(reasons[0]):
+            raise Refused("busy")
+        raise Unexpected(reasons)
+    return balance
 
 
 def record_staff_action(audit: str, phone: str, action: str, by: dict[str, str], now: str, day: str, **extra: Any) -> None:

@@ -63,3 +63,19 @@ def test_enrol_redeem_adjust_and_the_history_in_words(local, page):
     page.click("#adjust button[type=submit]")
     expect(page.locator("#balance")).to_have_text("15")
     expect(page.locator("#history li").first).to_contain_text("Adjusted by Owner: Scanned twice")
+
+
+def test_a_member_moves_to_a_new_number_at_the_desk(local, page):
+    assert pos_sale(local, "E2E-HAL-1", "60.00", phone="+6595550004").status == 200
+    page.goto(local.url("loyalty", "/desk/"))
+    local.sign_in(page)
+    page.fill("#phone", "+65 9555 0004")
+    page.click("#lookup button")
+    expect(page.locator("#balance")).to_have_text("60")
+    page.fill("#details-new-phone", "+65 9555 0005")
+    page.fill("#details-reason", "Lost her phone")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#details button[type=submit]")
+    expect(page.locator("#member-phone")).to_have_text("+65 9555 0005")
+    expect(page.locator("#balance")).to_have_text("60")
+    expect(page.locator("#history li").first).to_contain_text("Moved from +65 9555 0004 by Owner: Lost her phone")

@@ -192,3 +192,30 @@ def test_the_history_says_what_happened_and_who_did_it_in_words(pos, desk, ana, 
     assert set(words[3:]) == {"Visit — held for review", "Visit", "Joined"}
     assert [h["points"] for h in history[:3]] == [-5, 450, -100]
     assert not any("free-drink" in w or "#" in w for w in words)
+
+
+def test_a_new_number_moves_the_whole_membership_and_the_till_may_still_use_the_old_one(pos, desk, ana):
+    pos(sale("S-1", "150.00"))
+    moved = post(desk, "/api/members/details", {"phone": PHONE, "new_phone": OTHER, "reason": "new phone"}, ana)
+    assert moved.status == 200 and moved.json()["member_id"] == OTHER and moved.json()["changed"] == ["phone"]
+    assert balance_and_sum(PHONE) == (0, 0) and balance_and_sum(OTHER) == (150, 150)
+    assert member(PHONE)["status"]["S"] == "moved" and member(OTHER)["moved_from"]["S"] == PHONE
+    assert member(OTHER)["visit_count"]["N"] == "1"
+    [row] = audit()
+    assert (row["action"], row["moved_to"], row["by_name"], row["reason"]) == ("move", OTHER, "Ana", "new phone")
+    assert pos(sale("S-2", "20.00")).json()["member_id"] == OTHER  # the old number at the till credits the new one
+    assert balance_and_sum(OTHER) == (170, 170) and balance_and_sum(PHONE) == (0, 0)
+    found = desk.post("/api/members/lookup", {"phone": PHONE}, headers={"cookie": ana}, host=HOST).json()
+    assert found["member_id"] == OTHER and found["balance"] == 170
+    assert "Moved from +65 9123 4567 by Ana: new phone" in [h["what"] for h in found["history"]]
+
+
+def test_a_move_to_a_number_that_is_a_member_is_refused_and_changes_nothing(pos, desk, ana):
+    pos(sale("S-1", "150.00"))
+    pos(sale("S-2", "30.00", phone=OTHER))
+    refused = post(desk, "/api/members/details", {"phone": PHONE, "new_phone": OTHER, "reason": "new phone"}, ana)
+    assert refused.status == 409 and refused.json()["error"] == "number_taken"
+    assert balance_and_sum(PHONE) == (150, 150) and balance_and_sum(OTHER) == (30, 30) and audit() == []
+    for body, field in (({"new_phone": OTHER}, "reason"), ({"new_phone": PHONE, "reason": "same"}, "new_phone")):
+        reply = post(desk, "/api/members/details", {"phone": PHONE, **body}, ana)
+        assert reply.status == 422 and field in reply.json()["fields"], reply.json()

@@ -63,6 +63,10 @@ function memberHtml(m) {
       <label for="details-email">New e-mail (gets a confirmation link)</label><input id="details-email" name="email" type="email">
       <p class="field-error" data-error-for="email" hidden></p>
       <label class="check"><input name="texts" type="checkbox" ${m.texts ? 'checked' : ''}> Reward texts</label>
+      <label for="details-new-phone">New phone number (moves the points to it)</label><input id="details-new-phone" name="new_phone" type="tel" autocomplete="off">
+      <p class="field-error" data-error-for="new_phone" hidden></p>
+      <label for="details-reason">Why the number changes</label><input id="details-reason" name="reason" autocomplete="off">
+      <p class="field-error" data-error-for="reason" hidden></p>
       <p id="details-message" role="status"></p>
       <button type="submit">Save details</button></form>
     ${isOwner ? `<form class="card" id="adjust" novalidate><h2>Adjust points</h2>
@@ -108,11 +112,18 @@ async function show(phone) {
   const details = panel.querySelector('#details');
   details.addEventListener('submit', (event) => {
     event.preventDefault();
-    const body = { phone: member.member_id, name: details.elements.name.value, texts: details.elements.texts.checked };
+    const body = { phone: member.member_id, texts: details.elements.texts.checked };
+    if (details.elements.name.value.trim()) body.name = details.elements.name.value;  // members who joined at the till have none
     if (details.elements.email.value) body.email = details.elements.email.value;
+    if (details.elements.new_phone.value) {
+      body.new_phone = details.elements.new_phone.value;
+      body.reason = details.elements.reason.value;
+      if (!window.confirm(`Move this membership and its ${member.balance} points to ${body.new_phone}?`)) return;
+    }
     saving(details.querySelector('button'), details, details.querySelector('#details-message'), async () => {
       const saved = await api('/api/members/details', { method: 'POST', body });
-      await show(member.member_id);
+      root.querySelector('#phone').value = saved.member_id;
+      await show(saved.member_id);
       say(root.querySelector('#details-message'), saved.pending_email ? `Saved. ${saved.pending_email} gets a link to confirm it.` : 'Saved.');
     });
   });

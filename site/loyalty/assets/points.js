@@ -79,7 +79,8 @@ function render(answer) {
     event.preventDefault();
     const button = form.querySelector('button');
     // form.elements: `form.name` would be the form's own name attribute.
-    const body = { token: sessionStorage.getItem(SESSION), name: form.elements.name.value, texts: form.elements.texts.checked };
+    const body = { token: sessionStorage.getItem(SESSION), texts: form.elements.texts.checked };
+    if (form.elements.name.value.trim()) body.name = form.elements.name.value;  // members who joined at the till have none
     if (form.elements.email.value) body.email = form.elements.email.value;
     button.disabled = true;
     try {
