@@ -85,8 +85,8 @@ def handler(event, context):
     member = storage.get_member(settings.members_table, sale.phone)
     if member and member.get("status") == storage.MOVED:
         # The membership went to another number: the till may still know the old one.
-        sale = sale.model_copy(update={"phone": member["moved_to"]})
-        member = storage.get_member(settings.members_table, sale.phone)
+        member = storage.current_member(settings.members_table, member["moved_to"])
+        sale = sale.model_copy(update={"phone": member["phone"]}) if member else sale
     before = int(member["balance"]) if member else 0
     answer = {"member_id": sale.phone, "decision": decision, "points_added": 0, "balance": before}
     if decision == "ignore":

@@ -92,6 +92,8 @@ def send(event: dict) -> notify.Outcome | str:
     member = storage.get_member(settings.members_table, detail.get("phone", ""))
     if not member:
         return "no_member"
+    if member.get("status") == storage.MOVED:  # its mail goes with the membership, to the new number's row
+        return "moved"
     if marketing and not (member.get("opted_in") and confirmed(member)):
         return "not_opted_in"
     to = recipient(member, marketing)

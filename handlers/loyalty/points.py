@@ -91,7 +91,7 @@ def ask_code():
     if not codes.take(settings.codes_table, "SENT", phone, now, codes.SENDS_PER_HOUR):
         raise ApiError(429, "too_many_codes", TOO_MANY_CODES, headers={"Retry-After": str(3600 - now % 3600)})
     member = storage.get_member(settings.members_table, phone)
-    if member and member.get("status") != "moved":
+    if member and member.get("status") != storage.MOVED:
         code = f"{secrets.randbelow(10 ** 6):06d}"
         if codes.store(settings.codes_table, phone, codes.digest(key(), phone, code), now):
             send_code(member, code, now)
@@ -138,8 +138,8 @@ def link():
 
 def opened(phone: str):
     member = storage.get_member(settings.members_table, phone)
-    if member is None:
-        raise ApiError(401, "code_wrong", WRONG)
+    if member is None or member.get("status") == storage.MOVED:
+        raise ApiError(401, "session_over", SESSION_OVER)
     return json_response(200, {"token": tokens.sign("member-points", key(), {"p": phone}), "member": view(member)})
 
 
@@ -149,7 +149,7 @@ def session_member(token: str) -> dict:
     except (tokens.BadToken, KeyError):
         raise ApiError(401, "session_over", SESSION_OVER) from None
     member = storage.get_member(settings.members_table, phone)
-    if member is None or member.get("status") == "moved":
+    if member is None or member.get("status") == storage.MOVED:
         raise ApiError(401, "session_over", SESSION_OVER)
     return member
 

@@ -85,13 +85,10 @@ def member():
     from handlers.loyalty.models import Lookup
     from handlers.shared.fields import national
 
-    phone = body(app, Lookup).phone
-    found = storage.get_member(settings.members_table, phone)
-    if found and found.get("status") == storage.MOVED:  # the desk looks up the number the membership went to
-        phone = found["moved_to"]
-        found = storage.get_member(settings.members_table, phone)
+    found = storage.current_member(settings.members_table, body(app, Lookup).phone)  # an old number finds its member
     if found is None:
         raise not_found("A member with that phone")
+    phone = found["phone"]
     balance = int(found["balance"])
     rules = rulebook.current_rules(settings.rules_bucket)
     rows = sorted(storage.ledger_rows(settings.ledger_table, phone), key=lambda r: r["ts"], reverse=True)
@@ -161,8 +158,7 @@ def redeem():
     now, day = stamp()
     by = auth.current_staff(app).by()
     try:
-        balance = storage.redeem(settings.members_table, settings.ledger_table, request.phone, reward.id, reward.cost,
-                                 redemption_id, by, now, day)
+        balance = redeem_on(request.phone, reward, redemption_id, by, now, day)
     except storage.Refused as refused:
         if refused.code == "insufficient_points":
             logger.info("redeem refused: condition_failed", extra={"reward": reward.id})
@@ -172,6 +168,19 @@ def redeem():
         raise ApiError(409, refused.code, REFUSALS[refused.code]) from None
     return json_response(200, {"redemption_id": redemption_id, "balance": balance, "reward": reward.id, "at": now, **by,
                                "time_zone": settings.time_zone})
+
+
+def redeem_on(phone: str, reward, redemption_id: str, by: dict, now: str, day: str) -> int:
+    """storage.redeem on the number the membership has now: a moved member's old number (the
+    desk's screen may be older than the move) is refused with the row naming the new one."""
+    for _ in range(storage.MOVES_FOLLOWED):
+        try:
+            return storage.redeem(settings.members_table, settings.ledger_table, phone, reward.id, reward.cost, redemption_id, by, now, day)
+        except storage.Refused as refused:
+            if refused.code != "moved":
+                raise
+            phone = refused.item["moved_to"]
+    raise storage.Refused("no_member")
 
 
 @app.post("/api/redemptions/<redemption_id>/reverse", middlewares=[staff_only])
@@ -187,12 +196,20 @@ def reverse(redemption_id: str):
             raise not_found("That redemption")
         now, day = stamp()
         by = auth.current_staff(app).by()
-        storage.reverse(settings.members_table, settings.ledger_table, settings.audit_table, redemption, request.reason, by, now, day)
+        phone = current_phone(redemption["phone"])  # the points go back where the membership is now
+        storage.reverse(settings.members_table, settings.ledger_table, settings.audit_table, redemption, request.reason, by, now, day,
+                        phone=phone)
     except storage.Refused as refused:
         raise ApiError(409, refused.code, REFUSALS[refused.code]) from None
-    found = storage.get_member(settings.members_table, redemption["phone"])
+    found = storage.get_member(settings.members_table, phone)
     return json_response(200, {"redemption_id": redemption_id, "reversed": True, "balance": int(found["balance"]), "at": now, **by,
                                "time_zone": settings.time_zone})
+
+
+def current_phone(phone: str) -> str:
+    """The number a membership has now (a desk may still have the old one on its screen)."""
+    member = storage.current_member(settings.members_table, phone)
+    return member["phone"] if member else phone
 
 
 # -- held sales ---------------------------------------------------------------------------------
@@ -248,13 +265,14 @@ def release():
     by = auth.current_staff(app).by()
     try:
         points, before = storage.release_held(settings.members_table, settings.ledger_table, settings.review_table,
-                                              settings.audit_table, request.member_id, request.sale_id, by, now, day)
+                                              settings.audit_table, request.member_id, request.sale_id, by, now, day,
+                                              credit=current_phone(request.member_id))
     except storage.Refused as refused:
         raise held_refused(refused) from None
     rules = rulebook.current_rules(settings.rules_bucket)
     crossed = rules.rewards_crossed(before, before + points)
     if crossed:
-        emit("reward_earned", {"phone": request.member_id, "reward_id": crossed[-1].id, "balance": before + points})
+        emit("reward_earned", {"phone": current_phone(request.member_id), "reward_id": crossed[-1].id, "balance": before + points})
     return json_response(200, {"released": True, "points": points, "balance": before + points, "at": now, **by,
                                "time_zone": settings.time_zone})
 
@@ -310,10 +328,10 @@ def details():
     request = body(app, Details)
     now, day = stamp()
     by = auth.current_staff(app).by()
-    current = storage.get_member(settings.members_table, request.phone)
-    if current is None or current.get("status") == storage.MOVED:
+    current = storage.current_member(settings.members_table, request.phone)
+    if current is None:
         raise not_found("A member with that phone")
-    phone = request.phone
+    phone = current["phone"]
     if request.new_phone:
         try:
             storage.move_member(settings.members_table, settings.ledger_table, settings.audit_table, phone, request.new_phone,
@@ -341,8 +359,9 @@ def adjust():
     request = body(app, Adjust)
     now, day = stamp()
     by = auth.current_staff(app).by()
+    phone = current_phone(request.phone)
     try:
-        balance = storage.adjust(settings.members_table, settings.ledger_table, settings.audit_table, request.phone, request.points,
+        balance = storage.adjust(settings.members_table, settings.ledger_table, settings.audit_table, phone, request.points,
                                  request.reason, request.request_id, by, now, day)
     except storage.Refused as refused:
         if refused.code == "no_member":
@@ -350,7 +369,7 @@ def adjust():
         if refused.code == "insufficient_points":
             raise ApiError(409, "insufficient_points", "That would take the balance below zero.") from None
         raise ApiError(409, refused.code, REFUSALS.get(refused.code, REFUSALS["busy"])) from None
-    return json_response(200, {"member_id": request.phone, "balance": balance, "at": now, **by, "time_zone": settings.time_zone})
+    return json_response(200, {"member_id": phone, "balance": balance, "at": now, **by, "time_zone": settings.time_zone})
 
 
 @logger.inject_lambda_context

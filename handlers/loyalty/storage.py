@@ -39,6 +39,7 @@ from handlers.shared.dynamo import typed as _typed
 
 DEFAULT_SOURCE = "pos"  # the shop's till; other sources name themselves in the sale
 OWNER = "owner"  # the entry of a sale's or redemption's owner row
+MOVED = "moved"  # a member's status once their membership went to another number (moved_to)
 
 
 class Refused(Exception):
@@ -61,6 +62,20 @@ class Unexpected(Exception):
 def get_member(table: str, phone: str) -> Optional[dict]:
     item = client("dynamodb").get_item(TableName=table, Key={"phone": _s(phone)}, ConsistentRead=True).get("Item")
     return _plain(item) if item else None
+
+
+MOVES_FOLLOWED = 5  # a number moved on again and again is followed this far
+
+
+def current_member(table: str, phone: str) -> Optional[dict]:
+    """The member a number stands for: its own row, or the row its membership moved to (a till or a
+    desk may still know the old number)."""
+    member = get_member(table, phone)
+    for _ in range(MOVES_FOLLOWED):
+        if not member or member.get("status") != MOVED:
+            return member
+        member = get_member(table, member["moved_to"])
+    return None
 
 
 def _ledger_row(phone: str, entry: str, points: int, reason: str, ts: str, day: str, **extra: Any) -> dict:
@@ -148,7 +163,10 @@ def redeem(members: str, ledger: str, phone: str, reward_id: str, cost: int, red
         if len(reasons) > 1 and _failed(reasons[1]):
             raise Refused("already_redeemed")
         if reasons and _failed(reasons[0]):
-            raise Refused("insufficient_points" if reasons[0].get("Item") else "no_member")
+            had = _plain(reasons[0].get("Item") or {})
+            if had.get("status") == MOVED:  # an old number: the caller redeems on moved_to
+                raise Refused("moved", had)
+            raise Refused("insufficient_points" if had else "no_member")
         raise Unexpected(reasons)
     member = get_member(members, phone)
     return int(member["balance"]) if member else 0
@@ -165,13 +183,18 @@ def find_redemption(ledger: str, redemption_id: str) -> Optional[dict]:
         # Redeemed under one id for two members before ids were taken once for the shop: which
         # member a reverse is for cannot be told, so it is not guessed.
         raise Refused("ambiguous")
+    if any(r["entry"].startswith("reverse#") for r in rows):
+        # Reversed already, perhaps on the number the membership had before it moved.
+        raise Refused("already_reversed")
     return redeems[0] if redeems else None
 
 
-def reverse(members: str, ledger: str, audit: str, redemption: dict, reason: str, by: dict[str, str], now: str, day: str) -> None:
+def reverse(members: str, ledger: str, audit: str, redemption: dict, reason: str, by: dict[str, str], now: str, day: str,
+            phone: Optional[str] = None) -> None:
     """Put a redemption's points back, once, with a `reversed` ledger row and an audit row, both
-    naming who reversed it (`by`: Staff.by())."""
-    phone, points, rid = redemption["phone"], -int(redemption["points_change"]), redemption["ref"]
+    naming who reversed it (`by`: Staff.by()), on `phone` (the number the membership has now;
+    by default the redemption's own)."""
+    phone, points, rid = phone or redemption["phone"], -int(redemption["points_change"]), redemption["ref"]
     row = _ledger_row(phone, f"reverse#{rid}", points, "reversed", now, day, ref=rid, note=reason, **by)
     audit_row = {"phone": phone, "ts": f"{now}#{secrets.token_hex(3)}", "day": day, "action": "reverse", **by,
                  "before": f"redeem#{rid}", "after": f"reverse#{rid}", "reason": reason}
@@ -219,9 +242,10 @@ def _held_refusal(reason: dict) -> "Refused":
 
 
 def release_held(members: str, ledger: str, review: str, audit: str, phone: str, sale_id: str, by: dict[str, str],
-                 now: str, day: str) -> tuple[int, int]:
+                 now: str, day: str, credit: Optional[str] = None) -> tuple[int, int]:
     """Credit a held sale's computed points, once: the review row released, a ledger row naming
-    the sale and who released it, the balance ADDed, an audit row. (points, balance before)."""
+    the sale and who released it, the balance ADDed (on `credit`, the number the membership has
+    now, by default the sale's), an audit row. (points, balance before)."""
     item = client("dynamodb").get_item(TableName=review, Key={"phone": _s(phone), "sale_id": _s(sale_id)},
                                        ConsistentRead=True).get("Item")
     if not item:
@@ -229,21 +253,21 @@ def release_held(members: str, ledger: str, review: str, audit: str, phone: str,
     held = _plain(item)
     if held.get("status") != "open":
         raise Refused(f"already_{held.get('status')}", held)
-    points = int(held["computed_points"])
-    row = _ledger_row(phone, f"release#{sale_id}", points, "held sale released", now, day, sale_id=sale_id, **by)
+    points, credit = int(held["computed_points"]), credit or phone
+    row = _ledger_row(credit, f"release#{sale_id}", points, "held sale released", now, day, sale_id=sale_id, **by)
     reasons = _transact([
         _decide_held(review, phone, sale_id, "released", by, now, ""),
         {"Put": {"TableName": ledger, "Item": _typed(row), "ConditionExpression": "attribute_not_exists(entry)"}},
-        {"Update": {"TableName": members, "Key": {"phone": _s(phone)}, "UpdateExpression": "ADD balance :pts",
-                    "ConditionExpression": "attribute_exists(phone)", "ExpressionAttributeValues": {":pts": _n(points)},
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
-        _audit_row(audit, phone, now, day, "release", by, sale_id=sale_id, points=points),
+        {"Update": {"TableName": members, "Key": {"phone": _s(credit)}, "UpdateExpression": "ADD balance :pts",
+                    "ConditionExpression": "attribute_exists(phone) AND (attribute_not_exists(#s) OR #s <> :moved)", "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": {":pts": _n(points), ":moved": _s(MOVED)}}},
+        _audit_row(audit, credit, now, day, "release", by, sale_id=sale_id, points=points),
     ])
     if reasons is not None:
         if _failed(reasons[0]):
             raise _held_refusal(reasons[0])
         raise Unexpected(reasons)
-    member = get_member(members, phone) or {}
+    member = get_member(members, credit) or {}
     return points, int(member.get("balance", points)) - points
 
 
@@ -266,8 +290,9 @@ def adjust(members: str, ledger: str, audit: str, phone: str, points: int, reaso
     row = _ledger_row(phone, f"adjust#{request_id}", points, "adjusted", now, day, note=reason, **by)
     reasons = _transact([
         {"Update": {"TableName": members, "Key": {"phone": _s(phone)}, "UpdateExpression": "ADD balance :pts",
-                    "ConditionExpression": "attribute_exists(phone) AND balance >= :floor",
-                    "ExpressionAttributeValues": {":pts": _n(points), ":floor": _n(max(0, -points))},
+                    "ConditionExpression": "attribute_exists(phone) AND balance >= :floor AND (attribute_not_exists(#s) OR #s <> :moved)",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": {":pts": _n(points), ":floor": _n(max(0, -points)), ":moved": _s(MOVED)},
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
         {"Put": {"TableName": ledger, "Item": _typed(row), "ConditionExpression": "attribute_not_exists(entry)"}},
         _audit_row(audit, phone, now, day, "adjust", by, points=points, reason=reason),
@@ -281,7 +306,6 @@ def adjust(members: str, ledger: str, audit: str, phone: str, points: int, reaso
     return int(get_member(members, phone)["balance"])
 
 
-MOVED = "moved"  # a member's status once their membership went to another number (moved_to)
 KEPT_ON_MOVE = ("name", "email", "confirmed_email", "pending_email", "opted_in", "texts", "tier", "visit_count", "joined",
                 "joined_month", "last_seen", "nudge_count", "enrolled_by", "enrolled_by_staff")
 

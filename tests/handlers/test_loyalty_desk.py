@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from handlers.shared.aws import client
-from tests.handlers.test_loyalty import (AUDIT, HOST, LEDGER, MEMBERS, PHONE, REVIEW, balance_and_sum, desk, ledger,  # noqa: F401
-                                         member, pos, sale)
+from tests.handlers.test_loyalty import (AUDIT, HOST, PHONE, REVIEW, balance_and_sum, desk, ledger, member, pos,  # noqa: F401
+                                         sale, texts)
 
 OTHER = "+6598765432"
 
@@ -219,3 +219,37 @@ def test_a_move_to_a_number_that_is_a_member_is_refused_and_changes_nothing(pos,
     for body, field in (({"new_phone": OTHER}, "reason"), ({"new_phone": PHONE, "reason": "same"}, "new_phone")):
         reply = post(desk, "/api/members/details", {"phone": PHONE, **body}, ana)
         assert reply.status == 422 and field in reply.json()["fields"], reply.json()
+
+
+def test_after_a_move_every_desk_action_on_the_old_number_reaches_the_member_where_they_are_now(pos, desk, ana, owner):
+    """A desk screen older than the move, a held sale from before it, a redemption to reverse."""
+    pos(sale("S-1", "250.00"))
+    held_sale(pos)
+    redeemed = post(desk, "/api/redeem", {"phone": PHONE, "reward_id": "free-drink", "request_id": "press-0000001"}, ana).json()
+    done_before = post(desk, "/api/redeem", {"phone": PHONE, "reward_id": "free-drink", "request_id": "press-0000002"}, ana).json()
+    assert desk.post(f"/api/redemptions/{done_before['redemption_id']}/reverse", {"reason": "wrong"}, headers={"cookie": ana},
+                     host=HOST).status == 200
+    assert post(desk, "/api/members/details", {"phone": PHONE, "new_phone": OTHER, "reason": "new phone"}, ana).status == 200
+    assert balance_and_sum(OTHER) == (150, 150)
+
+    again = post(desk, "/api/redeem", {"phone": PHONE, "reward_id": "free-drink", "request_id": "press-0000003"}, ana)
+    assert again.status == 200 and again.json()["balance"] == 50
+    reversed_ = desk.post(f"/api/redemptions/{redeemed['redemption_id']}/reverse", {"reason": "wrong"}, headers={"cookie": ana}, host=HOST)
+    assert reversed_.status == 200 and reversed_.json()["balance"] == 150
+    twice = desk.post(f"/api/redemptions/{done_before['redemption_id']}/reverse", {"reason": "wrong"}, headers={"cookie": ana}, host=HOST)
+    assert twice.status == 409 and twice.json()["error"] == "already_reversed"  # reversed on the old number, before the move
+    assert post(desk, "/api/held/release", {"member_id": PHONE, "sale_id": "S-BIG"}, ana).json()["balance"] == 600
+    adjusted = post(desk, "/api/members/adjust", {"phone": PHONE, "points": 5, "reason": "sorry", "request_id": "adjust-000001"}, owner)
+    assert adjusted.json() == {**adjusted.json(), "member_id": OTHER, "balance": 605}
+    assert balance_and_sum(PHONE) == (0, 0) and balance_and_sum(OTHER) == (605, 605)
+
+
+def test_a_moved_number_gets_no_mail_no_code_and_no_page(pos, desk, ana, function, sent_mail, texts):
+    from tests.handlers.test_loyalty import bus_event
+
+    pos(sale("S-1", "20.00"))
+    post(desk, "/api/members/details", {"phone": PHONE, "new_phone": OTHER, "reason": "new phone"}, ana)
+    assert function("loyalty-email-dispatch").invoke(bus_event("nightly_email", balance=0))["outcome"] == "moved"
+    points = function("loyalty-points")
+    assert points.post("/api/points/code", {"phone": PHONE}, host=HOST).status == 202
+    assert texts() == [] and sent_mail() == []
